@@ -1,0 +1,160 @@
+"""A demo workspace: three fictional clients with different alignment profiles.
+
+The answers are simulated from a small model (a level per team and dimension,
+a person effect and item noise) and written as the canonical response
+template, then imported exactly as a consultant would import a real file.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from alignkit.instrument import Instrument, load_instrument
+from alignkit.store import Workspace
+from alignkit.survey_import import import_survey
+
+__all__ = ["DEMO_COMPANIES", "DemoCompany", "build_demo_workspace", "write_demo_survey"]
+
+
+@dataclass(frozen=True)
+class DemoCompany:
+    """How to simulate one fictional client."""
+
+    slug: str
+    name: str
+    industry: str
+    team_sizes: dict[str, int]
+    base: float  # typical answer on the 1-5 scale
+    team_shift: dict[str, float] = field(default_factory=dict)
+    dimension_shift: dict[str, float] = field(default_factory=dict)
+    # (team, dimension) -> extra shift, for perception gaps
+    gap_shift: dict[tuple[str, str], float] = field(default_factory=dict)
+    seed: int = 0
+
+
+DEMO_COMPANIES: tuple[DemoCompany, ...] = (
+    DemoCompany(
+        slug="northwind-software", name="Northwind Software", industry="B2B software",
+        team_sizes={"sales": 42, "marketing": 31, "leadership": 8, "other": 11},
+        base=3.1, team_shift={"marketing": 0.15, "leadership": 0.35},
+        dimension_shift={"communication": 0.4, "content": 0.3, "sponsorship": 0.3,
+                         "incentives": -0.5, "shadowing": -0.6, "tools": -0.2},
+        gap_shift={("marketing", "sla"): 1.1, ("sales", "sla"): -0.9,
+                   ("marketing", "handoff"): 0.7, ("sales", "handoff"): -0.5,
+                   ("sales", "definitions"): -0.6, ("sales", "data"): 0.4},
+        seed=11,
+    ),
+    DemoCompany(
+        slug="bluepeak-logistics", name="Bluepeak Logistics", industry="Freight and logistics",
+        team_sizes={"sales": 19, "marketing": 14, "leadership": 3, "other": 4},
+        base=2.3, team_shift={"sales": -0.2, "marketing": 0.1},
+        dimension_shift={"structure": -0.5, "communication": -0.3, "tools": -0.4,
+                         "sponsorship": 0.5, "goals": 0.3},
+        gap_shift={("marketing", "data"): -0.8, ("sales", "data"): 0.4,
+                   ("sales", "content"): -0.7, ("marketing", "goals"): 0.5},
+        seed=23,
+    ),
+    DemoCompany(
+        slug="corvid-health", name="Corvid Health", industry="Medical devices",
+        team_sizes={"sales": 12, "marketing": 9, "leadership": 6, "other": 5},
+        base=3.8, team_shift={"leadership": 0.2},
+        dimension_shift={"shadowing": -0.8, "content": -0.4, "sla": 0.3, "handoff": 0.3},
+        gap_shift={("sales", "content"): -0.5, ("marketing", "incentives"): -0.6},
+        seed=37,
+    ),
+)
+
+_COMMENTS = {
+    "sales": [
+        "Half the leads we get have never heard of us; tell us why a lead is hot before you send it.",
+        "A short weekly call with marketing would save us a lot of back-and-forth e-mails.",
+        "We would use the case studies more if we had a say in which customers are featured.",
+        "The lead score in the CRM does not match what we hear on the first call.",
+        "Give us one place to find the latest decks instead of five shared drives.",
+    ],
+    "marketing": [
+        "We rarely hear what happened to a lead after it was passed on.",
+        "Sales agreed to call within a day but nobody checks whether that happens.",
+        "It would help to sit in on a few discovery calls every quarter.",
+        "We build nurture sequences that sales then does not use; let us plan them together.",
+        "Celebrating closed deals together would make us feel part of the win.",
+    ],
+    "leadership": [
+        "Both teams need one revenue number they own together.",
+        "The two heads should present the pipeline review jointly.",
+    ],
+    "other": [
+        "The CRM fields for lead source are filled in inconsistently.",
+        "Routing rules were written years ago and nobody owns them.",
+    ],
+}
+
+
+def _simulate(company: DemoCompany, instrument: Instrument) -> list[dict[str, str]]:
+    rng = np.random.default_rng(company.seed)
+    rows: list[dict[str, str]] = []
+    number = 0
+    for team, size in company.team_sizes.items():
+        for _ in range(size):
+            number += 1
+            person = rng.normal(0, 0.35)
+            row = {"respondent_id": f"R{number:04d}", "team": team.title(), "role": "",
+                   "comment": ""}
+            levels = []
+            for dim in instrument.dimensions:
+                level = (company.base + company.team_shift.get(team, 0.0)
+                         + company.dimension_shift.get(dim.id, 0.0)
+                         + company.gap_shift.get((team, dim.id), 0.0) + person)
+                levels.append(level)
+                for item in dim.items:
+                    row[item.id] = _answer(rng, level)
+            row[instrument.outcome.id] = _answer(rng, float(np.mean(levels)))
+            if rng.random() < 0.3:
+                row["comment"] = str(rng.choice(_COMMENTS[team]))
+            rows.append(row)
+    order = rng.permutation(len(rows))
+    return [rows[i] for i in order]
+
+
+def _answer(rng: np.random.Generator, level: float) -> str:
+    roll = rng.random()
+    if roll < 0.03:
+        return "N/A"
+    if roll < 0.05:
+        return ""
+    return str(int(np.clip(np.rint(level + rng.normal(0, 0.75)), 1, 5)))
+
+
+def write_demo_survey(company: DemoCompany, path: Path, instrument: Instrument | None = None) -> Path:
+    """Write a simulated baseline survey for ``company`` as a canonical CSV."""
+    instrument = instrument or load_instrument()
+    columns = ["respondent_id", "team", "role", *[i.id for i in instrument.items], "comment"]
+    rows = _simulate(company, instrument)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+        # An abandoned response, as every real export has a few.
+        writer.writerow({"respondent_id": "R9999", "team": "Sales"})
+    return path
+
+
+def build_demo_workspace(root: str | Path, *, wave: str = "baseline") -> Workspace:
+    """Create (or refresh) the demo workspace with the three demo companies.
+
+    Companies and survey files already present are left as they are, so the
+    command can run again safely.
+    """
+    workspace = Workspace(root)
+    known = {c.slug for c in workspace.companies()}
+    for company in DEMO_COMPANIES:
+        if company.slug not in known:
+            workspace.add_company(company.slug, company.name, company.industry)
+        survey = write_demo_survey(company, workspace.root / "inbox" / f"{company.slug}-{wave}.csv")
+        import_survey(survey, company=company.slug, wave=wave, workspace=workspace)
+    return workspace

@@ -1,0 +1,121 @@
+"""Anonymity: hide groups too small to show, and anything that would reveal them.
+
+A group (team) below the anonymity threshold is never shown, and neither are
+its comments. Showing the overall figure next to every other team would let a
+reader back out the hidden group's figure by subtraction, so when the hidden
+groups together hold fewer people than the threshold, the smallest visible
+team is hidden too (complementary suppression), until that is no longer so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from alignkit.exceptions import AlignkitError
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "MIN_THRESHOLD",
+    "check_threshold",
+    "hidden_groups",
+    "suppress_small_groups",
+    "visible_comments",
+]
+
+DEFAULT_THRESHOLD = 5
+MIN_THRESHOLD = 3
+OVERALL = "overall"
+
+
+def check_threshold(threshold: int) -> int:
+    """Return the threshold if allowed (an integer of at least 3), else raise."""
+    if isinstance(threshold, bool) or not isinstance(threshold, int | np.integer):
+        raise AlignkitError(f"the anonymity threshold must be a whole number, not {threshold!r}")
+    if threshold < MIN_THRESHOLD:
+        raise AlignkitError(
+            f"the anonymity threshold must be at least {MIN_THRESHOLD} (got {threshold}); "
+            "smaller groups would expose individual answers"
+        )
+    return int(threshold)
+
+
+def hidden_groups(sizes: dict[str, int], threshold: int, forced: Iterable[str] = ()) -> set[str]:
+    """Which groups to hide, given each group's size and the overall group.
+
+    Parameters
+    ----------
+    sizes
+        ``{group: n}``, including ``"overall"``; groups with n = 0 are absent.
+    threshold
+        The anonymity threshold (see :func:`check_threshold`).
+    forced
+        Groups to hide regardless (e.g. teams hidden for the wave as a whole).
+
+    Examples
+    --------
+    >>> sorted(hidden_groups({"overall": 40, "sales": 20, "marketing": 17, "leadership": 3}, 5))
+    ['leadership', 'marketing']
+    >>> sorted(hidden_groups({"overall": 44, "sales": 20, "marketing": 17,
+    ...                       "leadership": 3, "other": 4}, 5))
+    ['leadership', 'other']
+    """
+    check_threshold(threshold)
+    teams = {g: n for g, n in sizes.items() if g != OVERALL and n > 0}
+    if sizes.get(OVERALL, 0) < threshold:
+        return set(sizes)
+    hidden = {g for g, n in teams.items() if n < threshold} | (set(forced) & set(teams))
+    hidden_total = sum(teams[g] for g in hidden)
+    visible = sorted((n, g) for g, n in teams.items() if g not in hidden)
+    while 0 < hidden_total < threshold and visible:
+        n, group = visible.pop(0)
+        hidden.add(group)
+        hidden_total += n
+    return hidden
+
+
+def suppress_small_groups(
+    frame: pd.DataFrame,
+    *,
+    keys: Sequence[str],
+    value_columns: Sequence[str],
+    threshold: int,
+    forced: Iterable[str] = (),
+) -> pd.DataFrame:
+    """Blank out every figure of a group that must stay hidden.
+
+    Within each combination of ``keys`` (e.g. per dimension), the rows of the
+    groups chosen by :func:`hidden_groups` get NaN in ``value_columns`` and
+    ``suppressed=True``. Their ``n`` is kept so a report can say "fewer than
+    5" without showing figures.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``frame`` with the values blanked and a ``suppressed`` column.
+    """
+    out = frame.copy()
+    out["suppressed"] = False
+    forced = set(forced)
+    groups = out.groupby(list(keys), observed=True, sort=False) if keys else [((), out)]
+    for _, part in groups:
+        sizes = dict(zip(part["group"].astype(str), part["n"].astype(int), strict=True))
+        hide = hidden_groups(sizes, threshold, forced)
+        mask = part.index[part["group"].astype(str).isin(hide)]
+        out.loc[mask, "suppressed"] = True
+    out.loc[out["suppressed"], list(value_columns)] = np.nan
+    return out
+
+
+def visible_comments(respondents: pd.DataFrame, hidden: Iterable[str]) -> pd.DataFrame:
+    """Comments safe to show: ``team, comment`` of visible teams only, shuffled.
+
+    Roles are dropped (they identify people) and the order is randomised with a
+    fixed seed so that comments cannot be matched to import order.
+    """
+    hidden = set(hidden)
+    keep = respondents[~respondents["team"].isin(hidden)]
+    keep = keep[keep["comment"].fillna("").str.strip() != ""]
+    return keep[["team", "comment"]].sample(frac=1.0, random_state=7).reset_index(drop=True)

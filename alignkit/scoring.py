@@ -1,0 +1,140 @@
+"""Scores: item and dimension means, favourability, alignment index, maturity.
+
+Every function takes the long answers frame (``respondent, team, item, value``
+with NaN for N/A) and returns a new DataFrame with an ``n`` beside each figure.
+Groups are ``overall`` plus each team. Nothing here hides small groups: apply
+:func:`alignkit.privacy.suppress_small_groups` before showing a table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from alignkit.instrument import OUTCOME_DIMENSION, Instrument
+
+__all__ = [
+    "OVERALL",
+    "alignment_index",
+    "dimension_scores",
+    "item_scores",
+    "maturity_level",
+    "respondent_dimension_means",
+    "team_sizes",
+]
+
+OVERALL = "overall"
+
+
+def _with_groups(frame: pd.DataFrame) -> pd.DataFrame:
+    """Stack the frame twice: once with ``group`` = team, once as ``overall``."""
+    teams = frame.assign(group=frame["team"].astype(str))
+    return pd.concat([frame.assign(group=OVERALL), teams], ignore_index=True)
+
+
+def _group_order(instrument: Instrument) -> list[str]:
+    return [OVERALL, *instrument.team_ids]
+
+
+def _tidy(frame: pd.DataFrame, instrument: Instrument, keys: list[str]) -> pd.DataFrame:
+    frame["group"] = pd.Categorical(frame["group"], categories=_group_order(instrument))
+    return frame.sort_values(keys + ["group"]).reset_index(drop=True)
+
+
+def team_sizes(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """Respondents per group: columns ``group, n`` (overall first)."""
+    people = answers.drop_duplicates("respondent")[["respondent", "team"]]
+    counts = _with_groups(people).groupby("group", observed=True)["respondent"].nunique()
+    order = _group_order(instrument)
+    return pd.DataFrame({"group": order, "n": [int(counts.get(g, 0)) for g in order]})
+
+
+def _with_dimensions(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    items = instrument.items_frame()[["item", "dimension", "dimension_name"]]
+    merged = answers.assign(item=answers["item"].astype(str)).merge(items, on="item", how="inner")
+    return merged
+
+
+def item_scores(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """Per item and group: ``n`` answered (N/A excluded), ``mean``, ``favourable``.
+
+    ``favourable`` is the share of answers at or above the instrument's
+    ``favourable_min`` (4 = agree on the 1–5 scale).
+    """
+    scored = _with_groups(_with_dimensions(answers, instrument).dropna(subset=["value"]))
+    scored["fav"] = scored["value"] >= instrument.favourable_min
+    out = (
+        scored.groupby(["item", "group"], observed=True)
+        .agg(n=("value", "size"), mean=("value", "mean"), favourable=("fav", "mean"))
+        .reset_index()
+    )
+    order = {i.id: k for k, i in enumerate(instrument.items)}
+    out["order"] = out["item"].map(order)
+    return _tidy(out, instrument, ["order"]).drop(columns="order")
+
+
+def respondent_dimension_means(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """Each respondent's mean per dimension: ``respondent, team, dimension, score``.
+
+    The outcome item is not part of any dimension and is left out.
+    """
+    scored = _with_dimensions(answers, instrument).dropna(subset=["value"])
+    scored = scored[scored["dimension"] != OUTCOME_DIMENSION]
+    return (
+        scored.groupby(["respondent", "team", "dimension"], observed=True)["value"]
+        .mean()
+        .rename("score")
+        .reset_index()
+    )
+
+
+def dimension_scores(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """Per dimension and group: ``n`` respondents, ``mean`` (1–5), ``favourable``.
+
+    The mean is the average of respondents' own dimension means, so a person
+    who answered four items weighs as much as one who answered three.
+    """
+    per_person = _with_groups(respondent_dimension_means(answers, instrument))
+    means = per_person.groupby(["dimension", "group"], observed=True)["score"].agg(
+        n="size", mean="mean"
+    )
+    scored = _with_groups(_with_dimensions(answers, instrument).dropna(subset=["value"]))
+    scored["fav"] = scored["value"] >= instrument.favourable_min
+    fav = scored.groupby(["dimension", "group"], observed=True)["fav"].mean().rename("favourable")
+    out = means.join(fav).reset_index()
+    names = instrument.dimension_names()
+    out = out[out["dimension"].isin(names)]
+    out.insert(1, "dimension_name", out["dimension"].map(names))
+    out["order"] = out["dimension"].map({d: k for k, d in enumerate(names)})
+    return _tidy(out, instrument, ["order"]).drop(columns="order")
+
+
+def maturity_level(index: float, instrument: Instrument) -> tuple[int, str]:
+    """The maturity band an alignment index (0–100) falls in: ``(level, name)``."""
+    if np.isnan(index):
+        return 0, ""
+    band = [b for b in instrument.bands if index >= b.min_index][-1]
+    return band.level, band.name
+
+
+def alignment_index(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """Alignment index 0–100 and maturity level per group.
+
+    A respondent's index is the mean of their dimension means rescaled from
+    the 1–5 scale to 0–100; a group's index is the mean over its respondents.
+    Columns: ``group, n, index, level, level_name``.
+    """
+    low, high = instrument.scale_min, instrument.scale_max
+    per_dim = respondent_dimension_means(answers, instrument)
+    person = per_dim.groupby(["respondent", "team"], observed=True)["score"].mean().reset_index()
+    person["index"] = (person["score"] - low) / (high - low) * 100
+    out = (
+        _with_groups(person)
+        .groupby("group", observed=True)["index"]
+        .agg(n="size", index="mean")
+        .reset_index()
+    )
+    levels = [maturity_level(v, instrument) for v in out["index"]]
+    out["level"] = [lvl for lvl, _ in levels]
+    out["level_name"] = [name for _, name in levels]
+    return _tidy(out, instrument, [])
