@@ -1,14 +1,11 @@
 """Charts for alignkit's per-company reports.
 
-Every public function takes a DataFrame produced by the scoring module and returns a
-:class:`matplotlib.figure.Figure` built directly (never through the global pyplot
-state), so figures need no display or backend selection and nothing leaks between
-reports. Nothing here shows or saves a figure; the report module decides how to embed it.
-
-All charts share one look: 10-inch-wide figures, a bold left-aligned title with a grey
-"how to read this" line under it, no top/right spines and the team palette in
-:data:`TEAM_COLOURS`. Groups below the anonymity threshold (``suppressed``) are never
-drawn, whatever values their rows carry.
+Each public function takes a frame from the scoring module and returns a
+:class:`matplotlib.figure.Figure` built without pyplot, so no backend is needed and
+nothing leaks between reports; nothing is shown or saved here. All charts are 10 in
+wide, with a bold left-aligned title, a grey "how to read this" line and the team
+palette :data:`TEAM_COLOURS`. Suppressed groups (below the anonymity threshold) are
+never drawn, whatever values their rows carry.
 """
 
 from __future__ import annotations
@@ -25,44 +22,25 @@ from matplotlib.colors import LinearSegmentedColormap, Normalize, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-__all__ = [
-    "TEAM_COLOURS",
-    "TEAM_LABELS",
-    "GROUP_ORDER",
-    "heatmap",
-    "gap_chart",
-    "maturity_chart",
-    "favourability_bars",
-]
+__all__ = ["TEAM_COLOURS", "TEAM_LABELS", "GROUP_ORDER",
+           "heatmap", "gap_chart", "maturity_chart", "favourability_bars"]
 
-TEAM_COLOURS: dict[str, str] = {
-    "sales": "#1F5F8B",
-    "marketing": "#E07A1F",
-    "leadership": "#6B5B95",
-    "other": "#7F8C8D",
-    "overall": "#2D3436",
-}
-TEAM_LABELS: dict[str, str] = {
-    "sales": "Sales",
-    "marketing": "Marketing",
-    "leadership": "Leadership",
-    "other": "Other",
-    "overall": "All respondents",
-}
+TEAM_COLOURS: dict[str, str] = {"sales": "#1F5F8B", "marketing": "#E07A1F",
+                                 "leadership": "#6B5B95", "other": "#7F8C8D",
+                                 "overall": "#2D3436"}
+TEAM_LABELS: dict[str, str] = {"sales": "Sales", "marketing": "Marketing",
+                               "leadership": "Leadership", "other": "Other",
+                               "overall": "All respondents"}
 #: Order in which groups appear in every chart; unknown groups follow in input order.
 GROUP_ORDER: tuple[str, ...] = ("overall", "sales", "marketing", "leadership", "other")
 
 FIG_WIDTH = 10.0  # inches, every chart
 MARGIN = 0.2  # inches, outer margin left/right
-INK = "#2D3436"
-MUTED = "#6B7378"
-RULE = "#C9CED1"
-GRID = "#ECEEEF"
+INK, MUTED, RULE, GRID = "#2D3436", "#6B7378", "#C9CED1", "#ECEEEF"  # text, notes, axes, grid
 # Diverging 1-5 scale, neutral at 3: brick red -> amber -> cream -> teal. Red/teal stays
 # distinguishable for red-green colour-blind readers, unlike a red/green scale.
 SCORE_CMAP = LinearSegmentedColormap.from_list(
-    "alignkit_score", ["#B2352B", "#EE9A4D", "#F7F1DC", "#72B7AC", "#17706A"]
-)
+    "alignkit_score", ["#B2352B", "#EE9A4D", "#F7F1DC", "#72B7AC", "#17706A"])
 SCORE_NORM = Normalize(vmin=1, vmax=5)
 SCALE_NAMES = ("Strongly\ndisagree", "Disagree", "Neutral", "Agree", "Strongly\nagree")
 BAND_CMAP = LinearSegmentedColormap.from_list("alignkit_bands", ["#F1F1EE", "#BFDCD5"])
@@ -72,7 +50,6 @@ _GAP_COLUMNS = ("dimension", "dimension_name", "a_mean", "b_mean", "gap", "low",
 _INDEX_COLUMNS = ("group", "n", "index", "level", "suppressed")
 
 
-# --------------------------------------------------------------------------- helpers
 def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -97,8 +74,9 @@ def _wrap(text: str, width: int = 30) -> str:
 
 
 def _signed(value: float) -> str:
-    text = f"{value:+.1f}"
-    return "0.0" if text in ("+0.0", "-0.0") else text.replace("-", "\u2212")
+    """``+0.8`` / ``\u22120.8``; values near but not at zero keep two decimals and their sign."""
+    text = f"{value:+.{2 if 0 < abs(value) < 0.05 else 1}f}"
+    return "0.0" if value == 0 else text.replace("-", "\u2212")
 
 
 def _rect(fig: Figure, left: float, bottom: float, width: float, height: float) -> tuple:
@@ -107,40 +85,47 @@ def _rect(fig: Figure, left: float, bottom: float, width: float, height: float) 
     return (left / w, bottom / h, width / w, height / h)
 
 
-def _text_width(fig: Figure, texts: Iterable[str], size: float, weight: str = "normal") -> float:
+def _text_width(texts: Iterable[str], size: float = 10, weight: str = "normal") -> float:
     """Width in inches of the widest of ``texts`` when rendered at ``size`` points."""
-    renderer = fig.canvas.get_renderer()
+    fig = Figure(dpi=100)
+    renderer = FigureCanvasAgg(fig).get_renderer()
     probe = fig.text(0, 0, "", fontsize=size, fontweight=weight)
     widest = 0.0
     for text in texts:
         probe.set_text(text)
         widest = max(widest, probe.get_window_extent(renderer).width)
-    probe.remove()
     return widest / fig.dpi
 
 
-def _new_figure(
-    title: str, subtitle: str, body: float, *, top: float = 0.0, bottom: float = 0.6
-) -> tuple[Figure, float]:
-    """Create a figure with title and subtitle; return it and the inches above the body."""
-    title, subtitle = _wrap(title, 78), _wrap(subtitle, 112) if subtitle else ""
+def _new_figure(title: str, subtitle: str, body: float, *, top: float, bottom: float) -> Figure:
+    """A 10-inch-wide figure with title and subtitle above ``top + body + bottom`` inches."""
+    title, subtitle = _wrap(title, 78), _wrap(subtitle, 112)
     t_lines, s_lines = title.count("\n") + 1, subtitle.count("\n") + 1 if subtitle else 0
-    head = 0.18 + 0.3 * t_lines + 0.2 * s_lines + 0.22
+    head = 0.4 + 0.3 * t_lines + 0.2 * s_lines
     fig = Figure(figsize=(FIG_WIDTH, head + top + body + bottom), dpi=100, facecolor="white")
-    FigureCanvasAgg(fig)  # a canvas to measure text with; no pyplot, no global state
+    FigureCanvasAgg(fig)  # renders without pyplot or any global state
     height = fig.get_figheight()
-    x = MARGIN / FIG_WIDTH
-    fig.text(x, 1 - 0.15 / height, title, ha="left", va="top", fontsize=15,
+    fig.text(MARGIN / FIG_WIDTH, 1 - 0.15 / height, title, ha="left", va="top", fontsize=15,
              fontweight="bold", color=INK, linespacing=1.25)
-    if subtitle:
-        fig.text(x, 1 - (0.2 + 0.3 * t_lines) / height, subtitle, ha="left", va="top",
-                 fontsize=10.5, color=MUTED, linespacing=1.35)
-    return fig, head + top
+    fig.text(MARGIN / FIG_WIDTH, 1 - (0.2 + 0.3 * t_lines) / height, subtitle, ha="left",
+             va="top", fontsize=10.5, color=MUTED, linespacing=1.35)
+    return fig
+
+
+def _labelled_axes(title: str, subtitle: str, labels: list[str], *, row: float, top: float,
+                   bottom: float, right: float = MARGIN, extra: float = 0.0,
+                   max_width: float = FIG_WIDTH) -> tuple[Figure, Axes]:
+    """A figure whose axes has one row per label, leaving room for the wrapped labels."""
+    body = _row_height(labels, row) * len(labels) + extra
+    fig = _new_figure(title, subtitle, body, top=top, bottom=bottom)
+    left = MARGIN + _text_width(labels) + 0.15
+    width = min(FIG_WIDTH - left - right, max_width)
+    return fig, fig.add_axes(_rect(fig, left, bottom, width, body))
 
 
 def _message_figure(title: str, message: str) -> Figure:
     """A small figure standing in for a chart that cannot be drawn."""
-    fig, top = _new_figure(title, "", 0.9, bottom=0.15)
+    fig = _new_figure(title, "", 0.9, top=0.0, bottom=0.15)
     ax = fig.add_axes(_rect(fig, MARGIN, 0.15, FIG_WIDTH - 2 * MARGIN, 0.9))
     ax.set_axis_off()
     ax.add_patch(Rectangle((0, 0), 1, 1, facecolor="#F5F6F7", edgecolor="none"))
@@ -164,9 +149,20 @@ def _row_height(labels: Sequence[str], base: float) -> float:
 
 
 def _group_info(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per group (chart order) with ``n`` and ``suppressed``."""
-    info = frame.groupby("group", sort=False).agg(n=("n", "max"), suppressed=("suppressed", "any"))
+    """Per group (chart order): ``suppressed`` (every row hidden) and ``n`` (largest shown)."""
+    hidden = frame["suppressed"].astype(bool)
+    info = (frame.assign(hidden=hidden, shown_n=frame["n"].where(~hidden))
+            .groupby("group", sort=False, observed=True)
+            .agg(n=("n", "max"), shown_n=("shown_n", "max"), suppressed=("hidden", "all")))
+    info["n"] = info["shown_n"].fillna(info["n"])
     return info.loc[_ordered_groups(frame["group"])]
+
+
+def _hidden_note(n: float, anonymity_min: int, *, short: bool = False) -> str:
+    """Why a group is hidden: too small itself, or hidden so smaller ones cannot be inferred."""
+    if n < anonymity_min:
+        return f"fewer than {anonymity_min}" + ("" if short else " respondents, not shown")
+    return "not shown" + ("" if short else ", so that smaller groups cannot be inferred")
 
 
 def _contrast(colour: tuple) -> str:
@@ -174,68 +170,63 @@ def _contrast(colour: tuple) -> str:
     return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else INK
 
 
-# --------------------------------------------------------------------------- heatmap
-def heatmap(
-    dimension_scores: pd.DataFrame,
-    *,
-    title: str = "Alignment by dimension and team",
-    anonymity_min: int = 5,
-) -> Figure:
-    """Mean score per dimension (rows) and group (columns) as a coloured grid.
+def heatmap(dimension_scores: pd.DataFrame, *, title: str = "Alignment by dimension and team",
+            anonymity_min: int = 5) -> Figure:
+    """Mean score per dimension (rows, instrument order) and group (columns).
 
     Parameters
     ----------
     dimension_scores
-        Long frame with columns ``dimension``, ``dimension_name``, ``group``, ``n``,
-        ``mean``, ``favourable`` and ``suppressed``. Rows keep their (instrument) order.
-    title
-        Chart title.
-    anonymity_min
-        The anonymity threshold, shown in the header of suppressed groups.
+        Long frame: ``dimension``, ``dimension_name``, ``group``, ``n``, ``mean``,
+        ``favourable``, ``suppressed``.
+    title, anonymity_min
+        Chart title; anonymity threshold quoted in suppressed groups' headers.
 
     Returns
     -------
-    matplotlib.figure.Figure
-        Columns run overall, sales, marketing, leadership, other (those present). Cells
-        of suppressed groups are grey, hatched and blank; no value of theirs is drawn.
+    Figure
+        Columns overall, sales, marketing, leadership, other (those present); suppressed
+        columns are grey, hatched and blank.
     """
     _require(dimension_scores, _SCORE_COLUMNS, "dimension_scores")
-    dims = dimension_scores.drop_duplicates("dimension")[["dimension", "dimension_name"]]
+    dims = dimension_scores.drop_duplicates("dimension")
     info = _group_info(dimension_scores)
-    values = np.array(dimension_scores.set_index(["dimension", "group"])["mean"].unstack()
-                      .reindex(index=dims["dimension"], columns=info.index), dtype=float)
-    values[:, info["suppressed"].to_numpy(bool)] = np.nan
+    grid = (dimension_scores.set_index(["dimension", "group"])[["mean", "suppressed"]].unstack()
+            .reindex(index=dims["dimension"]))
+    values = np.array(grid["mean"].reindex(columns=info.index), dtype=float)
+    hidden = grid["suppressed"].reindex(columns=info.index).eq(True).to_numpy()
+    values[hidden] = np.nan
     labels = [_wrap(name) for name in dims["dimension_name"]]
-    row_h = _row_height(labels, 0.42)
-    subtitle = ("Each cell is a team's average score on the 1–5 scale: teal is agreement, red is "
-                f"disagreement, cream is neutral (3). Teams with fewer than {anonymity_min} "
-                "respondents are hatched and not shown, to protect anonymity.")
-    fig, top = _new_figure(title, subtitle, row_h * len(labels), top=0.62, bottom=1.05)
-    left = MARGIN + _text_width(fig, labels, 10) + 0.15
-    width = min(FIG_WIDTH - left - MARGIN, 1.35 * len(info))
-    ax = fig.add_axes(_rect(fig, left, 1.05, width, row_h * len(labels)))
-    _draw_cells(ax, values, info["suppressed"].to_numpy(bool))
+    subtitle = ("Each cell is a team's average score on the 1\u20135 scale: teal is agreement, red "
+                "is disagreement, cream is neutral (3). Hatched cells are hidden to protect the "
+                f"anonymity of small groups (fewer than {anonymity_min} respondents).")
+    fig, ax = _labelled_axes(title, subtitle, labels, row=0.42, top=0.5, bottom=1.05,
+                             max_width=1.35 * len(info))
+    _draw_cells(ax, values, hidden)
     _heatmap_axes(ax, labels, info, anonymity_min)
-    cax = fig.add_axes(_rect(fig, left, 0.62, min(width, 4.5), 0.14))
+    _colour_bar(fig, ax)
+    return fig
+
+
+def _colour_bar(fig: Figure, ax: Axes) -> None:
+    """Horizontal 1-5 colour key under the heatmap, left-aligned with it."""
+    left, _, width, _ = ax.get_position().bounds
+    cax = fig.add_axes(_rect(fig, left * FIG_WIDTH, 0.62, min(width * FIG_WIDTH, 4.5), 0.14))
     bar = fig.colorbar(ScalarMappable(SCORE_NORM, SCORE_CMAP), cax=cax,
                        orientation="horizontal", ticks=[1, 2, 3, 4, 5])
     bar.outline.set_visible(False)
     bar.set_label("Mean score (1 = strongly disagree, 5 = strongly agree)", fontsize=10,
                   color=MUTED)
     cax.tick_params(labelsize=9.5, length=0, labelcolor=INK)
-    return fig
 
 
-def _draw_cells(ax: Axes, values: np.ndarray, suppressed: np.ndarray) -> None:
-    rows, cols = values.shape
+def _draw_cells(ax: Axes, values: np.ndarray, hidden: np.ndarray) -> None:
     gap = 0.03
-    for j in range(cols):
-        if suppressed[j]:
-            ax.add_patch(Rectangle((j + gap, gap), 1 - 2 * gap, rows - 2 * gap, linewidth=0,
+    for (i, j), value in np.ndenumerate(values):
+        if hidden[i, j]:  # no value and no text, only a hatched placeholder
+            ax.add_patch(Rectangle((j + gap, i + gap), 1 - 2 * gap, 1 - 2 * gap, linewidth=0,
                                    facecolor="#F3F4F5", edgecolor="#D3D8DB", hatch="///"))
-            continue
-        for i in range(rows):
-            value = values[i, j]
+        else:
             colour = "#EEF0F1" if np.isnan(value) else SCORE_CMAP(SCORE_NORM(value))
             ax.add_patch(Rectangle((j + gap, i + gap), 1 - 2 * gap, 1 - 2 * gap,
                                    facecolor=colour, linewidth=0))
@@ -248,40 +239,39 @@ def _heatmap_axes(ax: Axes, labels: list[str], info: pd.DataFrame, anonymity_min
     ax.set_xlim(0, len(info))
     ax.set_ylim(len(labels), 0)
     ax.set_yticks(np.arange(len(labels)) + 0.5, labels)
-    headers = [f"{_team_label(g)}\nfewer than {anonymity_min}" if row.suppressed
-               else f"{_team_label(g)}\nn={int(row.n)}" for g, row in info.iterrows()]
+    headers = [f"{_team_label(g)}\n" + (_hidden_note(row.n, anonymity_min, short=True)
+                                         if row.suppressed else f"n={int(row.n)}")
+               for g, row in info.iterrows()]
     ax.set_xticks(np.arange(len(info)) + 0.5, headers)
     ax.xaxis.tick_top()
+    ax.tick_params(labelsize=10, labelcolor=INK, length=0, pad=4)
     for tick, (group, row) in zip(ax.get_xticklabels(), info.iterrows(), strict=True):
         tick.set_color("#9AA0A4" if row.suppressed else _team_colour(group))
         tick.set_fontweight("normal" if row.suppressed else "bold")
-    ax.tick_params(labelsize=10, length=0, pad=4)
     ax.spines[:].set_visible(False)
 
 
-# --------------------------------------------------------------------------- gap chart
 def gap_chart(perception_gaps: pd.DataFrame, *, title: str | None = None) -> Figure:
-    """Dumbbell chart of how two teams score each dimension, largest gap first.
+    """Dumbbell chart of two teams' mean per dimension, largest absolute gap on top.
 
     Parameters
     ----------
     perception_gaps
-        Frame with columns ``dimension``, ``dimension_name``, ``a_mean``, ``b_mean``,
-        ``n_a``, ``n_b``, ``gap`` (a - b), ``low`` and ``high`` (interval for the gap),
-        and ``attrs`` ``{"a": team, "b": team, "confidence": 0.9}``. May be empty.
+        Frame with ``dimension``, ``dimension_name``, ``a_mean``, ``b_mean``, ``gap``
+        (a - b), ``low``, ``high`` and ``attrs`` ``{"a": team, "b": team,
+        "confidence": 0.9}``. May be empty.
     title
         Chart title; default "Where <a> and <b> see things differently".
 
     Returns
     -------
-    matplotlib.figure.Figure
-        Rows sorted by absolute gap (ties keep input order). Gaps whose interval excludes
-        zero are written in bold; the others in grey. An empty frame gives a small
-        figure with an explanatory message.
+    Figure
+        Gaps whose interval excludes zero are bold, the others grey. An empty frame gives
+        a small figure with an explanatory message.
     """
     attrs = perception_gaps.attrs
-    a, b = attrs.get("a", "sales"), attrs.get("b", "marketing")
-    la, lb = _team_label(a), _team_label(b)
+    sides = (attrs.get("a", "sales"), attrs.get("b", "marketing"))
+    la, lb = (_team_label(side) for side in sides)
     title = title or f"Where {la.lower()} and {lb.lower()} see things differently"
     if perception_gaps.empty:
         return _message_figure(title, "Not enough respondents in both teams to compare "
@@ -289,30 +279,31 @@ def gap_chart(perception_gaps: pd.DataFrame, *, title: str | None = None) -> Fig
     _require(perception_gaps, _GAP_COLUMNS, "perception_gaps")
     if "a" not in attrs or "b" not in attrs:
         raise ValueError('perception_gaps.attrs must name the two teams: {"a": ..., "b": ...}')
-    rows = perception_gaps.iloc[np.argsort(-perception_gaps["gap"].abs().fillna(-1).to_numpy(),
-                                           kind="stable")]
+    order = np.argsort(-perception_gaps["gap"].abs().fillna(-1).to_numpy(), kind="stable")
+    rows = perception_gaps.iloc[order]
     level = round(100 * float(attrs.get("confidence", 0.9)))
     notes = [_gap_note(r.gap, r.low, r.high, level) for r in rows.itertuples()]
-    labels = [_wrap(name) for name in rows["dimension_name"]]
-    row_h = _row_height(labels, 0.48)
-    subtitle = (f"Dots show each team's average score (1–5), largest difference first. Bold "
-                f"gaps are reliable: their {level}% confidence interval does not include zero.")
-    fig, top = _new_figure(title, subtitle, row_h * len(rows), top=0.42, bottom=0.85)
-    left = MARGIN + _text_width(fig, labels, 10) + 0.15
-    note_w = _text_width(fig, [n for n, _ in notes], 10, "bold") + 0.1
-    width = FIG_WIDTH - left - note_w - MARGIN - 0.3
-    ax = fig.add_axes(_rect(fig, left, 0.85, width, row_h * len(rows)))
-    _draw_dumbbells(ax, rows, labels, (a, b))
-    nax = fig.add_axes(_rect(fig, FIG_WIDTH - MARGIN - note_w, 0.85, note_w,
-                             row_h * len(rows)), sharey=ax)
+    note_w = _text_width([note for note, _ in notes], 10, "bold") + 0.1
+    subtitle = (f"Dots show each team's average score (1\u20135), largest difference first. Bold"
+                f" gaps are reliable: their {level}% confidence interval does not include zero.")
+    fig, ax = _labelled_axes(title, subtitle, [_wrap(n) for n in rows["dimension_name"]],
+                             row=0.48, top=0.42, bottom=0.85, right=MARGIN + note_w + 0.3)
+    _draw_dumbbells(ax, rows, sides)
+    _draw_notes(fig, ax, notes, note_w, f"Gap ({la} \u2212 {lb})")
+    return fig
+
+
+def _draw_notes(fig: Figure, ax: Axes, notes: list, width: float, header: str) -> None:
+    """The column of gap texts to the right of the dumbbells, one per row."""
+    _, bottom, _, height = ax.get_position().bounds
+    nax = fig.add_axes((1 - (MARGIN + width) / FIG_WIDTH, bottom, width / FIG_WIDTH, height),
+                       sharey=ax)
     nax.set_axis_off()
-    nax.set_xlim(0, 1)
     for y, (note, reliable) in enumerate(notes):
         nax.text(0, y, note, ha="left", va="center", fontsize=10,
                  color=INK if reliable else "#8A9196", fontweight="bold" if reliable else "normal")
-    nax.annotate(f"Gap ({la} \u2212 {lb})", (0, 1), xycoords="axes fraction", xytext=(0, 9),
+    nax.annotate(header, (0, 1), xycoords="axes fraction", xytext=(0, 9),
                  textcoords="offset points", va="center", fontsize=10, color=MUTED)
-    return fig
 
 
 def _gap_note(gap: float, low: float, high: float, level: int) -> tuple[str, bool]:
@@ -322,16 +313,16 @@ def _gap_note(gap: float, low: float, high: float, level: int) -> tuple[str, boo
     return f"gap {_signed(gap)} ({level}% CI {_signed(low)} to {_signed(high)})", reliable
 
 
-def _draw_dumbbells(ax: Axes, rows: pd.DataFrame, labels: list[str], sides: tuple) -> None:
+def _draw_dumbbells(ax: Axes, rows: pd.DataFrame, sides: tuple[str, str]) -> None:
     y = np.arange(len(rows))
-    a_mean, b_mean = rows["a_mean"].to_numpy(float), rows["b_mean"].to_numpy(float)
-    ax.hlines(y, a_mean, b_mean, color="#B7BEC2", linewidth=3, zorder=2)
-    handles = []
-    for side, x in zip(sides, (a_mean, b_mean), strict=True):
-        handles.append(ax.scatter(x, y, s=95, color=_team_colour(side), edgecolor="white",
-                                  linewidth=1.2, zorder=3, label=_team_label(side)))
+    means = rows["a_mean"].to_numpy(float), rows["b_mean"].to_numpy(float)
+    ax.hlines(y, *means, color="#B7BEC2", linewidth=3, zorder=2)
+    nudge = np.where(np.abs(means[0] - means[1]) < 0.08, 0.13, 0.0)  # keep both dots visible
+    handles = [ax.scatter(x, y + sign * nudge, s=95, color=_team_colour(side), edgecolor="white",
+                          linewidth=1.2, zorder=3, label=_team_label(side))
+               for side, x, sign in zip(sides, means, (-1, 1), strict=True)]
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_yticks(y, labels)
+    ax.set_yticks(y, [_wrap(name) for name in rows["dimension_name"]])
     ax.set_xlim(0.8, 5.2)
     ax.set_xticks([1, 2, 3, 4, 5], [f"{i}\n{name}" for i, name in enumerate(SCALE_NAMES, 1)])
     _style(ax, grid="both")
@@ -339,38 +330,30 @@ def _draw_dumbbells(ax: Axes, rows: pd.DataFrame, labels: list[str], sides: tupl
     ax.spines["left"].set_visible(False)
     ax.spines["bottom"].set_bounds(1, 5)
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2,
-              frameon=False, fontsize=10, handletextpad=0.3, columnspacing=1.5,
-              borderaxespad=0.2, borderpad=0)
+              frameon=False, fontsize=10, labelcolor=INK, handletextpad=0.3,
+              columnspacing=1.5, borderaxespad=0.2, borderpad=0)
 
 
-# --------------------------------------------------------------------------- maturity
-def maturity_chart(
-    alignment_index: pd.DataFrame,
-    bands: list[dict],
-    *,
-    title: str = "Alignment maturity",
-    anonymity_min: int = 5,
-) -> Figure:
-    """Alignment index (0-100) per group on a scale split into maturity bands.
+def maturity_chart(alignment_index: pd.DataFrame, bands: list[dict], *,
+                   title: str = "Alignment maturity", anonymity_min: int = 5) -> Figure:
+    """Alignment index (0-100) of each group on a scale split into maturity bands.
 
     Parameters
     ----------
     alignment_index
-        Frame with columns ``group``, ``n``, ``index`` (0-100), ``level`` (1-5),
-        ``level_name`` and ``suppressed``; one row per group.
+        One row per group: ``group``, ``n``, ``index``, ``level``, ``level_name``,
+        ``suppressed``.
     bands
-        Maturity levels as ``{"level": 1, "name": "Siloed", "min_index": 0}``; each band
-        runs from its ``min_index`` to the next one's (the last to 100).
-    title
-        Chart title.
-    anonymity_min
-        The anonymity threshold, quoted in the footnote listing suppressed groups.
+        ``{"level": 1, "name": "Siloed", "min_index": 0}`` per level; a band runs from
+        its ``min_index`` to the next band's (the last to 100).
+    title, anonymity_min
+        Chart title; anonymity threshold quoted in the footnote on suppressed groups.
 
     Returns
     -------
-    matplotlib.figure.Figure
-        One row per group with a score (overall first); suppressed groups get no marker
-        and are listed in a grey footnote instead.
+    Figure
+        One marker row per scored group (overall first); suppressed groups get no
+        marker and are named in a grey footnote.
     """
     _require(alignment_index, _INDEX_COLUMNS, "alignment_index")
     rows = alignment_index.set_index("group").loc[_ordered_groups(alignment_index["group"])]
@@ -379,42 +362,40 @@ def maturity_chart(
     if shown.empty:
         return _message_figure(title, f"No group has at least {anonymity_min} respondents, "
                                       "so no alignment index is shown.")
-    labels = [f"{_team_label(g)}\nn={int(r.n)}" for g, r in shown.iterrows()]
     footnote = _maturity_footnote(rows, hidden, anonymity_min)
     subtitle = ("Each dot is a group's alignment index from 0 (siloed) to 100 (fully aligned), "
                 "placed on the maturity levels.")
-    bottom = 0.7 + (0.25 if footnote else 0)
-    fig, top = _new_figure(title, subtitle, 0.75 + 0.55 * len(shown), bottom=bottom)
-    left = MARGIN + _text_width(fig, labels, 10) + 0.15
-    ax = fig.add_axes(_rect(fig, left, bottom, FIG_WIDTH - left - MARGIN - 0.1,
-                            0.75 + 0.55 * len(shown)))
-    _draw_bands(ax, sorted(bands, key=lambda band: band["min_index"]))
-    _draw_index_markers(ax, shown, labels)
-    if footnote:
-        fig.text(MARGIN / FIG_WIDTH, 0.12 / fig.get_figheight(), footnote, ha="left",
-                 va="bottom", fontsize=9.5, color=MUTED)
+    labels = [f"{_team_label(g)}\nn={int(r.n)}" for g, r in shown.iterrows()]
+    bands = sorted(bands, key=lambda band: band["min_index"])
+    top = -0.5 - (0.75 + 0.32 * max(_wrap(b["name"], 16).count("\n") + 1 for b in bands))
+    fig, ax = _labelled_axes(title, subtitle, labels, row=0.55, top=0.0, extra=0.55 * -top,
+                             bottom=0.95 if footnote else 0.7, right=MARGIN + 0.1)
+    _draw_bands(ax, bands, top)
+    _draw_index_markers(ax, shown, bands)
+    ax.set_ylim(len(shown) - 0.45, top)
+    ax.set_yticks(np.arange(len(shown)), labels)
+    fig.text(MARGIN / FIG_WIDTH, 0.12 / fig.get_figheight(), footnote, ha="left",
+             va="bottom", fontsize=9.5, color=MUTED)
     return fig
 
 
 def _maturity_footnote(rows: pd.DataFrame, hidden: pd.Series, anonymity_min: int) -> str:
-    notes = []
-    if hidden.any():
-        names = ", ".join(_team_label(g) for g in rows.index[hidden])
-        notes.append(f"{names}: fewer than {anonymity_min} respondents, not shown.")
-    missing = rows.index[~hidden & rows["index"].isna()]
-    if len(missing):
-        notes.append(f"{', '.join(_team_label(g) for g in missing)}: no index available.")
-    return " ".join(notes)
+    small = rows["n"] < anonymity_min
+    parts = [(hidden & small, _hidden_note(0, anonymity_min)),
+             (hidden & ~small, _hidden_note(anonymity_min, anonymity_min)),
+             (~hidden & rows["index"].isna(), "no index available")]
+    return " ".join(f"{', '.join(map(_team_label, rows.index[mask]))}: {why}."
+                    for mask, why in parts if mask.any())
 
 
-def _draw_bands(ax: Axes, bands: list[dict]) -> None:
+def _draw_bands(ax: Axes, bands: list[dict], top: float) -> None:
     edges = [float(b["min_index"]) for b in bands] + [100.0]
     colours = BAND_CMAP(np.linspace(0, 1, len(bands)))
     for band, lo, hi, colour in zip(bands, edges[:-1], edges[1:], colours, strict=True):
         ax.axvspan(lo, hi, color=colour, linewidth=0, zorder=0)
-        ax.text((lo + hi) / 2, -1.08, f"Level {band['level']}", ha="center", va="bottom",
+        ax.text((lo + hi) / 2, top + 0.2, f"Level {band['level']}", ha="center", va="top",
                 fontsize=9, color=MUTED)
-        ax.text((lo + hi) / 2, -1.0, _wrap(band["name"], 16), ha="center", va="top",
+        ax.text((lo + hi) / 2, top + 0.52, _wrap(band["name"], 16), ha="center", va="top",
                 fontsize=10.5, fontweight="bold", color=INK, linespacing=1.1)
     for edge in edges[1:-1]:
         ax.axvline(edge, color="white", linewidth=2, zorder=1)
@@ -422,55 +403,52 @@ def _draw_bands(ax: Axes, bands: list[dict]) -> None:
     ax.set_xlim(0, 100)
 
 
-def _draw_index_markers(ax: Axes, shown: pd.DataFrame, labels: list[str]) -> None:
-    y = np.arange(len(shown))
-    ax.hlines(y, 0, 100, color="white", linewidth=1, alpha=0.8, zorder=1)
+def _index_text(value: float, bands: list[dict]) -> str:
+    """Index rounded to an integer, or to 0.1 where rounding would reach the next band."""
+    crosses = any(value < band["min_index"] <= round(value) for band in bands)
+    return f"{value:.1f}" if crosses else f"{value:.0f}"
+
+
+def _draw_index_markers(ax: Axes, shown: pd.DataFrame, bands: list[dict]) -> None:
+    ax.hlines(np.arange(len(shown)), 0, 100, color="white", linewidth=1, alpha=0.8, zorder=1)
     for i, (group, row) in enumerate(shown.iterrows()):
         ax.scatter([row["index"]], [i], s=170, color=_team_colour(group), edgecolor="white",
-                   linewidth=1.5, zorder=3)
+                   linewidth=1.5, zorder=3, clip_on=False)
         right = row["index"] > 84
-        ax.annotate(f"{row['index']:.0f} \u00b7 Level {int(row['level'])}", (row["index"], i),
+        text = f"{_index_text(row['index'], bands)} \u00b7 Level {int(row['level'])}"
+        ax.annotate(text, (row["index"], i),
                     xytext=(-11 if right else 11, 0), textcoords="offset points",
                     ha="right" if right else "left", va="center", fontsize=10.5,
                     fontweight="bold", color=INK, zorder=4)
-    ax.set_ylim(len(shown) - 0.45, -1.75)
-    ax.set_yticks(y, labels)
     _style(ax)
     ax.spines["left"].set_visible(False)
-    ax.set_xlabel("Alignment index (0–100)", fontsize=10, color=MUTED, labelpad=6)
+    ax.set_xlabel("Alignment index (0\u2013100)", fontsize=10, color=MUTED, labelpad=6)
 
 
-# --------------------------------------------------------------------------- favourability
-def favourability_bars(
-    dimension_scores: pd.DataFrame,
-    *,
-    group: str = "overall",
-    title: str | None = None,
-    anonymity_min: int = 5,
-) -> Figure:
+def favourability_bars(dimension_scores: pd.DataFrame, *, group: str = "overall",
+                       title: str | None = None, anonymity_min: int = 5) -> Figure:
     """Share of favourable answers per dimension for one group, highest first.
 
     Parameters
     ----------
     dimension_scores
-        Long frame as for :func:`heatmap`; ``favourable`` is a share between 0 and 1.
+        Long frame as for :func:`heatmap`; ``favourable`` is a share from 0 to 1.
     group
-        The group to show (``"overall"``, ``"sales"``, ...).
-    title
-        Chart title; default "Share of favourable answers: <group>".
-    anonymity_min
-        The anonymity threshold, quoted when ``group`` is suppressed.
+        Group to show: ``"overall"``, ``"sales"``, ...
+    title, anonymity_min
+        Chart title (default "Share of favourable answers: <group>"); anonymity
+        threshold quoted when ``group`` is suppressed.
 
     Returns
     -------
-    matplotlib.figure.Figure
-        Bars in the group's team colour with "72%" labels and a reference line at 50%.
-        A suppressed group gives a small figure with an explanatory message.
+    Figure
+        Bars in the group's colour labelled "72%", a dashed line at 50%. A suppressed
+        group gives a small figure with an explanatory message.
 
     Raises
     ------
     ValueError
-        If ``group`` has no rows in ``dimension_scores``.
+        If ``group`` has no rows.
     """
     _require(dimension_scores, _SCORE_COLUMNS, "dimension_scores")
     rows = dimension_scores[dimension_scores["group"] == group]
@@ -479,33 +457,34 @@ def favourability_bars(
         raise ValueError(f"no rows for group {group!r} (groups present: {known})")
     label = _team_label(group)
     title = title or f"Share of favourable answers: {label}"
-    if rows["suppressed"].any():
-        return _message_figure(title, f"{label}: fewer than {anonymity_min} respondents, "
-                                      "not shown to protect anonymity.")
-    rows = rows.sort_values("favourable", ascending=False, kind="stable", na_position="last")
-    labels = [_wrap(name) for name in rows["dimension_name"]]
-    row_h = _row_height(labels, 0.4)
-    subtitle = (f"{label}, n={int(rows['n'].max())}. Share of respondents who agree or strongly "
-                "agree, per dimension, highest first. The dashed line marks 50%.")
-    fig, top = _new_figure(title, subtitle, row_h * len(rows), top=0.15, bottom=0.55)
-    left = MARGIN + _text_width(fig, labels, 10) + 0.15
-    ax = fig.add_axes(_rect(fig, left, 0.55, FIG_WIDTH - left - MARGIN, row_h * len(rows)))
-    _draw_bars(ax, rows["favourable"].to_numpy(float) * 100, labels, _team_colour(group))
+    info = _group_info(rows).iloc[0]
+    if info.suppressed:
+        return _message_figure(title, f"{label}: {_hidden_note(info.n, anonymity_min)}.")
+    hidden = rows["suppressed"].astype(bool)
+    rows = rows.assign(favourable=rows["favourable"].where(~hidden), hidden=hidden).sort_values(
+        "favourable", ascending=False, kind="stable", na_position="last")
+    subtitle = (f"{label}, n={int(info.n)}. Share of respondents who agree or strongly agree, "
+                "per dimension, highest first. The dashed line marks 50%.")
+    fig, ax = _labelled_axes(title, subtitle, [_wrap(n) for n in rows["dimension_name"]],
+                             row=0.4, top=0.15, bottom=0.55)
+    _draw_bars(ax, rows, _team_colour(group))
     return fig
 
 
-def _draw_bars(ax: Axes, percent: np.ndarray, labels: list[str], colour: str) -> None:
+def _draw_bars(ax: Axes, rows: pd.DataFrame, colour: str) -> None:
+    percent = rows["favourable"].to_numpy(float) * 100
     y = np.arange(len(percent))
     ax.barh(y, np.nan_to_num(percent), height=0.62, color=colour, alpha=0.9, zorder=2)
-    for i, value in enumerate(percent):
-        text = "no data" if np.isnan(value) else f"{value:.0f}%"
-        ax.annotate(text, (0 if np.isnan(value) else value, i), xytext=(4, 0),
-                    textcoords="offset points", ha="left", va="center", fontsize=10,
-                    color=MUTED if np.isnan(value) else INK, zorder=4,
+    for i, (value, hidden) in enumerate(zip(percent, rows["hidden"], strict=True)):
+        missing = bool(np.isnan(value))
+        text = "not shown (small group)" if hidden else "no data" if missing else f"{value:.0f}%"
+        ax.annotate(text, (0 if missing else value, i),
+                    xytext=(4, 0), textcoords="offset points", ha="left", va="center",
+                    fontsize=10, color=MUTED if missing else INK, zorder=4,
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     ax.axvline(50, color="#5F676B", linewidth=1, linestyle=(0, (4, 3)), alpha=0.7, zorder=1)
     ax.set_ylim(len(percent) - 0.5, -0.5)
-    ax.set_yticks(y, labels)
+    ax.set_yticks(y, [_wrap(name) for name in rows["dimension_name"]])
     ax.set_xlim(0, 108)
     ax.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
     _style(ax, grid="x")

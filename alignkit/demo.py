@@ -98,6 +98,7 @@ def _simulate(company: DemoCompany, instrument: Instrument) -> list[dict[str, st
     rng = np.random.default_rng(company.seed)
     rows: list[dict[str, str]] = []
     number = 0
+    said: set[str] = set()
     for team, size in company.team_sizes.items():
         for _ in range(size):
             number += 1
@@ -113,8 +114,10 @@ def _simulate(company: DemoCompany, instrument: Instrument) -> list[dict[str, st
                 for item in dim.items:
                     row[item.id] = _answer(rng, level)
             row[instrument.outcome.id] = _answer(rng, float(np.mean(levels)))
-            if rng.random() < 0.3:
-                row["comment"] = str(rng.choice(_COMMENTS[team]))
+            unused = [c for c in _COMMENTS[team] if c not in said]
+            if unused and rng.random() < 0.3:
+                row["comment"] = str(rng.choice(unused))
+                said.add(row["comment"])
             rows.append(row)
     order = rng.permutation(len(rows))
     return [rows[i] for i in order]

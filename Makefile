@@ -1,0 +1,41 @@
+# alignkit — run `make help` for the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO ?= demo
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install alignkit with its dependencies
+
+demo: $(STAMP) ## Build the demo workspace in demo/ and render its reports
+	$(BIN)/alignkit demo --out $(DEMO)
+
+test: $(STAMP) ## Run every test (unit, CLI, notebooks with nbval, rendered reports)
+	MPLBACKEND=Agg $(BIN)/python -m pytest
+
+lint: $(STAMP) ## Check style with ruff
+	$(BIN)/ruff check alignkit tests
+
+lab: $(STAMP) ## Open JupyterLab on the notebooks, reading the demo workspace
+	@test -f $(DEMO)/alignkit.db || $(BIN)/alignkit demo --out $(DEMO) --no-reports
+	ALIGNKIT_WORKSPACE=$(abspath $(DEMO)) $(BIN)/jupyter lab notebooks/
+
+clean: ## Remove the demo workspace and caches (keeps .venv)
+	rm -rf $(DEMO) .pytest_cache .ruff_cache
+
+distclean: clean ## Also remove .venv
+	rm -rf $(VENV)
+
+.PHONY: help venv demo test lint lab clean distclean

@@ -1,0 +1,5 @@
+"""``python -m alignkit`` runs the command-line interface."""
+
+from alignkit.cli import main
+
+main()

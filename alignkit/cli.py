@@ -1,0 +1,247 @@
+"""The ``alignkit`` command: a thin shell over the library.
+
+Every user mistake ends as one line on stderr (``error: …``) and exit status
+1; nothing here holds logic of its own. Heavy modules (papermill, nbconvert,
+pandas) are imported inside the commands that need them so ``--help`` is quick.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from alignkit.exceptions import AlignkitError
+
+workspace_option = click.option(
+    "--workspace", "-w", type=click.Path(file_okay=False, path_type=Path),
+    envvar="ALIGNKIT_WORKSPACE", default=None, show_envvar=True,
+    help="Workspace folder holding alignkit.db, raw/ and reports/ [default: current folder].",
+)
+anonymity_option = click.option(
+    "--anonymity-min", type=click.IntRange(min=3), default=5, show_default=True,
+    help="Smallest group shown in results (never below 3).",
+)
+
+
+def _workspace(path: Path | None) -> Any:
+    from alignkit.store import Workspace
+
+    return Workspace(path)
+
+
+def _print_json(payload: Any) -> None:
+    click.echo(json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False))
+
+
+class _Group(click.Group):
+    """A click group that turns alignkit errors into one line and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AlignkitError as err:
+            click.echo(f"error: {err}", err=True)
+            ctx.exit(1)
+        except OSError as err:  # e.g. a read-only or missing folder
+            click.echo(f"error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="alignkit")
+def main() -> None:
+    """alignkit: assess and improve how sales and marketing work as one team.
+
+    The cycle is identify -> plan -> execute -> recap. Register a client with
+    `company add`, import its survey with `import survey`, then `score` it or
+    render its `report`. `alignkit demo` builds a complete example workspace.
+    """
+
+
+# -- company ----------------------------------------------------------------
+@main.group(cls=_Group)
+def company() -> None:
+    """Register and list client companies."""
+
+
+@company.command("add")
+@click.argument("slug")
+@click.option("--name", help='Display name, e.g. "Acme Corp" [default: from the slug].')
+@click.option("--industry", help="Industry, for your own reference.")
+@workspace_option
+def company_add(slug: str, name: str | None, industry: str | None, workspace: Path | None) -> None:
+    """Register a client company under SLUG (lower-case letters, digits, hyphens)."""
+    ws = _workspace(workspace)
+    added = ws.add_company(slug, name, industry)
+    click.echo(f"registered {added.slug} ({added.name}) in {ws.root}")
+
+
+@company.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@workspace_option
+def company_list(as_json: bool, workspace: Path | None) -> None:
+    """List the registered companies and their survey waves."""
+    ws = _workspace(workspace)
+    rows = [{"slug": c.slug, "name": c.name, "industry": c.industry, "waves": ws.waves(c.slug)}
+            for c in ws.companies()]
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        click.echo(f"no companies in {ws.root}; add one with `alignkit company add SLUG`")
+    for row in rows:
+        click.echo(f"{row['slug']:<28} {row['name']:<32} waves: {', '.join(row['waves']) or '-'}")
+
+
+# -- instrument ---------------------------------------------------------------
+@main.group(cls=_Group)
+def instrument() -> None:
+    """Show the survey instrument or export a blank questionnaire."""
+
+
+@instrument.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def instrument_show(as_json: bool) -> None:
+    """Show the dimensions and statements of the survey."""
+    from alignkit.instrument import load_instrument
+
+    inst = load_instrument()
+    if as_json:
+        _print_json(inst.to_json())
+        return
+    click.echo(f"{inst.title} (version {inst.version})")
+    for dim in inst.dimensions:
+        click.echo(f"\n{dim.name} [{dim.id}]")
+        for item in dim.items:
+            click.echo(f"  {item.id:<18} {item.text}")
+    click.echo(f"\nOverall outcome\n  {inst.outcome.id:<18} {inst.outcome.text}")
+
+
+@instrument.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "md"]), required=True,
+              help="csv/xlsx: blank response template; md: printable questionnaire.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write.")
+def instrument_export(fmt: str, out: Path) -> None:
+    """Write the blank response template or the printable questionnaire."""
+    from alignkit.instrument import load_instrument
+    from alignkit.questionnaire import export_questionnaire
+
+    path = export_questionnaire(load_instrument(), fmt, out)
+    click.echo(f"wrote {path}")
+
+
+# -- import -------------------------------------------------------------------
+@main.group("import", cls=_Group)
+def import_() -> None:
+    """Import survey responses into the workspace."""
+
+
+@import_.command("survey")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--company", required=True, help="Registered company slug.")
+@click.option("--wave", required=True, help='Survey wave, e.g. "baseline" (created on first import).')
+@click.option("--mapping", type=click.Path(path_type=Path),
+              help="MAP.csv with columns column,item to map columns to items.")
+@click.option("--source", help="Force the export format instead of detecting it.")
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@workspace_option
+def import_survey_cmd(file: Path, company: str, wave: str, mapping: Path | None,
+                      source: str | None, dry_run: bool, as_json: bool,
+                      workspace: Path | None) -> None:
+    """Validate a survey export FILE and store it in one transaction."""
+    from alignkit.survey_import import import_survey
+
+    result = import_survey(file, company=company, wave=wave, workspace=_workspace(workspace),
+                           mapping=mapping, source=source, dry_run=dry_run)
+    if as_json:
+        _print_json(result.to_json())
+        return
+    teams = ", ".join(f"{t} {n}" for t, n in result.by_team.items())
+    click.echo(f"{result.file} ({result.source}): {result.message}")
+    click.echo(f"  respondents {result.respondents} ({teams}); skipped {len(result.skipped)}")
+    for skip in result.skipped:
+        click.echo(f"  skipped row {skip['row']}: {skip['reason']}")
+    if result.unmapped:
+        click.echo(f"  ignored columns (not survey items): {', '.join(result.unmapped)}")
+
+
+# -- score and report -----------------------------------------------------------
+@main.command()
+@click.option("--company", required=True, help="Registered company slug.")
+@click.option("--wave", default="baseline", show_default=True, help="Survey wave.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@anonymity_option
+@workspace_option
+def score(company: str, wave: str, as_json: bool, anonymity_min: int,
+          workspace: Path | None) -> None:
+    """Score a wave: dimensions, favourability, maturity, perception gaps."""
+    from alignkit.wave import load_wave, score_wave
+
+    scores = score_wave(load_wave(company, wave, workspace=_workspace(workspace)),
+                        anonymity_min=anonymity_min)
+    payload = scores.to_json()
+    if as_json:
+        _print_json({"company": company, "wave": wave, **payload})
+        return
+    for row in payload["index"]:
+        click.echo(f"{row['group']:<12} n={row['n']:<4} index {row['index']:5.1f}  "
+                   f"level {row['level']} {row['level_name']}")
+    hidden = [r["group"] for r in scores.sizes.to_dict("records") if r["suppressed"]]
+    if hidden:
+        click.echo(f"hidden (fewer than {anonymity_min} respondents or to protect them): "
+                   f"{', '.join(hidden)}")
+
+
+@main.command()
+@click.option("--company", required=True, help="Registered company slug.")
+@click.option("--stage", type=click.Choice(["identify"]), default="identify", show_default=True,
+              help="Stage notebook to render.")
+@click.option("--wave", default="baseline", show_default=True, help="Survey wave.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder [default: <workspace>/reports/<company>].")
+@click.option("--timeout", type=click.IntRange(min=10), default=600, show_default=True,
+              help="Seconds a cell may run before the report is abandoned.")
+@anonymity_option
+@workspace_option
+def report(company: str, stage: str, wave: str, out: Path | None, timeout: int,
+           anonymity_min: int, workspace: Path | None) -> None:
+    """Render a stage report for one company as self-contained HTML."""
+    from alignkit.report import render_report
+
+    ws = _workspace(workspace)
+    target = out or ws.reports_dir / company
+    done = render_report(company, stage, target, workspace=ws.root, wave=wave,
+                         anonymity_min=anonymity_min, timeout=timeout)
+    click.echo(f"wrote {done.html}")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
+              show_default=True, help="Folder for the demo workspace.")
+@click.option("--reports/--no-reports", default=True, show_default=True,
+              help="Render each company's Identify report.")
+def demo(out: Path, reports: bool) -> None:
+    """Build a demo workspace with three fictional clients and render their reports."""
+    from alignkit.demo import build_demo_workspace
+    from alignkit.report import render_report
+
+    ws = build_demo_workspace(out)
+    click.echo(f"demo workspace: {ws.root}")
+    for info in ws.companies():
+        if reports:
+            done = render_report(info.slug, "identify", ws.reports_dir / info.slug,
+                                 workspace=ws.root)
+            click.echo(f"  {info.name:<24} {done.html}")
+    if reports:
+        click.echo(f"open the reports in a browser, e.g. {ws.reports_dir / ws.companies()[0].slug}"
+                   "/identify.html")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Perception gaps between two teams, with percentile-bootstrap intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alignkit.gaps import GAP_COLUMNS, bootstrap_mean_difference, perception_gaps
+from alignkit.instrument import load_instrument
+from alignkit.scoring import respondent_dimension_means
+
+N = 40
+
+
+def simulate(instrument, answer_sets: dict[str, list[int]], *, seed: int,
+             size: int = N) -> pd.DataFrame:
+    """Each team answers every item by drawing uniformly from its own answer set.
+
+    The expected answer of a team is the mean of its set, so the true gap per dimension
+    is known exactly from the construction (no rounding or clipping involved).
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for team, choices in answer_sets.items():
+        for k in range(size):
+            for item in instrument.items:
+                rows.append((f"{team}-{k}", team, item.id, float(rng.choice(choices))))
+    return pd.DataFrame(rows, columns=["respondent", "team", "item", "value"])
+
+
+@pytest.fixture(scope="module")
+def known_gap():
+    inst = load_instrument()
+    # sales: {1, 2, 3} -> mean 2.0; marketing: {3, 4} -> mean 3.5; true gap -1.5
+    return simulate(inst, {"sales": [1, 2, 3], "marketing": [3, 4]}, seed=101)
+
+
+def test_known_gap_is_estimated(known_gap, instrument):
+    gaps = perception_gaps(known_gap, instrument)
+    assert list(gaps.columns) == GAP_COLUMNS
+    assert list(gaps["dimension"]) == [d.id for d in instrument.dimensions]
+    assert (gaps["n_a"] == N).all() and (gaps["n_b"] == N).all()
+    assert gaps["gap"].to_numpy() == pytest.approx(gaps["a_mean"] - gaps["b_mean"])
+    # The standard error of one dimension's gap is about 0.08, so 0.35 is > 4 SE.
+    assert (gaps["gap"] - -1.5).abs().max() < 0.35
+    assert gaps["gap"].mean() == pytest.approx(-1.5, abs=0.1)
+    assert ((gaps["low"] < gaps["gap"]) & (gaps["gap"] < gaps["high"])).all()
+    assert (gaps["high"] < 0).all()
+    # 14 independent 90% intervals: expect ~12.6 to contain the truth; 10 is a safe floor.
+    covered = ((gaps["low"] <= -1.5) & (-1.5 <= gaps["high"])).sum()
+    assert covered >= 10
+
+
+def test_interval_width_matches_the_standard_error(known_gap, instrument):
+    """A 90% interval spans about 2 x 1.645 standard errors of the difference."""
+    gaps = perception_gaps(known_gap, instrument).set_index("dimension")
+    per_person = respondent_dimension_means(known_gap, instrument)
+    for dim, part in per_person.groupby("dimension"):
+        a = part.loc[part["team"] == "sales", "score"]
+        b = part.loc[part["team"] == "marketing", "score"]
+        se = np.sqrt(a.var(ddof=0) / len(a) + b.var(ddof=0) / len(b))
+        width = gaps.loc[dim, "high"] - gaps.loc[dim, "low"]
+        assert width / (2 * 1.645 * se) == pytest.approx(1.0, abs=0.2), dim
+
+
+def test_identical_distributions_give_intervals_around_zero(instrument):
+    same = simulate(instrument, {"sales": [1, 2, 3, 4, 5], "marketing": [1, 2, 3, 4, 5]},
+                    seed=202)
+    gaps = perception_gaps(same, instrument)
+    assert len(gaps) == len(instrument.dimensions)
+    covered = ((gaps["low"] <= 0) & (0 <= gaps["high"])).sum()
+    assert covered >= 10
+    assert gaps["gap"].abs().max() < 0.6  # SE ~0.16 per dimension
+
+
+def test_between_reverses_the_sign(known_gap, instrument):
+    ab = perception_gaps(known_gap, instrument)
+    ba = perception_gaps(known_gap, instrument, between=("marketing", "sales"))
+    assert ba.attrs["a"] == "marketing"
+    assert ba["gap"].to_numpy() == pytest.approx(-ab["gap"].to_numpy())
+    assert (ba["gap"] > 0).all()
+
+
+def test_same_seed_same_interval(known_gap, instrument):
+    first = perception_gaps(known_gap, instrument, seed=7)
+    second = perception_gaps(known_gap, instrument, seed=7)
+    pd.testing.assert_frame_equal(first, second)
+    other = perception_gaps(known_gap, instrument, seed=8)
+    assert not np.allclose(first["low"], other["low"])
+    pd.testing.assert_series_equal(first["gap"], other["gap"])  # the estimate itself is fixed
+
+
+def test_hidden_team_gives_empty_frame_with_attrs(known_gap, instrument):
+    gaps = perception_gaps(known_gap, instrument, hidden={"marketing"})
+    assert gaps.empty
+    assert list(gaps.columns) == GAP_COLUMNS
+    assert (gaps.attrs["a"], gaps.attrs["b"], gaps.attrs["confidence"]) == (
+        "sales", "marketing", 0.9)
+
+
+def test_dimension_with_too_few_respondents_is_left_out(known_gap, instrument):
+    # Only 4 marketing people keep their sla answers; the others answer N/A there.
+    sla = {i.id for i in instrument.dimensions[2].items}
+    assert instrument.dimensions[2].id == "sla"
+    answers = known_gap.copy()
+    drop = (answers["team"] == "marketing") & answers["item"].isin(sla) & ~answers[
+        "respondent"].isin([f"marketing-{k}" for k in range(4)])
+    answers.loc[drop, "value"] = np.nan
+
+    gaps = perception_gaps(answers, instrument, threshold=5)
+    assert "sla" not in set(gaps["dimension"])
+    assert len(gaps) == len(instrument.dimensions) - 1
+
+    relaxed = perception_gaps(answers, instrument, threshold=3).set_index("dimension")
+    assert relaxed.loc["sla", "n_b"] == 4
+
+
+def test_bootstrap_of_constants_is_exact():
+    rng = np.random.default_rng(0)
+    low, high = bootstrap_mean_difference(np.full(10, 3.0), np.full(7, 1.0), rng=rng)
+    assert (low, high) == (2.0, 2.0)
+
+
+def test_bootstrap_interval_narrows_with_more_people_and_lower_confidence():
+    base = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+
+    def width(a, b, confidence=0.9):
+        low, high = bootstrap_mean_difference(a, b, confidence=confidence,
+                                              rng=np.random.default_rng(1))
+        return high - low
+
+    small = width(base, base)
+    assert width(np.tile(base, 16), np.tile(base, 16)) < small / 2  # sqrt(16) = 4x narrower
+    assert width(base, base, confidence=0.5) < small
