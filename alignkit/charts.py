@@ -185,8 +185,8 @@ def heatmap(dimension_scores: pd.DataFrame, *, title: str = "Alignment by dimens
     Returns
     -------
     Figure
-        Columns overall, sales, marketing, leadership, other (those present); suppressed
-        columns are grey, hatched and blank.
+        Columns overall, sales, marketing, leadership, other (those present). Suppressed
+        cells are hatched and blank; a group hidden throughout says why in its header.
     """
     _require(dimension_scores, _SCORE_COLUMNS, "dimension_scores")
     dims = dimension_scores.drop_duplicates("dimension")
@@ -442,8 +442,9 @@ def favourability_bars(dimension_scores: pd.DataFrame, *, group: str = "overall"
     Returns
     -------
     Figure
-        Bars in the group's colour labelled "72%", a dashed line at 50%. A suppressed
-        group gives a small figure with an explanatory message.
+        Bars in the group's colour labelled "72%", a dashed line at 50%; dimensions
+        suppressed for the group come last as "not shown". A group suppressed
+        everywhere gives a small figure with an explanatory message.
 
     Raises
     ------

@@ -154,7 +154,9 @@ def normalise_text(text: str) -> str:
     >>> normalise_text("  We agree on what an “MQL” is. ")
     'we agree on what an mql is'
     """
-    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    # Apostrophes vanish ("Marketing's" == "Marketing’s" == "Marketings").
+    text = re.sub("['\u2018\u2019\u02bc`\u00b4]", "", str(text))
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     folded = re.sub(r"[^a-z0-9]+", " ", folded.lower())
     return folded.strip()
 

@@ -113,6 +113,7 @@ def maturity_level(index: float, instrument: Instrument) -> tuple[int, str]:
     """The maturity band an alignment index (0–100) falls in: ``(level, name)``."""
     if np.isnan(index):
         return 0, ""
+    index = round(float(index), 9)  # 59.999999999999986 is an index of 60
     band = [b for b in instrument.bands if index >= b.min_index][-1]
     return band.level, band.name
 

@@ -98,6 +98,19 @@ def _plain(value: Any) -> Any:
     return value if value is None or isinstance(value, int | str | bool) else str(value)
 
 
+def _visible_gaps(gaps: pd.DataFrame, dimensions: pd.DataFrame) -> pd.DataFrame:
+    """Drop gap rows for dimensions where either side is hidden in the scores.
+
+    A team can be hidden in one dimension only (to protect a smaller group
+    there); its mean must not reappear through the gap table.
+    """
+    sides = {gaps.attrs.get("a"), gaps.attrs.get("b")}
+    hidden = dimensions[dimensions["suppressed"] & dimensions["group"].astype(str).isin(sides)]
+    kept = gaps[~gaps["dimension"].isin(set(hidden["dimension"]))].reset_index(drop=True)
+    kept.attrs.update(gaps.attrs)
+    return kept
+
+
 def load_wave(
     company: str,
     wave: str,
@@ -133,16 +146,18 @@ def score_wave(data: WaveData, *, anonymity_min: int = DEFAULT_THRESHOLD) -> Wav
     hidden = hidden_groups(dict(zip(sizes["group"], sizes["n"], strict=True)), k)
     hidden_sizes = sizes.assign(suppressed=sizes["group"].isin(hidden))
     value_cols = ["mean", "favourable"]
+    dimensions = suppress_small_groups(dimension_scores(data.answers, inst), keys=["dimension"],
+                                       value_columns=value_cols, threshold=k, forced=hidden)
     return WaveScores(
         sizes=hidden_sizes,
-        dimensions=suppress_small_groups(dimension_scores(data.answers, inst), keys=["dimension"],
-                                         value_columns=value_cols, threshold=k, forced=hidden),
+        dimensions=dimensions,
         items=suppress_small_groups(item_scores(data.answers, inst), keys=["item"],
                                     value_columns=value_cols, threshold=k, forced=hidden),
         index=suppress_small_groups(alignment_index(data.answers, inst), keys=[],
                                     value_columns=["index", "level", "level_name"], threshold=k,
                                     forced=hidden).astype({"level": "Int64"}),
-        gaps=perception_gaps(data.answers, inst, threshold=k, hidden=hidden),
+        gaps=_visible_gaps(perception_gaps(data.answers, inst, threshold=k, hidden=hidden),
+                           dimensions),
         comments=visible_comments(data.respondents, hidden),
         hidden=frozenset(hidden),
         threshold=k,

@@ -188,6 +188,35 @@ def test_heatmap_never_draws_suppressed_values(leak):
     assert not any("n=3" in text.split("\n") for text in _texts(fig))
 
 
+def _hide(frame: pd.DataFrame, group: str, dimensions: list[str] | None = None) -> pd.DataFrame:
+    """Mark ``group`` suppressed (values blanked), in some or all dimensions."""
+    frame = frame.copy()
+    mask = frame["group"] == group
+    if dimensions is not None:
+        mask &= frame["dimension"].isin(dimensions)
+    frame.loc[mask, ["mean", "favourable"]] = np.nan
+    frame.loc[mask, "suppressed"] = True
+    return frame
+
+
+def test_heatmap_hides_single_suppressed_cells():
+    frame = _hide(_scores(), "sales", ["D04", "D05"])
+    ax = charts.heatmap(frame).axes[0]
+    sales_column = {round(t.get_position()[1] - 0.5): t.get_text() for t in ax.texts
+                    if 1 < t.get_position()[0] < 2}
+    assert 3 not in sales_column and 4 not in sales_column  # rows of D04 and D05
+    assert len(sales_column) == len(DIMENSIONS) - 2
+    assert "Sales\nn=34" in [t.get_text() for t in ax.get_xticklabels()]
+
+
+def test_heatmap_group_hidden_to_protect_others_does_not_claim_it_is_small():
+    ax = charts.heatmap(_hide(_scores(), "marketing")).axes[0]
+    headers = [t.get_text() for t in ax.get_xticklabels()]
+    assert "Marketing\nnot shown" in headers
+    assert not any("27" in header for header in headers)
+    assert not any(2 < t.get_position()[0] < 3 for t in ax.texts)
+
+
 def test_heatmap_annotations_match_means():
     scores = _scores()
     ax = charts.heatmap(scores).axes[0]
@@ -225,6 +254,16 @@ def test_gap_chart_writes_intervals_and_marks_reliable_gaps():
     assert unreliable.get_fontweight() == "normal"
     assert to_rgb(reliable.get_color()) != to_rgb(unreliable.get_color())
     assert "Where sales and marketing see things differently" in _texts(fig)
+
+
+def test_gap_chart_interval_bounds_near_zero_keep_their_sign():
+    gaps = _gaps()
+    gaps.loc[0, ["gap", "low", "high"]] = [-0.3, -0.52, -0.012]
+    gaps.loc[2, ["gap", "low", "high"]] = [0.25, 0.004, 0.5]
+    notes = {t.get_text(): t for t in charts.gap_chart(gaps).axes[1].texts}
+    assert notes["gap \u22120.3 (90% CI \u22120.5 to \u22120.01)"].get_fontweight() == "bold"
+    assert notes["gap +0.2 (90% CI +0.00 to +0.5)"].get_fontweight() == "bold"
+    assert not any("to 0.0)" in note for note in notes)
 
 
 def test_gap_chart_uses_team_colours_and_legend():
@@ -281,6 +320,14 @@ def test_maturity_chart_draws_no_marker_for_suppressed_groups(leadership_index):
     assert "45 \u00b7 Level 0" not in texts
 
 
+def test_maturity_chart_footnote_explains_complementary_suppression():
+    frame = _index()
+    frame.loc[frame.group == "marketing", ["index", "suppressed"]] = [np.nan, True]
+    texts = _texts(charts.maturity_chart(frame, BANDS))
+    assert ("Leadership: fewer than 5 respondents, not shown. "
+            "Marketing: not shown, so that smaller groups cannot be inferred.") in texts
+
+
 def test_maturity_chart_labels_bands_and_values():
     fig = charts.maturity_chart(_index(), BANDS)
     texts = [_flat(t) for t in _texts(fig)]
@@ -324,6 +371,17 @@ def test_favourability_bars_suppressed_group_shows_no_values():
     texts = _texts(fig)
     assert any("fewer than 5 respondents" in text for text in texts)
     assert not any(text.endswith("%") and text[:-1].isdigit() for text in texts)
+
+
+def test_favourability_bars_partly_suppressed_group():
+    frame = _hide(_scores(leak_suppressed=True), "sales", ["D04", "D05"])
+    frame.loc[frame["suppressed"], ["mean", "favourable"]] = 0.99  # leaked values stay hidden
+    ax = charts.favourability_bars(frame, group="sales").axes[0]
+    labels = [t.get_text() for t in ax.texts]
+    assert labels[-2:] == ["not shown (small group)"] * 2 and "99%" not in labels
+    names = [_flat(t.get_text()) for t in ax.get_yticklabels()]
+    assert set(names[-2:]) == {DIMENSIONS[3], DIMENSIONS[4]}
+    assert [p.get_width() for p in ax.patches][-2:] == [0, 0]
 
 
 def test_favourability_bars_unknown_group():

@@ -82,7 +82,7 @@ def test_items_frame_has_one_row_per_item(instrument):
     ("text", "expected"),
     [
         ("  We agree on what an “MQL” is. ", "we agree on what an mql is"),
-        ("Zoë's  TEAM!!", "zoe s team"),
+        ("Zoë:  TEAM!! (sales)", "zoe team sales"),
         ("", ""),
     ],
 )

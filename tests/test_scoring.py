@@ -179,9 +179,6 @@ def test_group_index_exactly_on_a_band_boundary(instrument):
     assert got["level"] == 2
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: maturity_level compares a float index without tolerance; this group's exact "
-    "index is 60 but it is computed as 59.999999999999986 and reported one level too low"))
 def test_level_follows_the_exact_index(instrument):
     people = [
         ("sales", {"sponsorship": [5, 4, 2], "definitions": [3, 3, 3, 1]}),

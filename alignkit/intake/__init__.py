@@ -38,13 +38,9 @@ def _choose(table: Table, instrument: Instrument, source: str | None,
     for module in IMPORTERS:
         if module.sniff(table, instrument):
             return module
-    if mapping:
-        return canonical
-    raise IntakeError(
-        "not a recognised survey export: no team column or no column matching a survey item; "
-        "use the template from `alignkit instrument export`, or pass --mapping MAP.csv",
-        file=table.path, row=0,
-    )
+    # Nothing recognised the file: the canonical reader explains what is missing
+    # (no team column, no item column, a column used twice).
+    return canonical
 
 
 def parse_survey(

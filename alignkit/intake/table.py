@@ -118,18 +118,22 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[list[str]]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    # A damaged workbook can fail while opening or while its rows are read;
+    # XML parse errors surface as SyntaxError.
+    unreadable = (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError,
+                  SyntaxError, EOFError)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as err:
+        try:
+            sheet = book["Responses"] if "Responses" in book.sheetnames else book.worksheets[0]
+            records = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        finally:
+            book.close()
+    except unreadable as err:
         raise IntakeError(
             f"cannot be opened as an Excel workbook ({type(err).__name__}); save it as .xlsx",
             file=path,
         ) from None
-    try:
-        sheet = book["Responses"] if "Responses" in book.sheetnames else book.worksheets[0]
-        records = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
     if not records:
         raise IntakeError("the first sheet is empty; export the responses again", file=path)
     return records[0], records[1:]

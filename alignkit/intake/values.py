@@ -12,7 +12,7 @@ __all__ = ["NA", "AnswerError", "parse_answer", "parse_team"]
 #: Marker for an explicit "not applicable" answer (kept, but never scored).
 NA = math.nan
 
-_LEADING_NUMBER = re.compile(r"^\s*(-?\d+(?:[.,]0+)?)\s*(?:[-–:=.)]\s*.*)?$")
+_LEADING_NUMBER = re.compile(r"^\s*(-?\d+(?:[.,]\d+)?)\s*(?:[-–:=.)]\s*\D.*)?$")
 
 
 class AnswerError(ValueError):
@@ -44,6 +44,10 @@ def parse_answer(cell: str, instrument: Instrument) -> float | None:
     low, high = instrument.scale_min, instrument.scale_max
     if match:
         number = float(match.group(1).replace(",", "."))
+        if not number.is_integer():
+            raise AnswerError(
+                f"{text!r} is not a whole number; answers are points {low}–{high} on the scale"
+            )
         if low <= number <= high:
             return number
         raise AnswerError(
