@@ -92,7 +92,9 @@ def participation_table(scores: WaveScores) -> pd.DataFrame:
         note = "not shown, to protect anonymity" if rec.suppressed else ""
         rows.append({"Group": TEAM_LABELS.get(rec.group, rec.group), "Respondents": shown,
                      "Note": note})
-    return pd.DataFrame(rows).set_index("Group")
+    table = pd.DataFrame(rows).set_index("Group")
+    table.index.name = None  # no separate header row for the index
+    return table
 
 
 def dimension_table(scores: WaveScores) -> pd.DataFrame:
@@ -102,7 +104,7 @@ def dimension_table(scores: WaveScores) -> pd.DataFrame:
                               observed=True, sort=False)
     table = table.reindex(columns=[g for g in TEAM_LABELS if g in table.columns])
     table.columns = [TEAM_LABELS[g] for g in table.columns]
-    table.index.name = "Dimension"
+    table.index.name = None
     return table.round(1)
 
 
