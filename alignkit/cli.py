@@ -200,7 +200,8 @@ def score(company: str, wave: str, as_json: bool, anonymity_min: int,
 
 @main.command()
 @click.option("--company", required=True, help="Registered company slug.")
-@click.option("--stage", type=click.Choice(["identify"]), default="identify", show_default=True,
+@click.option("--stage", type=click.Choice(["identify", "plan", "execute", "recap"]),
+              default="identify", show_default=True,
               help="Stage notebook to render.")
 @click.option("--wave", default="baseline", show_default=True, help="Survey wave.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
@@ -242,6 +243,14 @@ def demo(out: Path, reports: bool) -> None:
         click.echo(f"open the reports in a browser, e.g. {ws.reports_dir / ws.companies()[0].slug}"
                    "/identify.html")
 
+
+def _register_areas() -> None:
+    from alignkit.commands import register_all
+
+    register_all(main)
+
+
+_register_areas()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

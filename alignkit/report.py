@@ -18,14 +18,11 @@ from typing import Any
 
 from alignkit.exceptions import ReportError
 from alignkit.privacy import DEFAULT_THRESHOLD, check_threshold
+from alignkit.stages import STAGES
 from alignkit.store import Workspace
 
 __all__ = ["STAGES", "notebooks_dir", "render_report", "templates_dir"]
 
-#: Stage name -> (notebook file, title shown in the report header).
-STAGES: dict[str, tuple[str, str]] = {
-    "identify": ("01_identify.ipynb", "Identify: where are the disconnects?"),
-}
 
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -125,7 +122,7 @@ def render_report(
     if wave not in ws.waves(company):
         ws.answers(company, wave)  # raises the store's message naming the known waves
     check_threshold(anonymity_min)
-    notebook = notebooks_dir() / STAGES[stage][0]
+    notebook = notebooks_dir() / STAGES[stage].notebook
     if not notebook.is_file():
         raise ReportError(f"notebook {notebook.name} not found in {notebook.parent}")
     out = Path(out_dir)
@@ -142,7 +139,7 @@ def render_report(
             raise
         from alignkit import __version__
 
-        brand = {"company": info.name, "stage_title": STAGES[stage][1], "title":
+        brand = {"company": info.name, "stage_title": STAGES[stage].title, "title":
                  f"{info.name} · {stage}", "subtitle": f"Survey wave: {wave}",
                  "date": date.today().isoformat(), "anonymity_min": anonymity_min,
                  "brand": "alignkit", "version": __version__}

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -36,55 +37,7 @@ DB_NAME = "alignkit.db"
 SCHEMA_VERSION = "1"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS companies (
-    id INTEGER PRIMARY KEY,
-    slug TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    industry TEXT,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS waves (
-    id INTEGER PRIMARY KEY,
-    company_id INTEGER NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    instrument_version TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    UNIQUE (company_id, name)
-);
-CREATE TABLE IF NOT EXISTS imports (
-    id INTEGER PRIMARY KEY,
-    company_id INTEGER NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
-    wave_id INTEGER NOT NULL REFERENCES waves(id) ON DELETE CASCADE,
-    sha256 TEXT NOT NULL,
-    source TEXT NOT NULL,
-    file_name TEXT NOT NULL,
-    raw_path TEXT NOT NULL,
-    imported_at TEXT NOT NULL,
-    respondents INTEGER NOT NULL,
-    skipped INTEGER NOT NULL,
-    answers INTEGER NOT NULL,
-    UNIQUE (company_id, sha256)
-);
-CREATE TABLE IF NOT EXISTS respondents (
-    id INTEGER PRIMARY KEY,
-    wave_id INTEGER NOT NULL REFERENCES waves(id) ON DELETE CASCADE,
-    import_id INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
-    pseudonym TEXT NOT NULL,
-    team TEXT NOT NULL CHECK (team IN ('sales', 'marketing', 'leadership', 'other')),
-    role TEXT,
-    comment TEXT,
-    UNIQUE (wave_id, pseudonym)
-);
-CREATE TABLE IF NOT EXISTS answers (
-    respondent_id INTEGER NOT NULL REFERENCES respondents(id) ON DELETE CASCADE,
-    item TEXT NOT NULL,
-    value INTEGER,
-    PRIMARY KEY (respondent_id, item)
-);
-CREATE INDEX IF NOT EXISTS answers_item ON answers(item);
-"""
+_SCHEMA = resources.files("alignkit").joinpath("data/schema.sql").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -143,6 +96,7 @@ class Workspace:
         self.db_path = self.root / DB_NAME
         self.raw_dir = self.root / "raw"
         self.reports_dir = self.root / "reports"
+        self._schema_checked = False
 
     # -- connection -----------------------------------------------------
     def exists(self) -> bool:
@@ -165,8 +119,10 @@ class Workspace:
         try:
             con.execute("PRAGMA foreign_keys = ON")
             con.execute("PRAGMA journal_mode = WAL")
-            if create:
+            if create or not self._schema_checked:
+                # IF NOT EXISTS throughout: also brings older workspaces up to date.
                 con.executescript(_SCHEMA)
+                self._schema_checked = True
                 con.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
                 )

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from alignkit.demo import _COMMENTS, DEMO_COMPANIES, build_demo_workspace
+from alignkit.demo import DEMO_COMPANIES, build_demo_workspace
+from alignkit.demo.survey import _COMMENTS
 from alignkit.exceptions import ReportError, StoreError
 from alignkit.report import notebooks_dir, render_report
 

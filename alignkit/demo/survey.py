@@ -1,4 +1,4 @@
-"""A demo workspace: three fictional clients with different alignment profiles.
+"""Demo survey answers: three fictional clients with different alignment profiles.
 
 The answers are simulated from a small model (a level per team and dimension,
 a person effect and item noise) and written as the canonical response
@@ -14,10 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from alignkit.instrument import Instrument, load_instrument
-from alignkit.store import Workspace
-from alignkit.survey_import import import_survey
 
-__all__ = ["DEMO_COMPANIES", "DemoCompany", "build_demo_workspace", "write_demo_survey"]
+__all__ = ["DEMO_COMPANIES", "DemoCompany", "write_demo_survey"]
 
 
 @dataclass(frozen=True)
@@ -145,19 +143,3 @@ def write_demo_survey(company: DemoCompany, path: Path, instrument: Instrument |
         # An abandoned response, as every real export has a few.
         writer.writerow({"respondent_id": "R9999", "team": "Sales"})
     return path
-
-
-def build_demo_workspace(root: str | Path, *, wave: str = "baseline") -> Workspace:
-    """Create (or refresh) the demo workspace with the three demo companies.
-
-    Companies and survey files already present are left as they are, so the
-    command can run again safely.
-    """
-    workspace = Workspace(root)
-    known = {c.slug for c in workspace.companies()}
-    for company in DEMO_COMPANIES:
-        if company.slug not in known:
-            workspace.add_company(company.slug, company.name, company.industry)
-        survey = write_demo_survey(company, workspace.root / "inbox" / f"{company.slug}-{wave}.csv")
-        import_survey(survey, company=company.slug, wave=wave, workspace=workspace)
-    return workspace
