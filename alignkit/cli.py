@@ -122,8 +122,8 @@ def instrument_show(as_json: bool) -> None:
 
 
 @instrument.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "md"]), required=True,
-              help="csv/xlsx: blank response template; md: printable questionnaire.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "md", "html"]), required=True,
+              help="csv/xlsx: blank response template; md/html: printable questionnaire.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="File to write.")
 def instrument_export(fmt: str, out: Path) -> None:
