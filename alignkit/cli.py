@@ -147,7 +147,9 @@ def import_() -> None:
 @click.option("--wave", required=True, help='Survey wave, e.g. "baseline" (created on first import).')
 @click.option("--mapping", type=click.Path(path_type=Path),
               help="MAP.csv with columns column,item to map columns to items.")
-@click.option("--source", help="Force the export format instead of detecting it.")
+@click.option("--source", type=click.Choice(
+    ["qualtrics", "surveymonkey", "limesurvey", "typeform", "microsoft-forms", "google-forms",
+     "alignkit"], case_sensitive=False), help="Force the export format instead of detecting it.")
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @workspace_option

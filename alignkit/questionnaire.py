@@ -1,9 +1,11 @@
-"""Export the survey instrument as a questionnaire: CSV template, Excel workbook or Markdown.
+"""Export the survey instrument as a questionnaire: CSV/Excel template, Markdown or HTML form.
 
 The CSV and the workbook's "Responses" sheet are the canonical response template
 that ``alignkit import survey`` reads back (columns ``respondent_id, team, role,
-<item id> …, comment``). The Markdown file is a printable form whose ``#`` column
-carries the item ids, so a filled paper form can be typed back into the template.
+<item id> …, comment``). The Markdown and HTML files are printable forms whose
+``#`` column carries the item ids, so a filled paper form can be typed back into
+the template. The HTML form is self-contained (no external files) and styled
+for A4/Letter printing; every text in it is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from alignkit.exceptions import AlignkitError
 from alignkit.instrument import Instrument
 
-__all__ = ["FORMATS", "export_questionnaire", "render_markdown", "safe_cell", "template_header"]
+__all__ = [
+    "FORMATS", "export_questionnaire", "render_html", "render_markdown", "safe_cell",
+    "template_header",
+]
 
 #: Formats :func:`export_questionnaire` can write.
-FORMATS = ("csv", "xlsx", "md")
+FORMATS = ("csv", "xlsx", "md", "html")
 
 #: Last worksheet row that gets answer/team drop-downs (row 1 is the header).
 LAST_ROW = 500
@@ -129,7 +134,7 @@ def export_questionnaire(instrument: Instrument, fmt: str, path: str | Path) -> 
     fmt
         ``"csv"`` (blank response template), ``"xlsx"`` (workbook with a
         "Responses" sheet, the questions and an "About" sheet) or ``"md"``
-        (printable form).
+        (printable form) or ``"html"`` (printable, self-contained web page).
     path
         Where to write the file. Its directory must exist. An ``xlsx`` export
         must end in ``.xlsx``, and a ``csv`` export must not end in ``.xlsx``,
@@ -148,7 +153,7 @@ def export_questionnaire(instrument: Instrument, fmt: str, path: str | Path) -> 
     """
     kind = str(fmt).strip().lower()
     writers: dict[str, Callable[[Instrument, Path], None]] = {
-        "csv": _write_csv, "xlsx": _write_xlsx, "md": _write_md,
+        "csv": _write_csv, "xlsx": _write_xlsx, "md": _write_md, "html": _write_html,
     }
     if kind not in writers:
         raise AlignkitError(
@@ -304,15 +309,15 @@ def _cell_text(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def render_markdown(instrument: Instrument) -> str:
-    """Render the printable questionnaire as Markdown text."""
+def _context(instrument: Instrument, text: Callable[[str], str]) -> dict[str, Any]:
+    """What both printable forms show: sections of statements, scale, teams, questions."""
     sections = [
-        {"name": d.name, "rows": [{"id": i.id, "text": _cell_text(i.text)} for i in d.items]}
+        {"name": d.name, "rows": [{"id": i.id, "text": text(i.text)} for i in d.items]}
         for d in instrument.dimensions
     ]
     sections.append({"name": "Overall", "rows": [
-        {"id": instrument.outcome.id, "text": _cell_text(instrument.outcome.text)}]})
-    return _markdown_template().render(
+        {"id": instrument.outcome.id, "text": text(instrument.outcome.text)}]})
+    return dict(
         title=instrument.title, intro=instrument.intro, scale=instrument.scale,
         na=instrument.na_label, teams=[label for _, label, _ in instrument.teams],
         team_question=instrument.questions["team"], role_question=instrument.questions["role"],
@@ -321,5 +326,102 @@ def render_markdown(instrument: Instrument) -> str:
     )
 
 
+def render_markdown(instrument: Instrument) -> str:
+    """Render the printable questionnaire as Markdown text."""
+    return _markdown_template().render(**_context(instrument, _cell_text))
+
+
 def _write_md(instrument: Instrument, target: Path) -> None:
     target.write_text(render_markdown(instrument), encoding="utf-8")
+
+
+# --- html -------------------------------------------------------------------
+
+_HTML = """\
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title>
+<style>
+@page { size: A4; margin: 15mm 14mm 16mm; }
+* { box-sizing: border-box; }
+body { font: 10.5pt/1.4 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #1f2328;
+       max-width: 190mm; margin: 0 auto; padding: 8mm 0; }
+h1 { font-size: 17pt; margin: 0 0 2mm; }
+h2 { font-size: 12pt; margin: 6mm 0 2mm; padding-bottom: 1mm; border-bottom: 1.5pt solid #1f2328;
+     break-after: avoid; }
+p { margin: 0 0 2mm; } .lead { color: #444; }
+.legend { display: flex; flex-wrap: wrap; gap: 1mm 5mm; margin: 2mm 0 0; padding: 0; list-style: none; }
+.legend b { display: inline-block; min-width: 5mm; }
+.box { display: inline-block; width: 4mm; height: 4mm; border: 0.9pt solid #1f2328;
+       border-radius: 0.6mm; vertical-align: -0.6mm; }
+.choices { display: flex; flex-wrap: wrap; gap: 2mm 8mm; margin: 1mm 0 3mm; }
+.line { border-bottom: 0.8pt solid #777; height: 8mm; margin-bottom: 2mm; }
+table { width: 100%; border-collapse: collapse; table-layout: fixed; }
+thead { display: table-header-group; } tr { break-inside: avoid; }
+th, td { border-bottom: 0.5pt solid #c8ccd1; padding: 1.6mm 1mm; vertical-align: middle; }
+th { font-size: 8pt; font-weight: 600; color: #444; text-align: center; line-height: 1.15; }
+th.statement, td.statement { text-align: left; }
+th.tick, td.tick { width: 13.5mm; text-align: center; } th.tick { font-size: 7pt; padding: 1mm 0.4mm; }
+th.id, td.id { width: 23mm; font-size: 7.5pt; color: #666; text-align: left; overflow-wrap: anywhere; }
+.comment { border: 0.8pt solid #777; border-radius: 1mm; height: 38mm; margin-top: 2mm; }
+footer { margin-top: 6mm; font-size: 8pt; color: #666; }
+@media print { body { padding: 0; max-width: none; } }
+</style>
+</head>
+<body>
+<header><h1>{{ title }}</h1><p class="lead">{{ intro }}</p></header>
+<section><h2>How to answer</h2>
+<p>For each statement, tick the one box that best matches how things are today.</p>
+<ul class="legend">
+{% for value, label in scale %}<li><b>{{ value }}</b> {{ label }}</li>{% endfor %}
+<li><b>{{ na }}</b> does not apply to you, or you don't know</li></ul></section>
+<section><h2>About you</h2>
+<p><strong>{{ team_question }}</strong> (tick one)</p>
+<div class="choices">
+{% for label in teams %}<span><span class="box"></span> {{ label }}</span>{% endfor %}</div>
+<p><strong>{{ role_question }}</strong></p><div class="line"></div></section>
+{% for section in sections %}
+<section><h2>{{ section.name }}</h2>
+<table>
+<thead><tr><th class="id">#</th><th class="statement">Statement</th>
+{% for value, label in scale %}<th class="tick">{{ value }}<br>{{ label }}</th>{% endfor %}
+<th class="tick">{{ na }}</th></tr></thead>
+<tbody>
+{% for item in section.rows %}
+<tr><td class="id">{{ item.id }}</td><td class="statement">{{ item.text }}</td>
+{% for _ in range(scale|length + 1) %}<td class="tick"><span class="box"></span></td>{% endfor %}
+</tr>
+{% endfor %}
+</tbody>
+</table></section>
+{% endfor %}
+<section><h2>Your suggestion</h2><p><strong>{{ comment_question }}</strong></p>
+<div class="comment"></div></section>
+<footer>Thank you for taking part. &middot; {{ instrument_id }} &middot; version {{ version }}</footer>
+</body>
+</html>
+"""
+
+
+@lru_cache(maxsize=1)
+def _html_template() -> jinja2.Template:
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    return env.from_string(_HTML)
+
+
+def render_html(instrument: Instrument) -> str:
+    """Render the printable questionnaire as one self-contained HTML page.
+
+    Every text from the instrument is HTML-escaped; the page loads nothing
+    from elsewhere (no scripts, fonts or images) and prints one statement
+    table per dimension, repeating table headers across pages.
+    """
+    return _html_template().render(**_context(instrument, str))
+
+
+def _write_html(instrument: Instrument, target: Path) -> None:
+    target.write_text(render_html(instrument), encoding="utf-8")

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from alignkit.exceptions import IntakeError
 from alignkit.instrument import load_instrument
 from alignkit.intake import parse_survey, read_table
+from alignkit.intake.values import AnswerError, Codes, parse_answer, parse_team
 
 
 def answers_all(instrument, value="3", **cells):
@@ -203,8 +204,10 @@ def _blank_lines(path):
     path.write_bytes(b"\n\n\n")
 
 
-def _utf16(path):
-    path.write_text("respondent_id,team,goals_1\nR1,Sales,4\n", encoding="utf-16")
+def _utf16_without_bom(path):
+    # UTF-16 with a byte-order mark is read (Qualtrics' TSV download); without
+    # one the bytes cannot be told from binary data.
+    path.write_bytes("respondent_id,team,goals_1\nR1,Sales,4\n".encode("utf-16-le"))
 
 
 def _unterminated_quote(path):
@@ -249,7 +252,7 @@ def _workbook_with_truncated_sheet(path):
         ("latin1.csv", _not_utf8),
         ("empty.csv", _empty),
         ("blank-lines.csv", _blank_lines),
-        ("utf16.csv", _utf16),
+        ("utf16.csv", _utf16_without_bom),
         ("quote.csv", _unterminated_quote),
         ("archive.xlsx", _zip_not_workbook),
         ("random.xlsx", _binary),
@@ -316,6 +319,13 @@ def test_team_normalisation(instrument, write_survey, cell, team):
     assert list(parsed.respondents["team"]) == [team]
 
 
+@pytest.mark.parametrize("cell", ["Prefer not to say", "N/A"])
+def test_team_withheld_is_no_team(instrument, write_survey, cell):
+    parsed = parse_survey(write_survey([answers_all(instrument, team=cell)]), instrument)
+    assert parsed.respondents.empty
+    assert "no team given" in parsed.skipped[0]["reason"]
+
+
 def test_blank_team_row_is_skipped(instrument, write_survey):
     rows = [answers_all(instrument, team=""), answers_all(instrument, team="Sales")]
     parsed = parse_survey(write_survey(rows), instrument)
@@ -377,3 +387,111 @@ def test_read_table_keeps_cells_as_strings(tmp_path):
     table = read_table(path)
     assert table.header == ("a", "b")  # BOM removed
     assert table.rows == (("1", "x"),)
+
+
+# -- encodings, separators and broken text ------------------------------------------------
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16"])
+def test_text_encodings_with_marks_are_read(instrument, tmp_path, encoding):
+    path = tmp_path / "enc.csv"
+    path.write_text("respondent_id,team,goals_1,comment\nR1,Sales,4,Zoë ✓\n", encoding=encoding)
+    parsed = parse_survey(path, instrument)
+    assert parsed.respondents.loc[0, "comment"] == "Zoë ✓"
+    assert answer_of(parsed, 1, "goals_1") == 4
+
+
+def test_not_utf8_names_data_row_and_column(instrument, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("respondent_id,team,goals_1,comment\nR1,Sales,4,ok\nR2,Sales,4,Zoë\n"
+                     .encode("latin-1"))
+    with pytest.raises(IntakeError) as info:
+        parse_survey(path, instrument)
+    assert (info.value.row, info.value.column) == (2, "comment")
+    assert "0xEB" in str(info.value) and "CSV UTF-8" in str(info.value)
+
+
+def test_broken_quote_names_the_row(instrument, tmp_path):
+    path = tmp_path / "quote.csv"
+    path.write_bytes(b'respondent_id,team,goals_1\nR1,Sales,4\nR2,Sales,"4\n')
+    with pytest.raises(IntakeError) as info:
+        parse_survey(path, instrument)
+    assert info.value.row == 2
+    assert "well-formed CSV" in str(info.value)
+
+
+def test_huge_cell_is_refused_with_its_row(instrument, tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text("respondent_id,team,goals_1,comment\nR1,Sales,4,ok\n"
+                    f"R2,Sales,4,\"{'x' * 300_000}\"\n", encoding="utf-8")
+    with pytest.raises(IntakeError) as info:
+        parse_survey(path, instrument)
+    assert info.value.row == 2
+
+
+def test_separator_is_found_outside_quotes(instrument, tmp_path):
+    # The header's quoted texts hold more commas than the file has semicolons.
+    path = tmp_path / "semi.csv"
+    item = instrument.item("goals_1")
+    path.write_text(f'"team";"Well, well, well [{item.text}]";"comment, if any"\n'
+                    '"Sales";"4";"a, b, c"\n', encoding="utf-8")
+    parsed = parse_survey(path, instrument)
+    assert answer_of(parsed, 1, "goals_1") == 4
+
+
+def test_two_columns_for_one_item_names_the_second_column(instrument, tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text("team,goals_1,Goals 1\nSales,4,5\n", encoding="utf-8")
+    with pytest.raises(IntakeError) as info:
+        parse_survey(path, instrument)
+    assert (info.value.row, info.value.column) == (None, "Goals 1")
+    assert "both answer 'goals_1'" in str(info.value)
+
+
+# -- shared rules: codes, teams, duplicates ------------------------------------------------
+@pytest.mark.parametrize(
+    ("cell", "codes", "expected"),
+    [
+        ("-99", Codes(skipped=frozenset({"-99"})), None),
+        ("6", Codes(not_applicable=frozenset({"6"})), "na"),
+        ("No answer", Codes(), None),
+        ("Prefer not to say", Codes(), "na"),
+        ("5", Codes(not_applicable=frozenset({"6"})), 5.0),
+    ],
+)
+def test_tool_codes(instrument, cell, codes, expected):
+    value = parse_answer(cell, instrument, codes)
+    if expected == "na":
+        assert value is not None and math.isnan(value)
+    else:
+        assert value == expected
+
+
+@pytest.mark.parametrize("cell", ["6", "-99", "0"])
+def test_codes_are_errors_without_the_tool(instrument, cell):
+    with pytest.raises(AnswerError):
+        parse_answer(cell, instrument)
+
+
+def test_numbered_teams_follow_instrument_order(instrument):
+    codes = Codes(team_numbers=True)
+    assert [parse_team(str(k), instrument, codes) for k in range(1, 5)] == list(instrument.team_ids)
+    assert parse_team("2", instrument) == "other"  # without the flag a digit is free text
+
+
+def test_duplicates_by_email_and_by_network_with_identical_answers(instrument, write_survey):
+    columns = ["team", "email", "ip", "goals_1", "goals_2", "comment"]
+    rows = [
+        {"team": "Sales", "email": "a@x.example", "ip": "10.0.0.1", "goals_1": "4", "goals_2": "4"},
+        {"team": "Sales", "email": "A@X.example ", "ip": "10.0.0.9", "goals_1": "1", "goals_2": "1"},
+        {"team": "Sales", "email": "anonymous", "ip": "10.0.0.1", "goals_1": "4", "goals_2": "4"},
+        {"team": "Sales", "email": "", "ip": "10.0.0.1", "goals_1": "4", "goals_2": "5"},
+        {"team": "Sales", "email": "", "ip": "10.0.0.1", "goals_1": "4", "goals_2": "5",
+         "comment": "different"},
+    ]
+    parsed = parse_survey(write_survey(rows, columns=columns), instrument)
+    assert list(parsed.respondents["row"]) == [1, 4, 5]
+    assert parsed.skipped == [
+        {"row": 2, "reason": "duplicate of row 1 (same e-mail address)"},
+        {"row": 3, "reason": "duplicate of row 1 (same network address and identical answers)"},
+    ]
+    assert list(parsed.respondents["key"]) == ["email:a@x.example", "", ""]
+    assert "ip" not in parsed.unmapped and "email" not in parsed.unmapped

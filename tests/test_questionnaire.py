@@ -1,18 +1,23 @@
-"""Questionnaire export: CSV/XLSX templates read back by intake, workbook layout, Markdown form."""
+"""Questionnaire export: CSV/XLSX templates read back by intake, workbook layout, Markdown and HTML forms."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import json
 import math
+from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from alignkit.cli import main
 from alignkit.exceptions import AlignkitError
 from alignkit.instrument import load_instrument
 from alignkit.intake import parse_survey
-from alignkit.questionnaire import export_questionnaire, safe_cell, template_header
+from alignkit.questionnaire import export_questionnaire, render_html, safe_cell, template_header
 
 TEAMS = ["Sales", "marketing", "Leadership", "Other", "Sales"]
 TEAM_IDS = ["sales", "marketing", "leadership", "other", "sales"]
@@ -159,3 +164,113 @@ def test_safe_cell_neutralises_formulas(text):
 def test_safe_cell_leaves_plain_text():
     assert safe_cell("Agree") == "Agree"
     assert safe_cell("") == ""
+
+
+# -- HTML form --------------------------------------------------------------------------
+class _Text(HTMLParser):
+    """Collects the text of a page, as a reader would see it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def _page(text: str) -> _Text:
+    parser = _Text()
+    parser.feed(text)
+    parser.close()
+    return parser
+
+
+def test_html_form_is_printable_and_self_contained(instrument, tmp_path):
+    path = export_questionnaire(instrument, "html", tmp_path / "q.html")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    page = _page(text)
+    shown = " ".join(" ".join(page.parts).split())
+    for item in instrument.items:
+        assert item.id in shown and item.text in shown
+    for dimension in instrument.dimensions:
+        assert dimension.name in shown
+    for value, label in instrument.scale:
+        assert f"{value} {label}" in shown
+    assert instrument.questions["comment"] in shown
+    # One row of boxes per statement: 5 scale points + N/A.
+    assert text.count('class="box"') == len(instrument.items) * 6 + len(instrument.teams)
+    assert "@page" in text and "break-inside: avoid" in text
+    for external in ("<script", "<link", "src=", "@import", "url(", "http"):
+        assert external not in text
+
+
+def test_html_form_escapes_every_text(instrument, tmp_path):
+    hostile = '<script>alert("x")</script> & <b>bold</b>'
+    odd = dataclasses.replace(
+        instrument, title=hostile, intro="Tom & Jerry's <i>survey</i>",
+        outcome=dataclasses.replace(instrument.outcome, text=f"Overall {hostile}"),
+    )
+    text = render_html(odd)
+    assert "<script>" not in text and "<b>bold" not in text and "<i>survey" not in text
+    page = _page(text)
+    assert page.tags == _page(render_html(instrument)).tags  # no element came from the text
+    shown = "".join(page.parts)
+    assert hostile in shown and f"Overall {hostile}" in shown and "Tom & Jerry's" in shown
+
+
+# -- a new user's path through the CLI -------------------------------------------------------
+def _fill_csv(path, instrument) -> list[list[object]]:
+    rows = [[f"p{n}", "Sales" if n <= 5 else "Marketing", "", *([4 if n <= 5 else 2] *
+             len(instrument.items)), "=cmd|' /C calc'!A0" if n == 1 else ""] for n in range(1, 11)]
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return rows
+
+
+def _fill_xlsx(path, instrument) -> list[list[object]]:
+    book = load_workbook(path)
+    sheet = book["Responses"]
+    rows = [[f"p{n}", "Sales" if n <= 5 else "Marketing", None,
+             *([4 if n <= 5 else 2] * len(instrument.items)), None] for n in range(1, 11)]
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return rows
+
+
+@pytest.mark.parametrize(("fmt", "fill"), [("csv", _fill_csv), ("xlsx", _fill_xlsx)])
+def test_export_fill_import_and_score_through_the_cli(instrument, tmp_path, fmt, fill):
+    runner = CliRunner()
+    template = tmp_path / f"acme-survey.{fmt}"
+    ws = str(tmp_path / "ws")
+    done = runner.invoke(main, ["instrument", "export", "--format", fmt, "--out", str(template)])
+    assert done.exit_code == 0, done.output
+    fill(template, instrument)
+    assert runner.invoke(main, ["company", "add", "acme", "--workspace", ws]).exit_code == 0
+    done = runner.invoke(main, ["import", "survey", str(template), "--company", "acme",
+                                "--wave", "baseline", "--workspace", ws, "--json"])
+    assert done.exit_code == 0, done.output
+    result = json.loads(done.output)
+    # Five sales people answered 4 everywhere, five marketing people 2: mean 3.0, n 10.
+    assert result["source"] == "alignkit" and result["respondents"] == 10
+    assert result["by_team"] == {"sales": 5, "marketing": 5, "leadership": 0, "other": 0}
+    assert all(v == {"n": 10, "mean": 3.0} for v in result["items"].values())
+    assert len(result["items"]) == len(instrument.items)
+    done = runner.invoke(main, ["score", "--company", "acme", "--wave", "baseline",
+                                "--workspace", ws, "--json"])
+    assert done.exit_code == 0, done.output
+    index = {row["group"]: row["index"] for row in json.loads(done.output)["index"]}
+    # 4 on a 1-5 scale is 75 % of the way up, 2 is 25 %.
+    assert index["sales"] == pytest.approx(75.0) and index["marketing"] == pytest.approx(25.0)
+
+
+def test_cli_exports_the_html_form(tmp_path):
+    out = tmp_path / "form.html"
+    done = CliRunner().invoke(main, ["instrument", "export", "--format", "html", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "<table>" in out.read_text(encoding="utf-8")

@@ -1,26 +1,98 @@
-"""Match a file's columns to instrument items (by id, text or a mapping file)."""
+"""Match a file's columns to instrument items (by id, text or a mapping file).
+
+Every importer describes its columns as :class:`Column` objects: the name a
+user sees, the texts that may name an item (best first, e.g. the statement of
+a ``Question [Statement]`` heading), and any bookkeeping role the importer
+recognised (response id, e-mail, status …). :func:`match_columns` applies the
+same rules to every tool: the mapping file first, then exact text, then
+normalised text; a column matching nothing is listed, never scored.
+"""
 
 from __future__ import annotations
 
 import csv
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from alignkit.exceptions import IntakeError
 from alignkit.instrument import Instrument, normalise_text
 
-__all__ = ["FIELDS", "match_columns", "read_mapping"]
+__all__ = ["FIELDS", "Column", "Matched", "grid_parts", "match_columns", "read_mapping",
+           "simple_columns"]
 
-#: Non-item targets a column can answer.
-FIELDS = ("respondent_id", "team", "role", "comment")
+#: Non-item targets a mapping row may name.
+FIELDS = ("respondent_id", "team", "role", "comment", "email")
+#: Roles that may be held by several columns (first and last name …).
+_REPEATABLE = frozenset({"name", "known"})
 
 _FIELD_NAMES = {
     "respondent_id": {"respondent id", "respondent", "response id", "id"},
     "team": {"team", "department", "which team are you in", "your team"},
     "role": {"role", "job title", "title", "your role"},
     "comment": {"comment", "comments", "feedback"},
+    "email": {"email", "email address", "e mail", "e mail address", "your email"},
+    "ip": {"ip", "ip address", "network address"},
+    "name": {"name", "full name", "your name", "first name", "last name"},
 }
-_GRID = re.compile(r"^(?P<question>.*?)\s*\[(?P<statement>[^\]]+)\]\s*$")
+_GRID = re.compile(r"^(?P<question>.*?)\s*\[(?P<statement>[^\]]+)\]\s*$", re.DOTALL)
+_OPTIONAL = re.compile(r"\s*\(optional\)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an export, as an importer understood its header.
+
+    Attributes
+    ----------
+    index
+        Position in the row.
+    name
+        What messages and the ``unmapped`` list call it.
+    labels
+        Texts that may name an item or question, best first.
+    role
+        A bookkeeping field the importer recognised: ``respondent_id``,
+        ``email``, ``name``, ``ip``, ``known`` (neither scored nor listed) or a
+        tool flag such as ``status``, ``finished``, ``progress``, ``submitted``.
+    other_of
+        Index of the question whose free-text "Other" box this column is.
+    """
+
+    index: int
+    name: str
+    labels: tuple[str, ...]
+    role: str | None = None
+    other_of: int | None = None
+
+
+@dataclass(frozen=True)
+class Matched:
+    """Targets of the matched columns (``{index: item id or field}``) and the rest."""
+
+    targets: dict[int, str]
+    names: dict[int, str]
+    unmapped: list[str]
+
+
+def grid_parts(header: str) -> tuple[str, str] | None:
+    """Split ``Question [Statement]`` into its two parts, or ``None``."""
+    match = _GRID.match(header)
+    return (match.group("question"), match.group("statement")) if match else None
+
+
+def simple_columns(header: tuple[str, ...], roles: dict[str, str] | None = None) -> list[Column]:
+    """Columns of a one-row header: the header, then a grid statement, as labels.
+
+    ``roles`` maps normalised header names to bookkeeping roles.
+    """
+    roles = roles or {}
+    columns = []
+    for index, name in enumerate(header):
+        parts = grid_parts(name)
+        labels = (name, parts[1]) if parts else (name,)
+        columns.append(Column(index, name, labels, roles.get(normalise_text(name))))
+    return columns
 
 
 def read_mapping(path: str | Path, instrument: Instrument) -> dict[str, str]:
@@ -33,7 +105,10 @@ def read_mapping(path: str | Path, instrument: Instrument) -> dict[str, str]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise IntakeError(f"cannot read the mapping file ({type(err).__name__})", file=path) from None
-    rows = list(csv.reader(text.splitlines()))
+    try:
+        rows = list(csv.reader(text.splitlines()))
+    except csv.Error as err:
+        raise IntakeError(f"the mapping file is not well-formed CSV ({err})", file=path) from None
     if not rows or [h.strip().lower() for h in rows[0][:2]] != ["column", "item"]:
         raise IntakeError("the mapping file must start with the header 'column,item'", file=path, row=0)
     valid = {i.id for i in instrument.items} | set(FIELDS)
@@ -54,69 +129,78 @@ def read_mapping(path: str | Path, instrument: Instrument) -> dict[str, str]:
     return mapping
 
 
-def _lookup(instrument: Instrument) -> dict[str, str]:
-    table: dict[str, str] = {}
-    for field, names in _FIELD_NAMES.items():
-        for name in names:
-            table[normalise_text(name)] = field
+def _lookups(instrument: Instrument) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Exact, normalised and compact-id lookups from text to target."""
+    exact: dict[str, str] = {}
+    folded: dict[str, str] = {}
+    for target, names in _FIELD_NAMES.items():
+        folded.update({normalise_text(n): target for n in names})
     for key in ("team", "role", "comment"):
-        table[normalise_text(instrument.questions[key])] = key
+        question = instrument.questions[key]
+        exact[question] = key
+        folded[normalise_text(question)] = key
+        folded[normalise_text(_OPTIONAL.sub("", question))] = key
     for item in instrument.items:
-        table[normalise_text(item.id)] = item.id
-        table[normalise_text(item.text)] = item.id
-    return table
+        exact[item.id] = exact[item.text] = item.id
+        folded[normalise_text(item.id)] = folded[normalise_text(item.text)] = item.id
+    compact = {item.id.replace("_", ""): item.id for item in instrument.items}
+    return exact, folded, compact
 
 
-def _target(header: str, lookup: dict[str, str], mapping: dict[str, str]) -> str | None:
-    key = normalise_text(header)
-    grid = _GRID.match(header)
-    statement = normalise_text(grid.group("statement")) if grid else None
-    for candidate in (key, statement):
-        if candidate and candidate in mapping:
-            return mapping[candidate]
-    for candidate in (key, statement):
-        if candidate and candidate in lookup:
-            return lookup[candidate]
+def _target(labels: tuple[str, ...], lookups: tuple[dict[str, str], ...],
+            mapping: dict[str, str]) -> str | None:
+    exact, folded, compact = lookups
+    keys = [normalise_text(label) for label in labels]
+    for candidates, table in ((keys, mapping), ([lb.strip() for lb in labels], exact),
+                              (keys, folded), ([k.replace(" ", "") for k in keys], compact)):
+        for candidate in candidates:
+            if candidate and candidate in table:
+                return table[candidate]
     return None
 
 
-def match_columns(
-    path: Path,
-    header: tuple[str, ...],
-    instrument: Instrument,
-    mapping: dict[str, str] | None = None,
-) -> tuple[dict[int, str], list[str]]:
-    """Assign each column to an item id or field; list the columns left over.
-
-    Returns ``({column index: target}, [unmapped headers])``. Mapping rows win
-    over automatic matching. Two columns answering one target is an error.
-    """
-    mapping = mapping or {}
-    missing = sorted(set(mapping) - {normalise_text(h) for h in header}
-                     - {normalise_text(m.group("statement")) for h in header
-                        if (m := _GRID.match(h))})
+def _check_mapping(path: Path, columns: list[Column], mapping: dict[str, str]) -> None:
+    present = {normalise_text(text) for c in columns for text in (c.name, *c.labels)}
+    missing = sorted(set(mapping) - present)
     if missing:
         raise IntakeError(
             f"the mapping names column '{missing[0]}' which this file does not have; "
             "fix the mapping's 'column' cell",
-            file=path, row=0,
+            file=path,
         )
-    lookup = _lookup(instrument)
+
+
+def match_columns(
+    path: Path,
+    columns: list[Column],
+    instrument: Instrument,
+    mapping: dict[str, str] | None = None,
+) -> Matched:
+    """Assign each column to an item id or field; list the columns left over.
+
+    Mapping rows win over automatic matching. Two columns answering one target
+    is an error naming the second column.
+    """
+    mapping = mapping or {}
+    _check_mapping(path, columns, mapping)
+    lookups = _lookups(instrument)
     targets: dict[int, str] = {}
     seen: dict[str, str] = {}
-    unmapped: list[str] = []
-    for index, name in enumerate(header):
-        target = _target(name, lookup, mapping)
-        if target is None:
-            if name:
-                unmapped.append(name)
+    for column in columns:
+        target = column.role or _target(column.labels, lookups, mapping)
+        if target is None or column.other_of is not None:
             continue
-        if target in seen:
+        if target in seen and target not in _REPEATABLE:
             raise IntakeError(
                 f"this column and '{seen[target]}' both answer '{target}'; delete one, or map "
                 "them with --mapping MAP.csv",
-                file=path, row=0, column=name,
+                file=path, column=column.name,
             )
-        seen[target] = name
-        targets[index] = target
-    return targets, unmapped
+        seen[target] = column.name
+        targets[column.index] = target
+    for column in columns:
+        if column.other_of is not None and targets.get(column.other_of) == "team":
+            targets[column.index] = "team_other"
+    unmapped = [c.name for c in columns if c.index not in targets and c.name]
+    return Matched({i: t for i, t in targets.items() if t != "known"},
+                   {c.index: c.name for c in columns}, unmapped)

@@ -1,41 +1,106 @@
-"""Read a survey file into a table of strings, exactly as the tool wrote it."""
+"""Read a survey file into a table of strings, exactly as the tool wrote it.
+
+:func:`read_raw` reads every record without judging it, so that each importer
+can look at the top of the file and decide how many header rows its tool
+writes; :meth:`Table.framed` then splits header rows from data rows and checks
+the data (row numbers in messages count data rows, 1 = the first row after the
+header rows). :func:`read_table` does both for files with one header row.
+"""
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
-import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from alignkit.exceptions import IntakeError
+from alignkit.intake.readers import Defect, read_records
 
-__all__ = ["Table", "read_table"]
+__all__ = ["Table", "read_raw", "read_table"]
 
 MAX_BYTES = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Table:
-    """Header and data rows of a file; every cell is a string ("" when empty).
+    """Header and data rows of a file; every cell is a stripped string ("" when empty).
 
-    ``rows[i]`` is data row ``i + 1`` in messages (the header is row 0).
+    ``rows[i]`` is data row ``i + 1`` in messages. ``head`` holds every header
+    row (``head[0] == header``); ``kind`` is ``csv``, ``tsv`` or ``xlsx``.
     """
 
     path: Path
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    head: tuple[tuple[str, ...], ...] = ()
+    kind: str = "csv"
+    records: tuple[tuple[str, ...], ...] = field(default=(), repr=False, compare=False)
+    defect: Defect | None = field(default=None, repr=False, compare=False)
+
+    def framed(self, header_rows: int = 1) -> Table:
+        """This file with ``header_rows`` header rows and checked data rows.
+
+        Raises
+        ------
+        IntakeError
+            For a cell that is not UTF-8 or broken CSV (naming data row and
+            column), a file that ends inside its header, or a data row with
+            more cells than the header.
+        """
+        if self.defect is not None and self.defect.record < header_rows:
+            raise IntakeError(f"the header {self.defect.message}", file=self.path)
+        if len(self.records) < header_rows:
+            raise IntakeError(f"ends inside its header (this export has {header_rows} header "
+                              "rows); export the responses again", file=self.path)
+        head = [_trimmed(r) for r in self.records[:header_rows]]
+        width = max(len(r) for r in head)
+        if width == 0:
+            raise IntakeError("the first row holds no column headers", file=self.path)
+        head_rows = tuple(tuple(r) + ("",) * (width - len(r)) for r in head)
+        if self.defect is not None:
+            raise self._defect_error(self.defect, head_rows, header_rows)
+        rows = [self._data_row(number, record, width)
+                for number, record in enumerate(self.records[header_rows:], start=1)]
+        while rows and not any(rows[-1]):
+            rows.pop()
+        return Table(self.path, head_rows[0], tuple(rows), head_rows, self.kind, self.records)
+
+    def _data_row(self, number: int, record: tuple[str, ...], width: int) -> tuple[str, ...]:
+        cells = _trimmed(record)
+        if len(cells) > width:
+            raise IntakeError(
+                f"has {len(cells)} cells but the header has {width}; check for an unquoted "
+                "separator or a missing header",
+                file=self.path, row=number,
+            )
+        return tuple(cells) + ("",) * (width - len(cells))
+
+    def _defect_error(self, defect: Defect, head: tuple[tuple[str, ...], ...],
+                      header_rows: int) -> IntakeError:
+        column = None
+        if defect.cell is not None and defect.cell < len(head[0]):
+            names = [r[defect.cell] for r in head if r[defect.cell]]
+            column = names[-1] if names else f"column {defect.cell + 1}"
+        return IntakeError(defect.message, file=self.path, row=defect.record - header_rows + 1,
+                           column=column)
 
 
-def read_table(path: str | Path) -> Table:
-    """Read a CSV (UTF-8, ``,`` or ``;``) or XLSX file.
+def _trimmed(record: tuple[str, ...]) -> list[str]:
+    cells = [c.strip() for c in record]
+    while cells and cells[-1] == "":
+        cells.pop()
+    return cells
+
+
+def read_raw(path: str | Path) -> Table:
+    """Read every record of a CSV/TSV (UTF-8 or UTF-16) or XLSX file, unjudged.
+
+    ``header`` is the first record and ``rows`` the others, padded to one width;
+    call :meth:`Table.framed` before trusting them.
 
     Raises
     ------
     IntakeError
-        When the file is missing, empty, not readable as text or a workbook,
-        or has rows longer than its header.
+        When the file is missing, empty, too large or not a text file or workbook.
     """
     path = Path(path)
     if not path.is_file():
@@ -45,95 +110,16 @@ def read_table(path: str | Path) -> Table:
         raise IntakeError("the file is empty; export the responses again", file=path)
     if size > MAX_BYTES:
         raise IntakeError("the file is larger than 200 MB; split it by wave", file=path)
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        header, rows = _read_xlsx(path)
-    else:
-        header, rows = _read_csv(path)
-    return _finish(path, header, rows)
+    found = read_records(path)
+    records = found.records
+    if not any(c.strip() for r in records for c in r) and found.defect is None:
+        raise IntakeError("the file holds no data; export the responses again", file=path)
+    loose = [_trimmed(r) for r in records] or [[]]
+    width = max(len(r) for r in loose)
+    padded = tuple(tuple(r) + ("",) * (width - len(r)) for r in loose)
+    return Table(path, padded[0], padded[1:], padded[:1], found.kind, records, found.defect)
 
 
-def _finish(path: Path, header: list[str], rows: list[list[str]]) -> Table:
-    header = [h.strip() for h in header]
-    while header and header[-1] == "":
-        header.pop()
-    if not any(header):
-        raise IntakeError("the first row holds no column headers", file=path, row=0)
-    width = len(header)
-    kept: list[tuple[str, ...]] = []
-    for number, row in enumerate(rows, start=1):
-        cells = list(row)
-        while len(cells) > width and cells[-1].strip() == "":
-            cells.pop()
-        if len(cells) > width:
-            raise IntakeError(
-                f"has {len(cells)} cells but the header has {width}; check for an unquoted "
-                "comma or a missing header",
-                file=path, row=number,
-            )
-        kept.append(tuple(c.strip() for c in cells) + ("",) * (width - len(cells)))
-    while kept and not any(kept[-1]):
-        kept.pop()
-    return Table(path, tuple(header), tuple(kept))
-
-
-def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
-    data = path.read_bytes()
-    if b"\x00" in data[:4096]:
-        raise IntakeError(
-            "this is not a UTF-8 text file (it looks binary or UTF-16); save it as 'CSV UTF-8'",
-            file=path,
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n")
-        raise IntakeError(
-            "is not valid UTF-8 text; save the file as 'CSV UTF-8' and import it again",
-            file=path, row=line if line else None,
-        ) from None
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
-    except csv.Error as err:
-        raise IntakeError(f"is not well-formed CSV ({err}); export it again", file=path) from None
-    if not records:
-        raise IntakeError("the file is empty; export the responses again", file=path)
-    return records[0], records[1:]
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).upper()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
-
-
-def _read_xlsx(path: Path) -> tuple[list[str], list[list[str]]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    # A damaged workbook can fail while opening or while its rows are read;
-    # XML parse errors surface as SyntaxError.
-    unreadable = (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError,
-                  SyntaxError, EOFError)
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = book["Responses"] if "Responses" in book.sheetnames else book.worksheets[0]
-            records = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        finally:
-            book.close()
-    except unreadable as err:
-        raise IntakeError(
-            f"cannot be opened as an Excel workbook ({type(err).__name__}); save it as .xlsx",
-            file=path,
-        ) from None
-    if not records:
-        raise IntakeError("the first sheet is empty; export the responses again", file=path)
-    return records[0], records[1:]
+def read_table(path: str | Path) -> Table:
+    """Read a file with one header row (see :func:`read_raw` and :meth:`Table.framed`)."""
+    return read_raw(path).framed(1)
