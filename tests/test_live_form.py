@@ -279,3 +279,18 @@ def test_running_the_notebook_only_shows_the_form(workspace: Workspace, tmp_path
     assert "application/vnd.jupyter.widget-view+json" in outputs[0].data
     state = str(done.metadata["widgets"])
     assert "Which team are you part of?" in state and "Responses so far" in state
+
+
+def test_formula_like_comment_is_stored_as_typed(tmp_path):
+    """The inbox file neutralises '- …' for spreadsheets; the store keeps what was typed."""
+    from alignkit.live_form import WorkshopForm
+    from alignkit.store import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    ws.add_company("acme")
+    form = WorkshopForm(ws, "acme", "workshop")
+    first = form.instrument.items[0].id
+    form.fill(team="sales", answers={first: 4}, comment="- more meetings, =fewer e-mails")
+    assert form.submit().accepted
+    stored = ws.respondents("acme", "workshop")["comment"].tolist()
+    assert stored == ["- more meetings, =fewer e-mails"]

@@ -27,8 +27,27 @@ def sniff(table: Table, instrument: Instrument) -> bool:
     return "team" in values and bool(values & items)
 
 
+_NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+
+
+def restore_text(text: str) -> str:
+    """Undo the quote alignkit puts before formula-like text when it writes a template.
+
+    Examples
+    --------
+    >>> restore_text("'- more meetings")
+    '- more meetings'
+    >>> restore_text("'quoted' on purpose")
+    "'quoted' on purpose"
+    """
+    return text[1:] if text.startswith(_NEUTRALISED) else text
+
+
 def parse(table: Table, instrument: Instrument, mapping: dict[str, str] | None) -> ParsedSurvey:
     """Read the canonical template (one header row) into a :class:`ParsedSurvey`."""
     framed = table.framed(1)
-    return read_responses(framed, simple_columns(framed.header), instrument, mapping,
-                          source=SOURCE)
+    parsed = read_responses(framed, simple_columns(framed.header), instrument, mapping,
+                            source=SOURCE)
+    for column in ("role", "comment"):
+        parsed.respondents[column] = parsed.respondents[column].map(restore_text)
+    return parsed
