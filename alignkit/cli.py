@@ -138,7 +138,7 @@ def instrument_export(fmt: str, out: Path) -> None:
 # -- import -------------------------------------------------------------------
 @main.group("import", cls=_Group)
 def import_() -> None:
-    """Import survey responses into the workspace."""
+    """Import survey responses and CRM funnel exports into the workspace."""
 
 
 @import_.command("survey")

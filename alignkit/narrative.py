@@ -11,14 +11,20 @@ import re
 
 import pandas as pd
 
+from alignkit.funnel import FunnelAnalysis
 from alignkit.wave import WaveData, WaveScores
 
 __all__ = [
     "comments_markdown",
     "dimension_table",
+    "disconnects_markdown",
+    "funnel_overview",
     "key_findings",
     "participation_table",
     "report_heading",
+    "sourced_pipeline_markdown",
+    "speed_to_lead_markdown",
+    "speed_to_lead_table",
 ]
 
 TEAM_LABELS = {"overall": "All respondents", "sales": "Sales", "marketing": "Marketing",
@@ -123,3 +129,137 @@ def _quote(comment: str) -> str:
     text = html.escape(comment.strip())
     text = re.sub(r"([\\`*_{}\[\]()#+!|~-])", r"\\\1", text)
     return "\n".join(f"> {line}" for line in text.splitlines())
+
+
+# -- the CRM funnel -----------------------------------------------------------------
+def _month(stamp: pd.Timestamp) -> str:
+    return f"{stamp:%B %Y}"
+
+
+def _rate(conversion: pd.DataFrame, a: str, b: str) -> float:
+    row = conversion[(conversion["from_stage"] == a) & (conversion["to_stage"] == b)]
+    return float(row["rate"].iloc[0]) if len(row) else float("nan")
+
+
+def _hours_text(hours: float) -> str:
+    if pd.isna(hours):
+        return "not known"
+    if hours < 1:
+        return f"{hours * 60:.0f} minutes"
+    return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+def funnel_overview(funnel: FunnelAnalysis, company: str) -> str:
+    """What the funnel data covers and its headline figures, or one sentence if there is none."""
+    if funnel.basis == "none":
+        return (f"No CRM funnel export has been imported for {company} yet, so this report "
+                "reads the survey only.")
+    fall = funnel.waterfall.set_index("stage")["count"]
+    conv = funnel.conversion
+    if funnel.basis == "counts":
+        span = (funnel.periods[0] if len(funnel.periods) == 1
+                else f"{funnel.periods[0]} to {funnel.periods[-1]}")
+        intro = (f"The CRM export holds stage counts for {span} ({int(fall['lead']):,} leads), "
+                 "not one row per lead: leakage at the hand-off, speed to lead and the split "
+                 "between marketing- and sales-sourced pipeline cannot be computed from it.")
+    else:
+        intro = (f"**{int(fall['lead']):,} leads** were created between "
+                 f"{_month(funnel.first)} and {_month(funnel.last)}; "
+                 f"**{int(fall['won']):,}** of them have been won so far.")
+    lines = [intro, ""]
+    for a, b, text in (("lead", "mql", "of leads became marketing qualified"),
+                       ("mql", "sal", "of MQLs were accepted by sales"),
+                       ("sal", "sql", "of accepted leads were qualified by sales"),
+                       ("opportunity", "won", "of opportunities were won")):
+        rate = _rate(conv, a, b)
+        if not pd.isna(rate):
+            lines.append(f"- **{rate:.0%}** {text}.")
+    return "\n".join(lines + _leak_lines(funnel))
+
+
+def _leak_lines(funnel: FunnelAnalysis) -> list[str]:
+    if funnel.leakage.empty or funnel.leakage["base"].max() == 0:
+        return []
+    leaks = funnel.leakage.set_index("leak")
+    base = int(leaks["base"].iloc[0])
+    lines = [f"- Of the **{base:,} MQLs** marketing handed over, **{leaks.loc['not_accepted', 'share']:.0%}**"
+             " were never accepted by sales"]
+    touched = leaks.loc["not_touched"]
+    if pd.notna(touched["count"]):
+        lines[0] += f" and **{touched['share']:.0%}** were never contacted at all"
+    lines[0] += "."
+    return lines
+
+
+def speed_to_lead_markdown(funnel: FunnelAnalysis) -> str:
+    """The speed-to-lead section: heading and findings; empty without lead-level data."""
+    speed = funnel.speed
+    if funnel.basis != "leads" or speed.empty:
+        return ""
+    by_source = speed[speed["breakdown"] == "source"].set_index("group")
+    lines = ["### Speed to lead", "",
+             f"The clock starts when marketing hands a lead over (its MQL date) or, for leads "
+             f"sales found itself, when the lead was created. The agreed follow-up time used "
+             f"here is **{funnel.sla_hours:g} hours**.", ""]
+    for source, label in (("marketing", "Marketing-sourced leads"),
+                          ("sales", "Sales-sourced leads")):
+        if source in by_source.index:
+            row = by_source.loc[source]
+            lines.append(f"- {label}: **{row['share_within_1h']:.0%}** contacted within an hour, "
+                         f"**{row['share_within_sla']:.0%}** within the SLA; median first touch "
+                         f"after {_hours_text(row['median_hours'])}"
+                         + (f", {int(row['leads'] - row['touched']):,} never contacted."
+                            if row["leads"] > row["touched"] else "."))
+    return "\n".join(lines)
+
+
+def speed_to_lead_table(funnel: FunnelAnalysis) -> pd.DataFrame | None:
+    """Speed to lead by source and owner team, ready to display; ``None`` without data."""
+    speed = funnel.speed
+    if funnel.basis != "leads" or speed.empty:
+        return None
+    names = {"all": "All leads handed to sales", "marketing": "Marketing-sourced",
+             "sales": "Sales-sourced", "other": "Other sources"}
+    table = pd.DataFrame({
+        "Leads": speed["leads"].map("{:,}".format).to_numpy(),
+        "Within 1 hour": speed["share_within_1h"].map("{:.0%}".format).to_numpy(),
+        f"Within SLA ({funnel.sla_hours:g} h)":
+            speed["share_within_sla"].map("{:.0%}".format).to_numpy(),
+        "Median first touch": speed["median_hours"].map(_hours_text).to_numpy(),
+        "Never contacted": (speed["leads"] - speed["touched"]).map("{:,}".format).to_numpy(),
+    }, index=[names.get(g, g) if b != "owner_team" else f"MQLs owned by {g}"
+              for b, g in zip(speed["breakdown"], speed["group"], strict=True)])
+    return table
+
+
+def sourced_pipeline_markdown(funnel: FunnelAnalysis) -> str:
+    """The sourced-pipeline section: heading and findings; empty without lead-level data."""
+    if funnel.basis != "leads" or funnel.sourced.empty:
+        return ""
+    rows = funnel.sourced.set_index("source")
+    of_closed = funnel.sourced.attrs.get("win_rate_of", "closed") == "closed"
+    total = rows["pipeline_amount"].sum()
+    lines = ["### Who fills the pipeline", ""]
+    for source, label in (("marketing", "Marketing"), ("sales", "Sales")):
+        if source not in rows.index:
+            continue
+        row = rows.loc[source]
+        share = row["pipeline_amount"] / total if total else float("nan")
+        won = ("no opportunity has closed yet" if pd.isna(row["win_rate"]) else
+               f"it wins **{row['win_rate']:.0%}** of the opportunities that have closed"
+               if of_closed else f"**{row['win_rate']:.0%}** of its opportunities were won (the "
+               "export records no lost deals, so open and lost ones count alike)")
+        lines.append(f"- {label} sourced **{int(row['leads']):,} leads** and "
+                     f"**{int(row['opportunities']):,} opportunities** "
+                     f"({share:.0%} of the pipeline value); {won}.")
+    return "\n".join(lines)
+
+
+def disconnects_markdown(disconnects: pd.DataFrame) -> str:
+    """The ranked disconnects as a numbered list, each tagged survey or funnel."""
+    if disconnects.empty:
+        return ("No clear disconnect stands out: no practice is rated low, the teams see every "
+                "dimension alike, and the funnel shows no marked leak.")
+    where = {"survey": "survey", "funnel": "CRM funnel"}
+    return "\n".join(f"{row.rank}. {row.finding} *({row.area}, {where[row.source]})*"
+                     for row in disconnects.itertuples())

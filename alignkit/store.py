@@ -234,7 +234,7 @@ class Workspace:
         Nothing is written unless everything is.
         """
         raw_path = self.raw_dir / f"{sha256}{source_file.suffix.lower()}"
-        copied = self._copy_raw(source_file, raw_path)
+        copied = self.copy_raw(source_file, raw_path)
         try:
             with self.connect() as con:
                 company_id = self._company_id(con, slug)
@@ -252,7 +252,8 @@ class Workspace:
                 raw_path.unlink(missing_ok=True)
             raise
 
-    def _copy_raw(self, source_file: Path, raw_path: Path) -> bool:
+    def copy_raw(self, source_file: Path, raw_path: Path) -> bool:
+        """Copy an imported file to ``raw/`` unchanged and read-only; False if already there."""
         if raw_path.exists():
             return False
         self.raw_dir.mkdir(parents=True, exist_ok=True)
@@ -261,6 +262,8 @@ class Workspace:
         os.replace(tmp, raw_path)
         raw_path.chmod(0o444)
         return True
+
+    _copy_raw = copy_raw  # TEMP: old name, until every caller uses copy_raw
 
     @staticmethod
     def _company_id(con: sqlite3.Connection, slug: str) -> int:

@@ -1,0 +1,342 @@
+"""A company's CRM funnel in the workspace: the import transaction and the loaders.
+
+Leads live in the ``leads`` table (one row per lead and company, pseudonymous:
+the CRM's lead id and the owner's name are replaced by salted HMACs; the owner's
+team is kept as the CRM names it), aggregate exports in ``funnel_counts``, and
+every import in ``funnel_imports`` next to its raw file in ``raw/``.
+
+A later lead export of the same company updates the leads it shares with
+earlier ones (a CRM export is a snapshot: stages only move forward), so
+exporting "all leads" every month and importing each file is safe.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from alignkit.exceptions import IntakeError, StoreError
+from alignkit.funnel_formats import FUNNEL_STAGES, STAGE_NAMES
+from alignkit.funnel_intake import ParsedFunnel, parse_funnel
+from alignkit.store import Workspace, file_sha256
+
+__all__ = [
+    "DATE_COLUMNS",
+    "LEAD_FRAME_COLUMNS",
+    "FunnelData",
+    "FunnelImportRecord",
+    "FunnelImportResult",
+    "find_funnel_import",
+    "import_funnel",
+    "load_funnel",
+    "load_funnel_counts",
+    "load_leads",
+]
+
+DATE_COLUMNS = ("created_at", "mql_at", "sal_at", "sql_at", "opportunity_at", "closed_at",
+                "first_touch_at")
+LEAD_FRAME_COLUMNS = ("lead", "created_at", "source", "mql_at", "sal_at", "sql_at",
+                      "opportunity_at", "closed_at", "outcome", "first_touch_at", "owner",
+                      "owner_team", "amount", "period")
+SOURCES = ("marketing", "sales", "other")
+
+
+@dataclass(frozen=True)
+class FunnelImportRecord:
+    """An earlier import of a funnel file."""
+
+    sha256: str
+    source: str
+    kind: str
+    file_name: str
+    period: str | None
+    rows: int
+    imported_at: str
+
+
+@dataclass(frozen=True)
+class FunnelImportResult:
+    """What a funnel import read and stored (``imported``).
+
+    ``stages`` counts, per stage, the leads with a date for it (lead-level) or
+    the summed counts (aggregate); ``new``/``updated`` split the leads into
+    first seen and already stored from an earlier export.
+    """
+
+    file: str
+    company: str
+    source: str
+    kind: str
+    rows: int
+    by_source: dict[str, int]
+    stages: dict[str, int]
+    periods: list[str]
+    skipped: list[dict[str, Any]]
+    unmapped: list[str]
+    columns: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+    new: int = 0
+    updated: int = 0
+    imported: bool = False
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The object printed by ``alignkit import funnel --json``."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _workspace(workspace: Workspace | str | Path | None) -> Workspace:
+    return workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _summary(parsed: ParsedFunnel, path: Path, company: str) -> dict[str, Any]:
+    if parsed.kind == "leads":
+        leads = parsed.leads
+        by_source = {s: int((leads["source"] == s).sum()) for s in SOURCES}
+        stages = {"lead": len(leads), **{s: int(leads[f"{s}_at"].notna().sum())
+                                         for s in FUNNEL_STAGES[1:-1]},
+                  "won": int((leads["outcome"] == "won").sum())}
+        periods, rows = sorted(set(leads["period"])), len(leads)
+    else:
+        sums = parsed.counts.groupby("stage")["count"].sum()
+        by_source, rows = {}, len(parsed.counts)
+        stages = {s: int(sums[s]) for s in FUNNEL_STAGES if s in sums.index}
+        periods = sorted(set(parsed.counts["period"]))
+    return dict(file=path.name, company=company, source=parsed.source, kind=parsed.kind,
+                rows=rows, by_source=by_source, stages=stages, periods=periods,
+                skipped=parsed.skipped, unmapped=parsed.unmapped, columns=parsed.columns,
+                notes=parsed.notes)
+
+
+def import_funnel(
+    path: str | Path,
+    *,
+    company: str,
+    workspace: Workspace | str | Path | None = None,
+    period: str | None = None,
+    dry_run: bool = False,
+) -> FunnelImportResult:
+    """Validate a CRM funnel export and store it as one transaction.
+
+    Parameters
+    ----------
+    path
+        Lead-level or aggregate export (CSV or XLSX), see :mod:`alignkit.funnel_intake`.
+    company
+        Registered company slug.
+    workspace
+        The workspace (folder or :class:`~alignkit.store.Workspace`).
+    period
+        Label of the period the file covers; needed for an aggregate file
+        without a period column.
+    dry_run
+        Validate and report, write nothing.
+
+    Returns
+    -------
+    FunnelImportResult
+        ``imported=False`` for a dry run or a file imported before (then nothing
+        changed).
+
+    Raises
+    ------
+    IntakeError, StoreError, UnknownCompanyError
+        For a bad file, stage counts for a period already stored, or an unknown
+        company; the store and ``raw/`` are then unchanged.
+    """
+    path, ws = Path(path), _workspace(workspace)
+    ws.company(company)
+    parsed = parse_funnel(path, period=period)
+    sha = file_sha256(path)
+    summary = _summary(parsed, path, company)
+    earlier = find_funnel_import(ws, company, sha)
+    if earlier is not None:
+        return FunnelImportResult(**summary, message=(
+            f"already imported on {earlier.imported_at} as {earlier.file_name}; nothing changed"))
+    stored = _pseudonymous(ws, company, parsed.leads) if parsed.kind == "leads" else None
+    if stored is None:
+        _check_new_periods(ws, company, parsed.counts, path)
+    known = _stored_leads(ws, company)
+    new = 0 if stored is None else int((~stored["lead"].isin(known)).sum())
+    updated = 0 if stored is None else len(stored) - new
+    if dry_run:
+        return FunnelImportResult(**summary, new=new, updated=updated,
+                                  message="dry run: nothing was written")
+    _record(ws, company, path, sha, parsed, stored, period)
+    what = (f"{len(stored)} leads ({new} new, {updated} updated)" if stored is not None
+            else f"{len(parsed.counts)} stage counts for {len(summary['periods'])} periods")
+    return FunnelImportResult(**summary, new=new, updated=updated, imported=True,
+                              message=f"imported {what}")
+
+
+def _pseudonymous(ws: Workspace, company: str, leads: pd.DataFrame) -> pd.DataFrame:
+    """Replace lead ids and owner names by pseudonyms; keep everything else."""
+    out = leads.copy()
+    out["lead"] = ws.pseudonymise(company, [f"lead\x1f{v}" for v in leads["lead"]])
+    owners = sorted(set(leads["owner"].dropna()))
+    aliases = dict(zip(owners, ws.pseudonymise(company, [f"owner\x1f{o}" for o in owners]),
+                       strict=True))
+    out["owner"] = leads["owner"].map(aliases)
+    return out
+
+
+def _stored_leads(ws: Workspace, company: str) -> set[str]:
+    with ws.connect() as con:
+        rows = con.execute("SELECT l.lead FROM leads l JOIN companies c ON c.id = l.company_id "
+                           "WHERE c.slug = ?", (company,))
+        return {r[0] for r in rows}
+
+
+def _check_new_periods(ws: Workspace, company: str, counts: pd.DataFrame, path: Path) -> None:
+    with ws.connect() as con:
+        stored = set(con.execute(
+            "SELECT f.period, f.stage FROM funnel_counts f JOIN companies c ON c.id = f.company_id"
+            " WHERE c.slug = ?", (company,)))
+    for rec in counts.itertuples(index=False):
+        if (rec.period, rec.stage) in stored:
+            raise IntakeError(
+                f"period {' '.join(str(rec.period).split())} already has a stored "
+                f"{STAGE_NAMES[rec.stage]} count from an earlier import; import a file with only "
+                "the new periods",
+                file=path, row=rec.row, column=rec.column)
+
+
+def _import_period(parsed: ParsedFunnel, period: str | None) -> str:
+    if period and parsed.kind == "leads":
+        return period
+    periods = sorted(set((parsed.leads if parsed.kind == "leads" else parsed.counts)["period"]))
+    return periods[0] if len(periods) == 1 else f"{periods[0]}..{periods[-1]}"
+
+
+def _record(ws: Workspace, company: str, path: Path, sha: str, parsed: ParsedFunnel,
+            leads: pd.DataFrame | None, period: str | None) -> None:
+    """One transaction: the import row, then its leads or counts; raw file kept."""
+    raw_path = ws.raw_dir / f"{sha}{path.suffix.lower()}"
+    copied = ws.copy_raw(path, raw_path)
+    try:
+        with ws.connect() as con:
+            company_id = con.execute("SELECT id FROM companies WHERE slug = ?",
+                                     (company,)).fetchone()[0]
+            cur = con.execute(
+                "INSERT INTO funnel_imports (company_id, sha256, source, kind, file_name, "
+                "raw_path, period, imported_at, rows, skipped) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (company_id, sha, parsed.source, parsed.kind, path.name,
+                 raw_path.relative_to(ws.root).as_posix(), _import_period(parsed, period),
+                 _now(), len(leads) if leads is not None else len(parsed.counts),
+                 len(parsed.skipped)))
+            if leads is not None:
+                _upsert_leads(con, company_id, cur.lastrowid, leads)
+            else:
+                con.executemany(
+                    "INSERT INTO funnel_counts (company_id, import_id, period, stage, count) "
+                    "VALUES (?,?,?,?,?)",
+                    [(company_id, cur.lastrowid, r.period, r.stage, int(r.count))
+                     for r in parsed.counts.itertuples(index=False)])
+    except sqlite3.IntegrityError as err:
+        if copied:
+            raw_path.unlink(missing_ok=True)
+        raise StoreError(f"{path.name} conflicts with funnel data already stored ({err}); "
+                         "nothing was imported") from None
+    except BaseException:
+        if copied:
+            raw_path.unlink(missing_ok=True)
+        raise
+
+
+_LEAD_FIELDS = LEAD_FRAME_COLUMNS
+
+
+def _upsert_leads(con: sqlite3.Connection, company_id: int, import_id: int,
+                  leads: pd.DataFrame) -> None:
+    updates = ", ".join(f"{c} = excluded.{c}" for c in ("import_id", *_LEAD_FIELDS[1:]))
+    frame = leads[list(_LEAD_FIELDS)].astype(object)
+    frame = frame.where(frame.notna(), None)
+    con.executemany(
+        f"INSERT INTO leads (company_id, import_id, {', '.join(_LEAD_FIELDS)}) "
+        f"VALUES (?, ?, {', '.join('?' * len(_LEAD_FIELDS))}) "
+        f"ON CONFLICT (company_id, lead) DO UPDATE SET {updates}",
+        [(company_id, import_id, *row) for row in frame.itertuples(index=False)])
+
+
+def find_funnel_import(workspace: Workspace | str | Path | None, company: str,
+                       sha256: str) -> FunnelImportRecord | None:
+    """The earlier import of the same file for this company, if any."""
+    ws = _workspace(workspace)
+    ws.company(company)
+    with ws.connect() as con:
+        row = con.execute(
+            "SELECT f.sha256, f.source, f.kind, f.file_name, f.period, f.rows, f.imported_at "
+            "FROM funnel_imports f JOIN companies c ON c.id = f.company_id "
+            "WHERE c.slug = ? AND f.sha256 = ?", (company, sha256)).fetchone()
+    return FunnelImportRecord(*row) if row else None
+
+
+def load_leads(workspace: Workspace | str | Path | None, company: str) -> pd.DataFrame:
+    """Every stored lead of a company, oldest first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`LEAD_FRAME_COLUMNS`: pseudonymous ``lead`` and ``owner``; the
+        :data:`DATE_COLUMNS` as datetimes (NaT when not reached; a date without
+        a time of day is midnight); ``source`` a categorical of marketing /
+        sales / other; ``outcome`` ``"won"``, ``"lost"`` or missing;
+        ``amount`` float. Empty (same columns) when none are stored.
+    """
+    ws = _workspace(workspace)
+    ws.company(company)
+    with ws.connect() as con:
+        frame = pd.read_sql_query(
+            f"SELECT {', '.join('l.' + c for c in LEAD_FRAME_COLUMNS)} FROM leads l "
+            "JOIN companies c ON c.id = l.company_id WHERE c.slug = ? "
+            "ORDER BY l.created_at, l.id", con, params=(company,))
+    for column in DATE_COLUMNS:
+        frame[column] = pd.to_datetime(frame[column], format="ISO8601")
+    frame["source"] = pd.Categorical(frame["source"], categories=list(SOURCES))
+    frame["amount"] = frame["amount"].astype(float)
+    for column in ("lead", "outcome", "owner", "owner_team", "period"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame
+
+
+def load_funnel_counts(workspace: Workspace | str | Path | None, company: str) -> pd.DataFrame:
+    """Stored stage counts of a company: ``period, stage, count``, by period and stage.
+
+    ``stage`` is an ordered categorical (lead, mql, sal, sql, opportunity, won).
+    """
+    ws = _workspace(workspace)
+    ws.company(company)
+    with ws.connect() as con:
+        frame = pd.read_sql_query(
+            "SELECT f.period, f.stage, f.count FROM funnel_counts f "
+            "JOIN companies c ON c.id = f.company_id WHERE c.slug = ?", con, params=(company,))
+    frame["stage"] = pd.Categorical(frame["stage"], categories=list(FUNNEL_STAGES), ordered=True)
+    frame["count"] = frame["count"].astype(int)
+    return frame.sort_values(["period", "stage"], ignore_index=True)
+
+
+class FunnelData(NamedTuple):
+    """A company's stored funnel: ``leads`` and stage ``counts`` (either may be empty)."""
+
+    leads: pd.DataFrame
+    counts: pd.DataFrame
+
+
+def load_funnel(workspace: Workspace | str | Path | None, company: str) -> FunnelData:
+    """:func:`load_leads` and :func:`load_funnel_counts` in one call.
+
+    Unpacks straight into :func:`alignkit.funnel.analyse_funnel`::
+
+        funnel.analyse_funnel(*load_funnel(workspace, "acme"), sla_hours=24)
+    """
+    ws = _workspace(workspace)
+    return FunnelData(load_leads(ws, company), load_funnel_counts(ws, company))
