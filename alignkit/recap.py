@@ -1,0 +1,540 @@
+"""Recap: a follow-up survey wave against the baseline.
+
+For every dimension and every group visible in both waves, the change in the
+mean score comes with a bootstrap interval (respondents resampled within each
+wave, as in :mod:`alignkit.gaps`) and a Mann–Whitney U test on respondents'
+dimension means, which suits answers on an ordinal 1–5 scale. Testing 14
+dimensions at once would produce a "significant" change by luck now and then,
+so p-values are Holm-adjusted within each group before they are called
+significant.
+
+A team hidden for anonymity in either wave is not compared at all. The two
+waves must belong to the same company.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.io.formats.style import Styler
+from scipy.stats import mannwhitneyu
+
+from alignkit.exceptions import AlignkitError
+from alignkit.gaps import bootstrap_mean_difference
+from alignkit.kpis import report_table
+from alignkit.privacy import DEFAULT_THRESHOLD
+from alignkit.scoring import OVERALL, respondent_dimension_means
+from alignkit.store import Company, Workspace
+from alignkit.wave import WaveData, WaveScores, load_wave, score_wave
+
+__all__ = [
+    "CHANGE_COLUMNS",
+    "GAP_CHANGE_COLUMNS",
+    "GAP_STATUS_LABELS",
+    "change_table",
+    "compare_waves",
+    "comparison_note",
+    "gap_changes",
+    "gap_table",
+    "holm_adjust",
+    "load_recap",
+    "next_cycle",
+    "process_findings",
+    "process_view",
+    "recap_findings",
+    "recap_heading",
+    "recommendations_markdown",
+    "WaveComparison",
+]
+
+PROCESS_DIMENSION = "process"
+GAP_STATUS_LABELS = {
+    "closed": "Closed", "narrowed": "Narrowed, still open", "remains": "Remains",
+    "widened": "Widened", "new": "New gap", "unclear": "Less certain, not smaller",
+    "none": "No clear gap",
+}
+TEAM_NAMES = {"sales": "Sales", "marketing": "Marketing", "leadership": "Leadership",
+              "other": "Other"}
+GAP_CHANGE_COLUMNS = [f"{c}_{w}" for w in ("before", "after")
+                      for c in ("a_mean", "b_mean", "gap", "low", "high")]
+GAP_CHANGE_COLUMNS = ["dimension", "dimension_name", *GAP_CHANGE_COLUMNS, "status"]
+CHANGE_COLUMNS = ["group", "dimension", "dimension_name", "n_before", "n_after", "before",
+                  "after", "change", "low", "high", "superiority", "p_value", "p_adjusted",
+                  "significant"]
+
+
+@dataclass(frozen=True)
+class WaveComparison:
+    """A follow-up wave set against the baseline, anonymity applied to both.
+
+    Attributes
+    ----------
+    changes
+        :data:`CHANGE_COLUMNS`, one row per visible group and dimension. Empty
+        when there is no follow-up wave.
+    gaps
+        :func:`gap_changes`: the sales − marketing gap in each wave.
+    process
+        :func:`process_view`: the process items in each wave.
+    index
+        ``group, before, after, level_before, level_after`` (alignment index) and, for
+        the overall group, ``low, high, p_value`` of its change.
+    not_compared
+        Teams hidden in either wave (never compared).
+    respondents
+        People who answered the baseline and the follow-up (0 if none yet).
+    """
+
+    company: Company
+    baseline: str
+    followup: str
+    has_followup: bool
+    changes: pd.DataFrame
+    gaps: pd.DataFrame
+    process: pd.DataFrame
+    index: pd.DataFrame
+    not_compared: frozenset[str]
+    respondents: tuple[int, int]
+    threshold: int
+    confidence: float
+    alpha: float
+
+
+def holm_adjust(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment: control the chance of any false alarm among m tests.
+
+    Examples
+    --------
+    >>> holm_adjust(np.array([0.01, 0.04, 0.03])).round(2).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p_values, dtype=float)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(stepped, 1.0)
+    return adjusted
+
+
+def _mann_whitney(after: np.ndarray, before: np.ndarray) -> tuple[float, float]:
+    """Two-sided p-value and P(after > before) + ½ P(tie) from the U statistic."""
+    result = mannwhitneyu(after, before, alternative="two-sided")
+    p = float(result.pvalue)
+    return (1.0 if np.isnan(p) else p), float(result.statistic) / (len(after) * len(before))
+
+
+def _visible(scores: WaveScores) -> set[tuple[str, str]]:
+    dims = scores.dimensions
+    shown = dims[~dims["suppressed"] & dims["mean"].notna()]
+    return set(zip(shown["dimension"].astype(str), shown["group"].astype(str), strict=True))
+
+
+def _people(group: str, dimension: str, per_person: pd.DataFrame) -> np.ndarray:
+    here = per_person[per_person["dimension"] == dimension]
+    if group != OVERALL:
+        here = here[here["team"].astype(str) == group]
+    return here["score"].to_numpy(float)
+
+
+def _change_rows(before: WaveData, after: WaveData, pairs: list[tuple[str, str]], *,
+                 confidence: float, n_boot: int, seed: int) -> list[tuple]:
+    rng = np.random.default_rng(seed)
+    means = {w: respondent_dimension_means(d.answers, d.instrument)
+             for w, d in (("before", before), ("after", after))}
+    names = before.instrument.dimension_names()
+    rows = []
+    for group, dim in pairs:
+        a, b = _people(group, dim, means["before"]), _people(group, dim, means["after"])
+        low, high = bootstrap_mean_difference(b, a, confidence=confidence, n_boot=n_boot, rng=rng)
+        p, superiority = _mann_whitney(b, a)
+        rows.append((group, dim, names[dim], len(a), len(b), a.mean(), b.mean(),
+                     b.mean() - a.mean(), low, high, superiority, p))
+    return rows
+
+
+def _dimension_changes(before: WaveData, after: WaveData, scores: tuple[WaveScores, WaveScores],
+                       *, confidence: float, alpha: float, n_boot: int, seed: int
+                       ) -> pd.DataFrame:
+    hidden = scores[0].hidden | scores[1].hidden
+    both = _visible(scores[0]) & _visible(scores[1])
+    groups = [OVERALL, *before.instrument.team_ids]
+    pairs = [(g, d.id) for g in groups if g not in hidden for d in before.instrument.dimensions
+             if (d.id, g) in both]
+    rows = _change_rows(before, after, pairs, confidence=confidence, n_boot=n_boot, seed=seed)
+    out = pd.DataFrame(rows, columns=CHANGE_COLUMNS[:-2])
+    out["p_adjusted"] = np.nan
+    for _, part in out.groupby("group", sort=False):
+        out.loc[part.index, "p_adjusted"] = holm_adjust(part["p_value"].to_numpy())
+    out["significant"] = out["p_adjusted"] < alpha
+    return out
+
+
+def _clear(low: pd.Series, high: pd.Series) -> pd.Series:
+    return (low > 0) | (high < 0)
+
+
+def gap_changes(before: WaveScores, after: WaveScores, *, material: float = 0.3) -> pd.DataFrame:
+    """How each sales − marketing perception gap changed between two waves.
+
+    A gap is *clear* when its interval excludes zero, and it *shrank* when it
+    is at least ``material`` points or at least half smaller. Status per
+    dimension: ``closed`` (clear before; the follow-up interval includes zero
+    and the gap shrank), ``narrowed`` (still clear, but shrank), ``widened``
+    (clear, at least ``material`` larger), ``remains`` (clear in both
+    otherwise), ``new`` (clear only in the follow-up), ``unclear`` (no longer
+    clear but not smaller: fewer answers can hide a gap) and ``none`` (clear in
+    neither). Dimensions hidden in either wave are left out.
+    """
+    cols = ["dimension", "dimension_name", "a_mean", "b_mean", "gap", "low", "high"]
+    merged = before.gaps[cols].merge(after.gaps[cols], on=["dimension", "dimension_name"],
+                                     suffixes=("_before", "_after"))
+    was = _clear(merged["low_before"], merged["high_before"])
+    now = _clear(merged["low_after"], merged["high_after"])
+    size_before, size_after = merged["gap_before"].abs(), merged["gap_after"].abs()
+    shrank = (size_before - size_after >= material) | (size_after <= size_before / 2)
+    grew = size_after - size_before >= material
+    status = np.select(
+        [was & ~now & shrank, was & ~now, was & shrank, was & grew, was, now],
+        ["closed", "unclear", "narrowed", "widened", "remains", "new"], default="none")
+    out = merged.assign(status=status)
+    out.attrs.update(before.gaps.attrs)
+    return out
+
+
+def process_view(before: WaveScores, after: WaveScores | None, instrument) -> pd.DataFrame:
+    """The process-review items in each wave, for groups visible in both.
+
+    Returns ``item, text, group, n_before, n_after, mean_before, mean_after,
+    fav_before, fav_after`` in instrument order; the ``_after`` columns are NaN
+    without a follow-up.
+    """
+    texts = {i.id: i.text for d in instrument.dimensions if d.id == PROCESS_DIMENSION
+             for i in d.items}
+    cols = ["item", "group", "n", "mean", "favourable", "suppressed"]
+    base = before.items[before.items["item"].isin(list(texts))][cols]
+    if after is None:
+        merged = base.rename(columns={"n": "n_before", "mean": "mean_before",
+                                      "favourable": "fav_before", "suppressed": "hidden"})
+        merged[["n_after", "mean_after", "fav_after"]] = np.nan
+    else:
+        follow = after.items[after.items["item"].isin(list(texts))][cols]
+        merged = base.merge(follow, on=["item", "group"], suffixes=("_before", "_after"))
+        merged = merged.rename(columns={"favourable_before": "fav_before",
+                                        "favourable_after": "fav_after"})
+        merged["hidden"] = merged["suppressed_before"] | merged["suppressed_after"]
+    hidden = set(before.hidden) | (set(after.hidden) if after is not None else set())
+    merged = merged[~merged["hidden"] & ~merged["group"].astype(str).isin(hidden)]
+    merged.insert(1, "text", merged["item"].map(texts))
+    merged["group"] = merged["group"].astype(str)
+    keep = ["item", "text", "group", "n_before", "n_after", "mean_before", "mean_after",
+            "fav_before", "fav_after"]
+    return merged[keep].reset_index(drop=True)
+
+
+def _index_change(before: WaveScores, after: WaveScores | None) -> pd.DataFrame:
+    cols = ["group", "index", "level_name", "suppressed"]
+    out = before.index[cols].rename(columns={"index": "before", "level_name": "level_before"})
+    if after is None:
+        out[["after", "level_after"]] = np.nan
+    else:
+        later = after.index[cols].rename(columns={"index": "after", "level_name": "level_after"})
+        out = out.merge(later, on="group", suffixes=("", "_later"))
+        out["suppressed"] = out["suppressed"] | out["suppressed_later"]
+    out = out[~out["suppressed"]].assign(group=lambda f: f["group"].astype(str))
+    return out[["group", "before", "after", "level_before", "level_after"]].reset_index(drop=True)
+
+
+def _person_index(data: WaveData) -> np.ndarray:
+    """Each respondent's alignment index (0–100), as :func:`alignment_index` computes it."""
+    low, high = data.instrument.scale_min, data.instrument.scale_max
+    means = respondent_dimension_means(data.answers, data.instrument)
+    person = means.groupby("respondent", observed=True)["score"].mean().to_numpy(float)
+    return (person - low) / (high - low) * 100
+
+
+def _index_test(index: pd.DataFrame, before: WaveData, after: WaveData, *, confidence: float,
+                n_boot: int, seed: int) -> pd.DataFrame:
+    """Add ``low, high, p_value`` of the overall index change (one test, no adjustment)."""
+    a, b = _person_index(before), _person_index(after)
+    low, high = bootstrap_mean_difference(b, a, confidence=confidence, n_boot=n_boot,
+                                          rng=np.random.default_rng(seed + 1))
+    p, _ = _mann_whitney(b, a)
+    overall = index["group"] == OVERALL  # may be absent: then nothing is added but NaN
+    return index.assign(low=np.where(overall, low, np.nan), high=np.where(overall, high, np.nan),
+                        p_value=np.where(overall, p, np.nan))
+
+
+def _total(scores: WaveScores) -> int:
+    return int(scores.sizes.loc[scores.sizes["group"] == OVERALL, "n"].iloc[0])
+
+
+def compare_waves(before: WaveData, after: WaveData | None, *,
+                  anonymity_min: int = DEFAULT_THRESHOLD, confidence: float = 0.95,
+                  alpha: float = 0.05, material: float = 0.3, n_boot: int = 2000,
+                  seed: int = 20141) -> WaveComparison:
+    """Compare a follow-up wave with the baseline (``after=None``: baseline only).
+
+    Parameters
+    ----------
+    before, after
+        :func:`~alignkit.wave.load_wave` of the baseline and the follow-up.
+    anonymity_min
+        Groups below this size in either wave are not compared.
+    confidence, alpha
+        Level of each change's bootstrap interval; significance level of the
+        Holm-adjusted Mann–Whitney p-values.
+    material
+        Smallest change of a perception gap (scale points) that counts.
+    n_boot, seed
+        Resamples and fixed seed, so a report rendered twice is identical.
+
+    Raises
+    ------
+    AlignkitError
+        If the waves belong to different companies.
+    """
+    if after is not None and after.company.slug != before.company.slug:
+        raise AlignkitError(f"cannot compare waves of two companies ({before.company.slug} and "
+                            f"{after.company.slug}); pick both waves of one company")
+    scores = score_wave(before, anonymity_min=anonymity_min)
+    later = score_wave(after, anonymity_min=anonymity_min) if after is not None else None
+    index = _index_change(scores, later)
+    if later is None:
+        changes = pd.DataFrame(columns=CHANGE_COLUMNS)
+        gaps = pd.DataFrame(columns=GAP_CHANGE_COLUMNS)
+        for frame in (changes, gaps):  # tells a chart why it is empty
+            frame.attrs["followup"] = False
+    else:
+        test = {"confidence": confidence, "n_boot": n_boot, "seed": seed}
+        changes = _dimension_changes(before, after, (scores, later), alpha=alpha, **test)
+        gaps = gap_changes(scores, later, material=material)
+        index = _index_test(index, before, after, **test)
+    hidden = scores.hidden | (later.hidden if later is not None else frozenset())
+    return WaveComparison(
+        company=before.company, baseline=before.wave,
+        followup=after.wave if after is not None else "", has_followup=after is not None,
+        changes=changes, gaps=gaps, process=process_view(scores, later, before.instrument),
+        index=index, not_compared=frozenset(hidden),
+        respondents=(_total(scores), _total(later) if later is not None else 0),
+        threshold=scores.threshold, confidence=confidence, alpha=alpha)
+
+
+def load_recap(company: str, wave: str, followup_wave: str, *,
+               workspace: str | Path | Workspace | None = None,
+               anonymity_min: int = DEFAULT_THRESHOLD) -> WaveComparison:
+    """Load both waves of one company and compare them.
+
+    A follow-up wave that does not exist yet gives a comparison with
+    ``has_followup=False`` and empty change tables (the report says so).
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    before = load_wave(company, wave, workspace=ws)
+    after = load_wave(company, followup_wave, workspace=ws) \
+        if followup_wave in ws.waves(company) else None
+    comparison = compare_waves(before, after, anonymity_min=anonymity_min)
+    return comparison if after is not None else replace(comparison, followup=followup_wave)
+
+
+# -- words ------------------------------------------------------------------------------
+def _signed(value: float) -> str:
+    text = f"{value:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text.replace("-", "\u2212")
+
+
+def _in_sentence(name: str) -> str:
+    """A dimension name inside a sentence: lower-case first letter, unless an acronym."""
+    return name if name[1:2].isupper() else name[:1].lower() + name[1:]
+
+
+def recap_heading(rc: WaveComparison) -> str:
+    """The opening lines of the Recap report; one sentence when there is no follow-up."""
+    name = rc.company.name
+    if not rc.has_followup:
+        return (f"# Recap: what moved at {name}?\n\nNo follow-up survey (wave "
+                f"*{rc.followup}*) has been imported for {name} yet, so this report shows the "
+                "KPIs and the baseline view of the process only; the comparison appears once "
+                "the second wave is in.")
+    before, after = rc.respondents
+    return (f"# Recap: what moved at {name}?\n\nThe follow-up survey (*{rc.followup}*, {after} "
+            f"people) asked the same questions as the baseline (*{rc.baseline}*, {before} people). This "
+            "report sets the two side by side: what changed, which disagreements between sales "
+            "and marketing closed, how the agreed KPIs moved and what to work on next.")
+
+
+def _names(frame: pd.DataFrame) -> str:
+    return ", ".join(f"{r.dimension_name} ({_signed(r.change)})" for r in frame.itertuples())
+
+
+def recap_findings(rc: WaveComparison) -> str:
+    """Three to five bullet points: index, significant moves, gaps closed and remaining."""
+    overall = rc.index[rc.index["group"] == OVERALL]
+    if not rc.has_followup:
+        start = (f"- **Alignment index at the baseline: {overall['before'].iloc[0]:.0f}** of 100 "
+                 f"({overall['level_before'].iloc[0]}).\n" if len(overall) else "")
+        return start + "- What moved since then appears once the follow-up survey is imported."
+    lines = []
+    if len(overall):
+        r = overall.iloc[0]
+        verdict = ("a clear change" if r.p_value < rc.alpha else "not clearly more than chance")
+        lines.append(f"- **Alignment index {r.before:.0f} → {r.after:.0f}** of 100, {verdict} "
+                     f"({round(100 * rc.confidence)}% interval of the change {_signed(r.low)} to "
+                     f"{_signed(r.high)} points; maturity {r.level_before} → {r.level_after}).")
+    moved = rc.changes[(rc.changes["group"] == OVERALL) & rc.changes["significant"]]
+    up, down = moved[moved["change"] > 0], moved[moved["change"] < 0]
+    overall_rows = rc.changes[rc.changes["group"] == OVERALL]
+    rising = int((overall_rows["change"] >= 0.05).sum())
+    lines.append(f"- **Clearly better:** {_names(up)}." if len(up) else
+                 f"- **No dimension moved clearly.** {rising} of {len(overall_rows)} rose a "
+                 "little, none by more than chance could explain with this many respondents.")
+    if len(down):
+        lines.append(f"- **Clearly worse:** {_names(down)}.")
+    if len(rc.gaps):
+        parts = [f"{GAP_STATUS_LABELS[k].split(',')[0].lower()}: {', '.join(names)}"
+                 for k in ("closed", "narrowed", "remains", "widened", "new")
+                 if (names := rc.gaps.loc[rc.gaps["status"] == k, "dimension_name"].tolist())]
+        lines.append("- **Perception gaps between sales and marketing** \u2014 "
+                     + ("; ".join(parts) if parts else "none at either time") + ".")
+    else:
+        lines.append("- Sales and marketing cannot be compared: one of the two teams is too "
+                     "small in one of the waves.")
+    return "\n".join(lines)
+
+
+def comparison_note(rc: WaveComparison) -> str:
+    """Which teams were left out of the comparison, and why."""
+    if not rc.has_followup:
+        return "_Nothing has been compared yet._"
+    if not rc.not_compared:
+        return "Every team had enough respondents in both surveys to be compared."
+    names = " and ".join(TEAM_NAMES.get(t, t) for t in sorted(rc.not_compared))
+    return (f"{names} {'is' if len(rc.not_compared) == 1 else 'are'} not compared: in at least "
+            f"one of the surveys, too few of them answered to be shown (fewer than "
+            f"{rc.threshold}), or they were hidden so that a smaller group cannot be worked out.")
+
+
+def change_table(rc: WaveComparison, group: str = OVERALL) -> Styler:
+    """Display table of one group's changes, with interval and adjusted p-value."""
+    part = rc.changes[rc.changes["group"] == group]
+    level = round(100 * rc.confidence)
+    rows = [{"Dimension": r.dimension_name, "Baseline": f"{r.before:.2f}",
+             "Follow-up": f"{r.after:.2f}", "Change": _signed(r.change),
+             f"{level}% interval": f"{_signed(r.low)} to {_signed(r.high)}",
+             "p (Holm)": "<0.001" if r.p_adjusted < 0.001 else f"{r.p_adjusted:.3f}",
+             "Clear change": "yes" if r.significant else ""} for r in part.itertuples()]
+    return report_table(pd.DataFrame(rows), "changes")
+
+
+def gap_table(rc: WaveComparison) -> Styler:
+    """Display table of the sales − marketing gaps in both waves and what became of them."""
+    order = rc.gaps.reindex(rc.gaps["gap_before"].abs().sort_values(ascending=False).index) \
+        if len(rc.gaps) else rc.gaps
+    rows = [{"Dimension": r.dimension_name, "Gap at baseline": _signed(r.gap_before),
+             "Gap now": _signed(r.gap_after), "What happened": GAP_STATUS_LABELS[r.status]}
+            for r in order.itertuples() if r.status != "none"]
+    return report_table(pd.DataFrame(rows), "gaps")
+
+
+def process_findings(rc: WaveComparison) -> str:
+    """How all respondents see the process items now (and before)."""
+    rows = rc.process[rc.process["group"] == OVERALL]
+    if rows.empty:
+        return "_Too few people answered the process statements to show them._"
+    lines = []
+    for r in rows.itertuples():
+        now = r.fav_after if rc.has_followup else r.fav_before
+        was = f" (baseline {r.fav_before:.0%})" if rc.has_followup else ""
+        lines.append(f"- *{r.text}* \u2014 **{now:.0%} agree**{was}.")
+    return "\n".join(lines)
+
+
+_PROCESS_ADVICE = {
+    "process_1": "walk both teams through the agreed lead process again and check it in the CRM",
+    "process_2": "put the hand-off process in one place everybody can find and link it in the CRM",
+    "process_3": "book a quarterly review of the joint plan with both teams in the room",
+    "process_4": "show both teams what the joint work has won, in numbers, at the next all-hands",
+}
+
+
+def next_cycle(rc: WaveComparison, kpi_summary: pd.DataFrame | None = None,
+               action_status: pd.DataFrame | None = None, *, limit: int = 6,
+               material: float = 0.3) -> list[str]:
+    """Plain-word recommendations for the next cycle, the most pressing first.
+
+    Rules, in order: a clear decline; the two largest gaps still open (at
+    least ``material`` points); the weakest dimensions that did not improve;
+    the least-agreed process statement if under half agree; KPIs short of
+    target and not improving; unfinished actions; what worked (to keep).
+    """
+    later = _process_advice(rc) + _kpi_advice(kpi_summary) + _action_advice(action_status)
+    if not rc.has_followup:
+        return ["Run the follow-up survey with the same questionnaire three to six months after "
+                "the plan started, so the next recap can show what moved.", *later][:limit]
+    overall = rc.changes[rc.changes["group"] == OVERALL]
+    clear = overall["significant"].astype(bool)
+    out = [f"**{r.dimension_name} fell** ({r.before:.1f} → {r.after:.1f}): find out why with both "
+           "teams before adding new work." for r in overall[clear & (overall["change"] < 0)]
+           .itertuples()]
+    out += _gap_advice(rc.gaps, material)
+    flat = overall[~clear].nsmallest(2, "after")
+    if len(flat):
+        out.append(f"**Still among the weakest and not moving:** {', '.join(flat['dimension_name'])}"
+                   ": make them the focus of the next plan.")
+    out += later
+    kept = overall[clear & (overall["change"] > 0)]
+    if len(kept):
+        out.append(f"**Keep what worked** on {', '.join(kept['dimension_name'])}: write the new "
+                   "habits into the documented process and into onboarding, so they last.")
+    return out[:limit]
+
+
+def _gap_advice(gaps: pd.DataFrame, material: float) -> list[str]:
+    """The two largest gaps still open, if at least ``material`` points."""
+    still = gaps[gaps["status"].isin(["remains", "widened", "new", "narrowed"])
+                 & (gaps["gap_after"].abs() >= material)]
+    still = still.reindex(still["gap_after"].abs().sort_values(ascending=False).index).head(2)
+    return [f"**Sales and marketing still see {_in_sentence(r.dimension_name)} differently** "
+            f"(sales {r.a_mean_after:.1f}, marketing {r.b_mean_after:.1f}): put examples from "
+            "both sides on the table in one workshop and agree in writing what good looks like."
+            for r in still.itertuples()]
+
+
+def _kpi_advice(summary: pd.DataFrame | None) -> list[str]:
+    if summary is None or summary.empty:
+        return []
+    stuck = summary[summary["status"].isin(["stalled", "worsening"])]
+    if stuck.empty:
+        return []
+    return [f"**Not moving towards target:** {'; '.join(stuck['label'])}. Check that the actions "
+            "behind them are being done, or reset the targets together."]
+
+
+def _action_advice(status: pd.DataFrame | None) -> list[str]:
+    if status is None or status.empty:
+        return []
+    open_ = status[status["status"].isin(["planned", "in_progress"])]
+    if open_.empty:
+        return []
+    return [f"**{len(open_)} of {len(status)} actions are not finished**: decide with both "
+            "owners whether each carries over into the next plan or is dropped on purpose."]
+
+
+def _process_advice(rc: WaveComparison) -> list[str]:
+    rows = rc.process[rc.process["group"] == OVERALL]
+    column = "fav_after" if rc.has_followup else "fav_before"
+    if rows.empty or rows[column].min() >= 0.5:
+        return []
+    worst = rows.loc[rows[column].idxmin()]
+    advice = _PROCESS_ADVICE.get(worst["item"], "talk it through in the recap meeting")
+    return [f"Only {worst[column]:.0%} agree that *{worst['text'].rstrip('.').lower()}*: "
+            f"{advice}."]
+
+
+def recommendations_markdown(recommendations: list[str]) -> str:
+    """A numbered list, or a sentence when there is nothing to recommend."""
+    if not recommendations:
+        return "Nothing stands out: keep the current routines and survey again in six months."
+    return "\n".join(f"{k}. {text}" for k, text in enumerate(recommendations, 1))

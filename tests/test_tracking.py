@@ -1,0 +1,302 @@
+"""The action tracker: status on a day, overdue, burn-up, and status updates from a file."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alignkit.action_store import load_action_updates, load_actions, save_actions
+from alignkit.exceptions import AlignkitError, IntakeError
+from alignkit.store import Workspace
+from alignkit.tracking import (
+    action_status,
+    as_of_date,
+    burn_up_series,
+    execute_findings,
+    execute_heading,
+    import_action_updates,
+    on_track_markdown,
+    read_action_update_file,
+    status_overview,
+)
+
+TRACKING = Path(__file__).parent / "data" / "tracking"
+
+
+def actions(*dues: str | None, stored: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Actions 1..n with the given due dates (stored status ``planned`` unless given)."""
+    n = len(dues)
+    return pd.DataFrame({
+        "id": range(1, n + 1), "tactic": ["t"] * n, "title": [f"A{k}" for k in range(1, n + 1)],
+        "dimension": ["sla"] * n, "sales_owner": ["Dana"] * n, "marketing_owner": ["Lee"] * n,
+        "due": pd.to_datetime(list(dues)), "kpi": [None] * n, "baseline": [None] * n,
+        "target": [None] * n, "priority": [None] * n,
+        "status": list(stored) or ["planned"] * n, "created_at": [""] * n, "updated_at": [""] * n,
+    })
+
+
+def updates(*rows: tuple[int, str, str, float | None]) -> pd.DataFrame:
+    """``(action_id, day, status, progress)`` rows as :func:`load_action_updates` returns them."""
+    frame = pd.DataFrame(rows, columns=["action_id", "updated_on", "status", "progress"])
+    frame["updated_on"] = pd.to_datetime(frame["updated_on"])
+    return frame.assign(note=None)
+
+
+NO_UPDATES = updates()
+
+
+# status, progress, overdue, days overdue, due soon -- for one action due 2026-07-01
+STATUS_CASES = {
+    "never updated, not yet due": ([], "2026-06-01", ("planned", 0.0, False, 0, False)),
+    "never updated, late": ([], "2026-07-11", ("planned", 0.0, True, 10, False)),
+    "due today is not late": ([], "2026-07-01", ("planned", 0.0, False, 0, True)),
+    "due within two weeks": ([], "2026-06-20", ("planned", 0.0, False, 0, True)),
+    "in progress, late": ([(1, "2026-06-05", "in_progress", 0.3)], "2026-07-03",
+                          ("in_progress", 0.3, True, 2, False)),
+    "progress without a figure keeps the last one": (
+        [(1, "2026-06-05", "in_progress", 0.3), (1, "2026-06-15", "in_progress", None)],
+        "2026-06-20", ("in_progress", 0.3, False, 0, True)),
+    "done late is not overdue": ([(1, "2026-08-01", "done", None)], "2026-09-01",
+                                 ("done", 1.0, False, 0, False)),
+    "dropped is not overdue": ([(1, "2026-06-10", "dropped", None)], "2026-09-01",
+                               ("dropped", np.nan, False, 0, False)),
+    "updates after the day are ignored": ([(1, "2026-08-01", "done", None)], "2026-07-15",
+                                          ("planned", 0.0, True, 14, False)),
+    "same-day updates: the later entry wins": (
+        [(1, "2026-06-05", "in_progress", 0.5), (1, "2026-06-05", "done", None)],
+        "2026-06-05", ("done", 1.0, False, 0, False)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STATUS_CASES))
+def test_status_on_a_day(case: str) -> None:
+    rows, day, expected = STATUS_CASES[case]
+    got = action_status(actions("2026-07-01"), updates(*rows), as_of=date.fromisoformat(day))
+    row = got.iloc[0]
+    status, progress, overdue, days, soon = expected
+    assert row["status"] == status
+    assert (np.isnan(progress) and np.isnan(row["progress"])) or row["progress"] == progress
+    assert (bool(row["overdue"]), int(row["days_overdue"]), bool(row["due_soon"])) == \
+        (overdue, days, soon)
+
+
+def test_an_action_without_updates_keeps_its_stored_status() -> None:
+    got = action_status(actions("2026-07-01", stored=("done",)), NO_UPDATES,
+                        as_of=date(2026, 9, 1))
+    assert got["status"].tolist() == ["done"] and not got["overdue"].any()
+
+
+def test_an_action_without_due_date_is_never_overdue() -> None:
+    got = action_status(actions(None), NO_UPDATES, as_of=date(2030, 1, 1))
+    assert not got["overdue"].iloc[0] and not got["due_soon"].iloc[0]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2026-03-31", date(2026, 3, 31)), (date(2025, 1, 2), date(2025, 1, 2)),
+    (" 2026-01-05 ", date(2026, 1, 5)),
+])
+def test_as_of_date(value, expected) -> None:
+    assert as_of_date(value) == expected
+
+
+def test_empty_as_of_means_today() -> None:
+    assert as_of_date("") == date.today() and as_of_date(None) == date.today()
+
+
+def test_bad_as_of_is_a_readable_error() -> None:
+    with pytest.raises(AlignkitError, match="YYYY-MM-DD"):
+        as_of_date("31/03/2026")
+
+
+def test_burn_up_counts_by_hand() -> None:
+    # A1 due 06-15 done 06-10; A2 due 06-29 in progress from 06-08; A3 due 07-13 dropped 06-22.
+    plan = actions("2026-06-15", "2026-06-29", "2026-07-13")
+    history = updates((1, "2026-06-01", "in_progress", 0.1), (1, "2026-06-10", "done", None),
+                      (2, "2026-06-08", "in_progress", 0.5), (3, "2026-06-22", "dropped", None))
+    series = burn_up_series(plan, history, as_of=date(2026, 6, 24)).set_index("date")
+    assert series.index[0] == pd.Timestamp("2026-06-01")
+    assert series.index[-1] == pd.Timestamp("2026-06-29")  # the last live action's due date
+    expected = {  # day: (scope, due, done, in progress)
+        "2026-06-01": (3, 0, 0, 1), "2026-06-08": (3, 0, 0, 2), "2026-06-15": (3, 1, 1, 1),
+        "2026-06-22": (2, 1, 1, 1), "2026-06-24": (2, 1, 1, 1),
+    }
+    for day, counts in expected.items():
+        assert tuple(series.loc[day, ["scope", "due", "done", "in_progress"]]) == counts, day
+    after = series.loc["2026-06-29"]
+    assert (after["scope"], after["due"]) == (2, 2)
+    assert np.isnan(after["done"]) and np.isnan(after["in_progress"])
+
+
+def test_burn_up_without_updates_starts_on_the_report_day() -> None:
+    series = burn_up_series(actions("2026-01-01"), NO_UPDATES, as_of=date(2026, 3, 4))
+    assert series["date"].tolist() == [pd.Timestamp("2026-03-04")]
+    assert series[["scope", "due", "done"]].iloc[0].tolist() == [1, 1, 0]
+
+
+@pytest.mark.parametrize(("done", "late", "word"), [
+    (4, 1, "on track"), (3, 2, "slipping"), (1, 3, "off track"), (0, 0, "Nothing was due"),
+])
+def test_verdict_thresholds(done: int, late: int, word: str) -> None:
+    n = done + late + 1  # plus one action not yet due
+    dues = ["2026-05-01"] * (done + late) + ["2026-12-01"]
+    history = updates(*[(k + 1, "2026-04-20", "done", None) for k in range(done)])
+    status = action_status(actions(*dues), history, as_of=date(2026, 6, 1))
+    text = execute_findings(status, as_of=date(2026, 6, 1))
+    assert word in text
+    assert f"**{done} of {n} actions are done**" in text
+
+
+@pytest.mark.parametrize(("kpis", "text"), [
+    (pd.DataFrame(), "No action plan and no KPI figures have been recorded"),
+    (pd.DataFrame({"kpi": ["x"]}), "No action plan has been recorded for Acme Corp yet"),
+])
+def test_without_actions_the_report_says_so_once(kpis: pd.DataFrame, text: str) -> None:
+    status = action_status(actions()[0:0], NO_UPDATES, as_of=date(2026, 6, 1))
+    heading = execute_heading("Acme Corp", "baseline", status, kpis, as_of=date(2026, 6, 1))
+    body = heading.split("\n\n", 1)[1]
+    assert text in body and body.count(". ") == 0 and body.endswith(".")
+    assert execute_findings(status, as_of=date(2026, 6, 1)) == ""
+    assert status_overview(status).data.empty
+
+
+def test_on_track_lists_late_actions_longest_first() -> None:
+    status = action_status(actions("2026-05-20", "2026-05-01"), NO_UPDATES,
+                           as_of=date(2026, 6, 1))
+    text = on_track_markdown(status, pd.DataFrame(columns=["label", "status"]))
+    assert text.index("*A2* is 31 days late") < text.index("*A1* is 12 days late")
+
+
+# -- status-update files -----------------------------------------------------------------
+@pytest.fixture
+def planned(workspace: Workspace) -> Workspace:
+    save_actions(workspace, "acme", pd.DataFrame({"tactic": ["a", "b", "c"],
+                                                  "title": ["One", "Two", "Three"]}))
+    workspace.add_company("beta", "Beta Ltd")
+    save_actions(workspace, "beta", pd.DataFrame({"tactic": ["z"], "title": ["Beta's"]}))
+    return workspace
+
+
+def snapshot(ws: Workspace) -> tuple[str, list[str]]:
+    con = sqlite3.connect(ws.db_path)
+    try:
+        dump = hashlib.sha256("\n".join(con.iterdump()).encode()).hexdigest()
+    finally:
+        con.close()
+    return dump, sorted(p.name for p in ws.raw_dir.glob("*")) if ws.raw_dir.exists() else []
+
+
+def test_import_of_the_fixture_file(planned: Workspace) -> None:
+    result = import_action_updates(TRACKING / "updates.csv", company="acme", workspace=planned)
+    assert (result.rows, result.added, result.unchanged) == (5, 5, 0)
+    stored = load_actions(planned, "acme").set_index("id")["status"]
+    assert stored.to_dict() == {1: "done", 2: "in_progress", 3: "dropped"}
+    history = load_action_updates(planned, "acme")
+    assert history.loc[history["action_id"] == 2, "progress"].tolist() == [0.4]
+    assert "Draft shared, waiting for sales" in history["note"].tolist()
+    raw = planned.raw_dir / (hashlib.sha256((TRACKING / "updates.csv").read_bytes()).hexdigest()
+                             + ".csv")
+    assert raw.read_bytes() == (TRACKING / "updates.csv").read_bytes()
+    assert not raw.stat().st_mode & 0o222  # kept read-only
+
+
+def test_importing_the_same_file_twice_changes_nothing(planned: Workspace) -> None:
+    import_action_updates(TRACKING / "updates.csv", company="acme", workspace=planned)
+    before = snapshot(planned)
+    again = import_action_updates(TRACKING / "updates.csv", company="acme", workspace=planned)
+    assert (again.added, again.unchanged) == (0, 5)
+    assert snapshot(planned) == before
+
+
+HEADER = "action_id,status,progress,note,updated_on\n"
+BAD_FILES = {
+    "missing column": ("action_id,status\n1,done\n", 0, None, "updated_on"),
+    "unknown column": (HEADER.replace("note", "notes") + "1,done,,,2026-06-01\n", 0, "notes",
+                       "header must be"),
+    "unknown status": (HEADER + "1,done,,,2026-06-01\n2,finished,,,2026-06-01\n", 2, "status",
+                       "'finished' is not a status"),
+    "progress above 1": (HEADER + "1,in_progress,1.5,,2026-06-01\n", 1, "progress",
+                         "out of range"),
+    "progress not a number": (HEADER + "1,in_progress,half,,2026-06-01\n", 1, "progress",
+                              "not a number"),
+    "done but not complete": (HEADER + "1,done,0.5,,2026-06-01\n", 1, "progress",
+                              "a done action"),
+    "bad date": (HEADER + "1,done,,,01/06/2026\n", 1, "updated_on", "YYYY-MM-DD"),
+    "unknown action": (HEADER + "1,done,,,2026-06-01\n99,done,,,2026-06-01\n", 2, "action_id",
+                       "has no action 99"),
+    "action of another company": (HEADER + "4,done,,,2026-06-01\n", 1, "action_id",
+                                  "has no action 4"),
+    "not a number": (HEADER + "one,done,,,2026-06-01\n", 1, "action_id", "not an action number"),
+    "header only": (HEADER, None, None, "no updates"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_a_bad_file_names_row_and_column_and_stores_nothing(planned: Workspace, tmp_path: Path,
+                                                           case: str) -> None:
+    text, row, column, needle = BAD_FILES[case]
+    path = tmp_path / "updates.csv"
+    path.write_text(text, encoding="utf-8")
+    before = snapshot(planned)
+    with pytest.raises(IntakeError) as err:
+        import_action_updates(path, company="acme", workspace=planned)
+    assert (err.value.row, err.value.column) == (row, column)
+    assert needle in str(err.value) and "updates.csv" in str(err.value)
+    assert snapshot(planned) == before
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_reading_does_not_need_a_store(tmp_path: Path) -> None:
+    path = tmp_path / "u.csv"
+    path.write_text(HEADER + "7,Completed,100%,ok,2026-06-01\n", encoding="utf-8")
+    frame = read_action_update_file(path, known={7}, company="acme")
+    assert frame.iloc[0][["action_id", "status", "progress"]].tolist() == [7, "done", 1.0]
+
+
+# -- demo data -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """A copy of the session's demo workspace (built by the root conftest), safe to change."""
+    import os
+    import shutil
+
+    target = tmp_path_factory.mktemp("demo") / "ws"
+    shutil.copytree(os.environ["ALIGNKIT_WORKSPACE"], target)
+    return Workspace(target)
+
+
+def test_demo_profiles_execute_their_plans_differently(demo_copy: Workspace) -> None:
+    from alignkit.demo.execute import DEMO_SPAN, plan_start
+    from alignkit.kpis import kpi_summary, load_kpis
+
+    share_done = {}
+    for slug in ("northwind-software", "bluepeak-logistics", "corvid-health"):
+        plan = load_actions(demo_copy, slug)
+        history = load_action_updates(demo_copy, slug)
+        end = plan_start(plan) + DEMO_SPAN
+        assert history["updated_on"].max() <= pd.Timestamp(end)  # fixed dates, not today
+        status = action_status(plan, history, as_of=end)
+        share_done[slug] = (status["status"] == "done").mean()
+        kpis = kpi_summary(load_kpis(demo_copy, slug)).set_index("kpi")["status"]
+        assert len(kpis) == 4, slug
+        if slug == "northwind-software":
+            assert kpis["first_touch_within_sla"] in ("met", "improving")
+        if slug == "bluepeak-logistics":
+            assert kpis["first_touch_within_sla"] == "stalled"
+    assert share_done["northwind-software"] > share_done["corvid-health"] > \
+        share_done["bluepeak-logistics"]
+
+
+def test_demo_data_is_added_once(demo_copy: Workspace) -> None:
+    from alignkit.demo import DEMO_COMPANIES, execute, followup
+
+    before = snapshot(demo_copy)
+    for company in DEMO_COMPANIES:
+        execute.populate(demo_copy, company)
+        followup.populate(demo_copy, company)
+    assert snapshot(demo_copy) == before
