@@ -1,10 +1,43 @@
-"""Demo data for the joint action plan."""
+"""Demo data for the joint action plan.
+
+Each demo company's plan is built from its baseline survey exactly as
+``alignkit plan build`` would, then given named owners (fictional first names,
+one in sales and one in marketing per action) as a consultant would record
+them after the planning workshop. Due dates count from :data:`DEMO_PLAN_START`,
+not from today, so rendered reports stay the same from one day to the next.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
+from alignkit.action_plan import build_action_plan, store_plan
+from alignkit.action_store import load_actions
 from alignkit.demo.survey import DemoCompany
+from alignkit.scenarios import load_funnel_snapshot
 from alignkit.store import Workspace
+from alignkit.wave import load_wave, score_wave
+
+__all__ = ["DEMO_OWNERS", "DEMO_PLAN_START", "populate"]
+
+#: The Monday the demo plans start.
+DEMO_PLAN_START = date(2026, 6, 1)
+#: Point people per demo company: (sales names, marketing names), assigned in turn.
+DEMO_OWNERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "northwind-software": (("Priya", "Tomás", "Henrik"), ("Lena", "Marcus", "Aiko")),
+    "bluepeak-logistics": (("Dmitri", "Grace", "Kofi"), ("Sofia", "Ravi", "Ines")),
+    "corvid-health": (("Hannah", "Mateo", "Yusuf"), ("Clara", "Jonas", "Mei")),
+}
 
 
-def populate(workspace: Workspace, company: DemoCompany) -> None:
-    """Add the joint action plan for ``company`` (idempotent)."""
+def populate(workspace: Workspace, company: DemoCompany, *, wave: str = "baseline") -> None:
+    """Build, store and staff the plan of ``company`` unless it already has actions."""
+    if len(load_actions(workspace, company.slug)):
+        return
+    scores = score_wave(load_wave(company.slug, wave, workspace=workspace))
+    baselines = load_funnel_snapshot(workspace, company.slug).kpi_baselines()
+    plan = build_action_plan(scores, start=DEMO_PLAN_START, kpi_baselines=baselines)
+    sales, marketing = DEMO_OWNERS.get(company.slug, (("Alex",), ("Sam",)))
+    plan = plan.assign(sales_owner=[sales[k % len(sales)] for k in range(len(plan))],
+                       marketing_owner=[marketing[k % len(marketing)] for k in range(len(plan))])
+    store_plan(workspace, company.slug, plan)
