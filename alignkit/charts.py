@@ -10,40 +10,41 @@ never drawn, whatever values their rows carry.
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
-from matplotlib.colors import LinearSegmentedColormap, Normalize, to_rgb
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from alignkit.chart_style import (
+    BAND_CMAP,
+    FIG_WIDTH,
+    GROUP_ORDER,
+    INK,
+    MARGIN,
+    MUTED,
+    SCALE_NAMES,
+    SCORE_CMAP,
+    SCORE_NORM,
+    TEAM_COLOURS,
+    TEAM_LABELS,
+    labelled_axes,
+    message_figure,
+    ordered_groups,
+    rect,
+    style_axes,
+    team_colour,
+    team_label,
+    text_width,
+    wrap,
+)
+
 __all__ = ["TEAM_COLOURS", "TEAM_LABELS", "GROUP_ORDER",
            "heatmap", "gap_chart", "maturity_chart", "favourability_bars"]
-
-TEAM_COLOURS: dict[str, str] = {"sales": "#1F5F8B", "marketing": "#E07A1F",
-                                 "leadership": "#6B5B95", "other": "#7F8C8D",
-                                 "overall": "#2D3436"}
-TEAM_LABELS: dict[str, str] = {"sales": "Sales", "marketing": "Marketing",
-                               "leadership": "Leadership", "other": "Other",
-                               "overall": "All respondents"}
-#: Order in which groups appear in every chart; unknown groups follow in input order.
-GROUP_ORDER: tuple[str, ...] = ("overall", "sales", "marketing", "leadership", "other")
-
-FIG_WIDTH = 10.0  # inches, every chart
-MARGIN = 0.2  # inches, outer margin left/right
-INK, MUTED, RULE, GRID = "#2D3436", "#6B7378", "#C9CED1", "#ECEEEF"  # text, notes, axes, grid
-# Diverging 1-5 scale, neutral at 3: brick red -> amber -> cream -> teal. Red/teal stays
-# distinguishable for red-green colour-blind readers, unlike a red/green scale.
-SCORE_CMAP = LinearSegmentedColormap.from_list(
-    "alignkit_score", ["#B2352B", "#EE9A4D", "#F7F1DC", "#72B7AC", "#17706A"])
-SCORE_NORM = Normalize(vmin=1, vmax=5)
-SCALE_NAMES = ("Strongly\ndisagree", "Disagree", "Neutral", "Agree", "Strongly\nagree")
-BAND_CMAP = LinearSegmentedColormap.from_list("alignkit_bands", ["#F1F1EE", "#BFDCD5"])
 
 _SCORE_COLUMNS = ("dimension", "dimension_name", "group", "n", "mean", "favourable", "suppressed")
 _GAP_COLUMNS = ("dimension", "dimension_name", "a_mean", "b_mean", "gap", "low", "high")
@@ -56,21 +57,12 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
         raise ValueError(f"{what} is missing column(s): {', '.join(missing)}")
 
 
-def _team_label(group: str) -> str:
-    return TEAM_LABELS.get(group, str(group).replace("_", " ").capitalize())
 
 
-def _team_colour(group: str) -> str:
-    return TEAM_COLOURS.get(group, TEAM_COLOURS["other"])
 
 
-def _ordered_groups(groups: Iterable[str]) -> list[str]:
-    present = list(dict.fromkeys(groups))
-    return [g for g in GROUP_ORDER if g in present] + [g for g in present if g not in GROUP_ORDER]
 
 
-def _wrap(text: str, width: int = 30) -> str:
-    return textwrap.fill(str(text), width, break_long_words=False, break_on_hyphens=False)
 
 
 def _signed(value: float) -> str:
@@ -79,73 +71,18 @@ def _signed(value: float) -> str:
     return "0.0" if value == 0 else text.replace("-", "\u2212")
 
 
-def _rect(fig: Figure, left: float, bottom: float, width: float, height: float) -> tuple:
-    """Convert an axes rectangle given in inches into figure fractions."""
-    w, h = fig.get_size_inches()
-    return (left / w, bottom / h, width / w, height / h)
 
 
-def _text_width(texts: Iterable[str], size: float = 10, weight: str = "normal") -> float:
-    """Width in inches of the widest of ``texts`` when rendered at ``size`` points."""
-    fig = Figure(dpi=100)
-    renderer = FigureCanvasAgg(fig).get_renderer()
-    probe = fig.text(0, 0, "", fontsize=size, fontweight=weight)
-    widest = 0.0
-    for text in texts:
-        probe.set_text(text)
-        widest = max(widest, probe.get_window_extent(renderer).width)
-    return widest / fig.dpi
 
 
-def _new_figure(title: str, subtitle: str, body: float, *, top: float, bottom: float) -> Figure:
-    """A 10-inch-wide figure with title and subtitle above ``top + body + bottom`` inches."""
-    title, subtitle = _wrap(title, 78), _wrap(subtitle, 112)
-    t_lines, s_lines = title.count("\n") + 1, subtitle.count("\n") + 1 if subtitle else 0
-    head = 0.4 + 0.3 * t_lines + 0.2 * s_lines
-    fig = Figure(figsize=(FIG_WIDTH, head + top + body + bottom), dpi=100, facecolor="white")
-    FigureCanvasAgg(fig)  # renders without pyplot or any global state
-    height = fig.get_figheight()
-    fig.text(MARGIN / FIG_WIDTH, 1 - 0.15 / height, title, ha="left", va="top", fontsize=15,
-             fontweight="bold", color=INK, linespacing=1.25)
-    fig.text(MARGIN / FIG_WIDTH, 1 - (0.2 + 0.3 * t_lines) / height, subtitle, ha="left",
-             va="top", fontsize=10.5, color=MUTED, linespacing=1.35)
-    return fig
 
 
-def _labelled_axes(title: str, subtitle: str, labels: list[str], *, row: float, top: float,
-                   bottom: float, right: float = MARGIN, extra: float = 0.0,
-                   max_width: float = FIG_WIDTH) -> tuple[Figure, Axes]:
-    """A figure whose axes has one row per label, leaving room for the wrapped labels."""
-    body = _row_height(labels, row) * len(labels) + extra
-    fig = _new_figure(title, subtitle, body, top=top, bottom=bottom)
-    left = MARGIN + _text_width(labels) + 0.15
-    width = min(FIG_WIDTH - left - right, max_width)
-    return fig, fig.add_axes(_rect(fig, left, bottom, width, body))
 
 
-def _message_figure(title: str, message: str) -> Figure:
-    """A small figure standing in for a chart that cannot be drawn."""
-    fig = _new_figure(title, "", 0.9, top=0.0, bottom=0.15)
-    ax = fig.add_axes(_rect(fig, MARGIN, 0.15, FIG_WIDTH - 2 * MARGIN, 0.9))
-    ax.set_axis_off()
-    ax.add_patch(Rectangle((0, 0), 1, 1, facecolor="#F5F6F7", edgecolor="none"))
-    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11.5, color=MUTED)
-    return fig
 
 
-def _style(ax: Axes, grid: str | None = None) -> None:
-    """Apply the shared look: no top/right spines, light remaining spines, light grid."""
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.spines[["left", "bottom"]].set_color(RULE)
-    ax.tick_params(labelsize=10, labelcolor=INK, length=0, pad=6)
-    if grid:
-        ax.grid(axis=grid, color=GRID, linewidth=0.9)
-        ax.set_axisbelow(True)
 
 
-def _row_height(labels: Sequence[str], base: float) -> float:
-    lines = max((s.count("\n") + 1 for s in labels), default=1)
-    return max(base, 0.17 * lines + 0.14)
 
 
 def _group_info(frame: pd.DataFrame) -> pd.DataFrame:
@@ -155,7 +92,7 @@ def _group_info(frame: pd.DataFrame) -> pd.DataFrame:
             .groupby("group", sort=False, observed=True)
             .agg(n=("n", "max"), shown_n=("shown_n", "max"), suppressed=("hidden", "all")))
     info["n"] = info["shown_n"].fillna(info["n"])
-    return info.loc[_ordered_groups(frame["group"])]
+    return info.loc[ordered_groups(frame["group"])]
 
 
 def _hidden_note(n: float, anonymity_min: int, *, short: bool = False) -> str:
@@ -196,11 +133,11 @@ def heatmap(dimension_scores: pd.DataFrame, *, title: str = "Alignment by dimens
     values = np.array(grid["mean"].reindex(columns=info.index), dtype=float)
     hidden = grid["suppressed"].reindex(columns=info.index).eq(True).to_numpy()
     values[hidden] = np.nan
-    labels = [_wrap(name) for name in dims["dimension_name"]]
+    labels = [wrap(name) for name in dims["dimension_name"]]
     subtitle = ("Each cell is a team's average score on the 1\u20135 scale: teal is agreement, red "
                 "is disagreement, cream is neutral (3). Hatched cells are hidden to protect the "
                 f"anonymity of small groups (fewer than {anonymity_min} respondents).")
-    fig, ax = _labelled_axes(title, subtitle, labels, row=0.42, top=0.5, bottom=1.05,
+    fig, ax = labelled_axes(title, subtitle, labels, row=0.42, top=0.5, bottom=1.05,
                              max_width=1.35 * len(info))
     _draw_cells(ax, values, hidden)
     _heatmap_axes(ax, labels, info, anonymity_min)
@@ -211,7 +148,7 @@ def heatmap(dimension_scores: pd.DataFrame, *, title: str = "Alignment by dimens
 def _colour_bar(fig: Figure, ax: Axes) -> None:
     """Horizontal 1-5 colour key under the heatmap, left-aligned with it."""
     left, _, width, _ = ax.get_position().bounds
-    cax = fig.add_axes(_rect(fig, left * FIG_WIDTH, 0.62, min(width * FIG_WIDTH, 4.5), 0.14))
+    cax = fig.add_axes(rect(fig, left * FIG_WIDTH, 0.62, min(width * FIG_WIDTH, 4.5), 0.14))
     bar = fig.colorbar(ScalarMappable(SCORE_NORM, SCORE_CMAP), cax=cax,
                        orientation="horizontal", ticks=[1, 2, 3, 4, 5])
     bar.outline.set_visible(False)
@@ -239,14 +176,14 @@ def _heatmap_axes(ax: Axes, labels: list[str], info: pd.DataFrame, anonymity_min
     ax.set_xlim(0, len(info))
     ax.set_ylim(len(labels), 0)
     ax.set_yticks(np.arange(len(labels)) + 0.5, labels)
-    headers = [f"{_team_label(g)}\n" + (_hidden_note(row.n, anonymity_min, short=True)
+    headers = [f"{team_label(g)}\n" + (_hidden_note(row.n, anonymity_min, short=True)
                                          if row.suppressed else f"n={int(row.n)}")
                for g, row in info.iterrows()]
     ax.set_xticks(np.arange(len(info)) + 0.5, headers)
     ax.xaxis.tick_top()
     ax.tick_params(labelsize=10, labelcolor=INK, length=0, pad=4)
     for tick, (group, row) in zip(ax.get_xticklabels(), info.iterrows(), strict=True):
-        tick.set_color("#9AA0A4" if row.suppressed else _team_colour(group))
+        tick.set_color("#9AA0A4" if row.suppressed else team_colour(group))
         tick.set_fontweight("normal" if row.suppressed else "bold")
     ax.spines[:].set_visible(False)
 
@@ -271,10 +208,10 @@ def gap_chart(perception_gaps: pd.DataFrame, *, title: str | None = None) -> Fig
     """
     attrs = perception_gaps.attrs
     sides = (attrs.get("a", "sales"), attrs.get("b", "marketing"))
-    la, lb = (_team_label(side) for side in sides)
+    la, lb = (team_label(side) for side in sides)
     title = title or f"Where {la.lower()} and {lb.lower()} see things differently"
     if perception_gaps.empty:
-        return _message_figure(title, "Not enough respondents in both teams to compare "
+        return message_figure(title, "Not enough respondents in both teams to compare "
                                       "perceptions.")
     _require(perception_gaps, _GAP_COLUMNS, "perception_gaps")
     if "a" not in attrs or "b" not in attrs:
@@ -283,10 +220,10 @@ def gap_chart(perception_gaps: pd.DataFrame, *, title: str | None = None) -> Fig
     rows = perception_gaps.iloc[order]
     level = round(100 * float(attrs.get("confidence", 0.9)))
     notes = [_gap_note(r.gap, r.low, r.high, level) for r in rows.itertuples()]
-    note_w = _text_width([note for note, _ in notes], 10, "bold") + 0.1
+    note_w = text_width([note for note, _ in notes], 10, "bold") + 0.1
     subtitle = (f"Dots show each team's average score (1\u20135), largest difference first. Bold"
                 f" gaps are reliable: their {level}% confidence interval does not include zero.")
-    fig, ax = _labelled_axes(title, subtitle, [_wrap(n) for n in rows["dimension_name"]],
+    fig, ax = labelled_axes(title, subtitle, [wrap(n) for n in rows["dimension_name"]],
                              row=0.48, top=0.42, bottom=0.85, right=MARGIN + note_w + 0.3)
     _draw_dumbbells(ax, rows, sides)
     _draw_notes(fig, ax, notes, note_w, f"Gap ({la} \u2212 {lb})")
@@ -318,14 +255,14 @@ def _draw_dumbbells(ax: Axes, rows: pd.DataFrame, sides: tuple[str, str]) -> Non
     means = rows["a_mean"].to_numpy(float), rows["b_mean"].to_numpy(float)
     ax.hlines(y, *means, color="#B7BEC2", linewidth=3, zorder=2)
     nudge = np.where(np.abs(means[0] - means[1]) < 0.08, 0.13, 0.0)  # keep both dots visible
-    handles = [ax.scatter(x, y + sign * nudge, s=95, color=_team_colour(side), edgecolor="white",
-                          linewidth=1.2, zorder=3, label=_team_label(side))
+    handles = [ax.scatter(x, y + sign * nudge, s=95, color=team_colour(side), edgecolor="white",
+                          linewidth=1.2, zorder=3, label=team_label(side))
                for side, x, sign in zip(sides, means, (-1, 1), strict=True)]
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_yticks(y, [_wrap(name) for name in rows["dimension_name"]])
+    ax.set_yticks(y, [wrap(name) for name in rows["dimension_name"]])
     ax.set_xlim(0.8, 5.2)
     ax.set_xticks([1, 2, 3, 4, 5], [f"{i}\n{name}" for i, name in enumerate(SCALE_NAMES, 1)])
-    _style(ax, grid="both")
+    style_axes(ax, grid="both")
     ax.tick_params(axis="x", labelsize=9.5)
     ax.spines["left"].set_visible(False)
     ax.spines["bottom"].set_bounds(1, 5)
@@ -356,19 +293,19 @@ def maturity_chart(alignment_index: pd.DataFrame, bands: list[dict], *,
         marker and are named in a grey footnote.
     """
     _require(alignment_index, _INDEX_COLUMNS, "alignment_index")
-    rows = alignment_index.set_index("group").loc[_ordered_groups(alignment_index["group"])]
+    rows = alignment_index.set_index("group").loc[ordered_groups(alignment_index["group"])]
     hidden = rows["suppressed"].astype(bool)
     shown = rows[~hidden & rows["index"].notna()]
     if shown.empty:
-        return _message_figure(title, f"No group has at least {anonymity_min} respondents, "
+        return message_figure(title, f"No group has at least {anonymity_min} respondents, "
                                       "so no alignment index is shown.")
     footnote = _maturity_footnote(rows, hidden, anonymity_min)
     subtitle = ("Each dot is a group's alignment index from 0 (siloed) to 100 (fully aligned), "
                 "placed on the maturity levels.")
-    labels = [f"{_team_label(g)}\nn={int(r.n)}" for g, r in shown.iterrows()]
+    labels = [f"{team_label(g)}\nn={int(r.n)}" for g, r in shown.iterrows()]
     bands = sorted(bands, key=lambda band: band["min_index"])
-    top = -0.5 - (0.75 + 0.32 * max(_wrap(b["name"], 16).count("\n") + 1 for b in bands))
-    fig, ax = _labelled_axes(title, subtitle, labels, row=0.55, top=0.0, extra=0.55 * -top,
+    top = -0.5 - (0.75 + 0.32 * max(wrap(b["name"], 16).count("\n") + 1 for b in bands))
+    fig, ax = labelled_axes(title, subtitle, labels, row=0.55, top=0.0, extra=0.55 * -top,
                              bottom=0.95 if footnote else 0.7, right=MARGIN + 0.1)
     _draw_bands(ax, bands, top)
     _draw_index_markers(ax, shown, bands)
@@ -384,7 +321,7 @@ def _maturity_footnote(rows: pd.DataFrame, hidden: pd.Series, anonymity_min: int
     parts = [(hidden & small, _hidden_note(0, anonymity_min)),
              (hidden & ~small, _hidden_note(anonymity_min, anonymity_min)),
              (~hidden & rows["index"].isna(), "no index available")]
-    return " ".join(f"{', '.join(map(_team_label, rows.index[mask]))}: {why}."
+    return " ".join(f"{', '.join(map(team_label, rows.index[mask]))}: {why}."
                     for mask, why in parts if mask.any())
 
 
@@ -395,7 +332,7 @@ def _draw_bands(ax: Axes, bands: list[dict], top: float) -> None:
         ax.axvspan(lo, hi, color=colour, linewidth=0, zorder=0)
         ax.text((lo + hi) / 2, top + 0.2, f"Level {band['level']}", ha="center", va="top",
                 fontsize=9, color=MUTED)
-        ax.text((lo + hi) / 2, top + 0.52, _wrap(band["name"], 16), ha="center", va="top",
+        ax.text((lo + hi) / 2, top + 0.52, wrap(band["name"], 16), ha="center", va="top",
                 fontsize=10.5, fontweight="bold", color=INK, linespacing=1.1)
     for edge in edges[1:-1]:
         ax.axvline(edge, color="white", linewidth=2, zorder=1)
@@ -412,7 +349,7 @@ def _index_text(value: float, bands: list[dict]) -> str:
 def _draw_index_markers(ax: Axes, shown: pd.DataFrame, bands: list[dict]) -> None:
     ax.hlines(np.arange(len(shown)), 0, 100, color="white", linewidth=1, alpha=0.8, zorder=1)
     for i, (group, row) in enumerate(shown.iterrows()):
-        ax.scatter([row["index"]], [i], s=170, color=_team_colour(group), edgecolor="white",
+        ax.scatter([row["index"]], [i], s=170, color=team_colour(group), edgecolor="white",
                    linewidth=1.5, zorder=3, clip_on=False)
         right = row["index"] > 84
         text = f"{_index_text(row['index'], bands)} \u00b7 Level {int(row['level'])}"
@@ -420,7 +357,7 @@ def _draw_index_markers(ax: Axes, shown: pd.DataFrame, bands: list[dict]) -> Non
                     xytext=(-11 if right else 11, 0), textcoords="offset points",
                     ha="right" if right else "left", va="center", fontsize=10.5,
                     fontweight="bold", color=INK, zorder=4)
-    _style(ax)
+    style_axes(ax)
     ax.spines["left"].set_visible(False)
     ax.set_xlabel("Alignment index (0\u2013100)", fontsize=10, color=MUTED, labelpad=6)
 
@@ -454,21 +391,21 @@ def favourability_bars(dimension_scores: pd.DataFrame, *, group: str = "overall"
     _require(dimension_scores, _SCORE_COLUMNS, "dimension_scores")
     rows = dimension_scores[dimension_scores["group"] == group]
     if rows.empty:
-        known = ", ".join(_ordered_groups(dimension_scores["group"]))
+        known = ", ".join(ordered_groups(dimension_scores["group"]))
         raise ValueError(f"no rows for group {group!r} (groups present: {known})")
-    label = _team_label(group)
+    label = team_label(group)
     title = title or f"Share of favourable answers: {label}"
     info = _group_info(rows).iloc[0]
     if info.suppressed:
-        return _message_figure(title, f"{label}: {_hidden_note(info.n, anonymity_min)}.")
+        return message_figure(title, f"{label}: {_hidden_note(info.n, anonymity_min)}.")
     hidden = rows["suppressed"].astype(bool)
     rows = rows.assign(favourable=rows["favourable"].where(~hidden), hidden=hidden).sort_values(
         "favourable", ascending=False, kind="stable", na_position="last")
     subtitle = (f"{label}, n={int(info.n)}. Share of respondents who agree or strongly agree, "
                 "per dimension, highest first. The dashed line marks 50%.")
-    fig, ax = _labelled_axes(title, subtitle, [_wrap(n) for n in rows["dimension_name"]],
+    fig, ax = labelled_axes(title, subtitle, [wrap(n) for n in rows["dimension_name"]],
                              row=0.4, top=0.15, bottom=0.55)
-    _draw_bars(ax, rows, _team_colour(group))
+    _draw_bars(ax, rows, team_colour(group))
     return fig
 
 
@@ -485,8 +422,8 @@ def _draw_bars(ax: Axes, rows: pd.DataFrame, colour: str) -> None:
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     ax.axvline(50, color="#5F676B", linewidth=1, linestyle=(0, (4, 3)), alpha=0.7, zorder=1)
     ax.set_ylim(len(percent) - 0.5, -0.5)
-    ax.set_yticks(y, [_wrap(name) for name in rows["dimension_name"]])
+    ax.set_yticks(y, [wrap(name) for name in rows["dimension_name"]])
     ax.set_xlim(0, 108)
     ax.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
-    _style(ax, grid="x")
+    style_axes(ax, grid="x")
     ax.spines["bottom"].set_bounds(0, 100)

@@ -15,17 +15,17 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from alignkit.charts import (
+from alignkit.chart_style import (
     FIG_WIDTH,
     GRID,
     INK,
     MARGIN,
     MUTED,
     TEAM_COLOURS,
-    _new_figure,
-    _rect,
-    _style,
-    _text_width,
+    new_figure,
+    rect,
+    style_axes,
+    text_width,
 )
 
 __all__ = ["sourced_pipeline_chart", "speed_to_lead_chart", "waterfall_chart"]
@@ -83,12 +83,12 @@ def waterfall_chart(waterfall: pd.DataFrame, leakage: pd.DataFrame | None = None
     footnote = _leak_footnote(leak)
     body, bottom = 0.55 * len(rows), 0.5 + (0.3 if footnote else 0.0)
     by_source = _stack(rows) != ["all"]
-    fig = _new_figure(title, "How many leads reached each stage" + (
+    fig = new_figure(title, "How many leads reached each stage" + (
         ", by who sourced them (a lead that skipped a stage counts as having passed it)"
         if by_source else "") + ". The light segment shows the leads lost since the stage "
         "before.", body, top=0.5, bottom=bottom)
-    left, note_w = MARGIN + _text_width(list(rows["label"])) + 0.15, 2.3
-    ax = fig.add_axes(_rect(fig, left, bottom, FIG_WIDTH - left - MARGIN - note_w, body))
+    left, note_w = MARGIN + text_width(list(rows["label"])) + 0.15, 2.3
+    ax = fig.add_axes(rect(fig, left, bottom, FIG_WIDTH - left - MARGIN - note_w, body))
     sources = _draw_funnel(ax, rows, leak)
     _draw_funnel_notes(fig, ax, rows, note_w)
     handles = [Patch(color=_source_colour(s), label=SOURCE_LABELS.get(s, "All leads"))
@@ -157,7 +157,7 @@ def _draw_funnel(ax: Axes, rows: pd.DataFrame, leak: pd.DataFrame | None) -> lis
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_yticks(np.arange(len(rows)), list(rows["label"]))
     ax.set_xlim(0, np.nanmax(counts) * 1.02)
-    _style(ax, grid="x")
+    style_axes(ax, grid="x")
     ax.spines["left"].set_visible(False)
     ax.xaxis.set_major_formatter(lambda v, _: _count(v))
     return sources
@@ -205,10 +205,10 @@ def speed_to_lead_chart(delays: pd.DataFrame, *, sla_hours: float = 24.0,
         if not delays.empty else []
     if not sources or delays["hours"].notna().sum() == 0:
         return None
-    fig = _new_figure(title, "Share of the leads handed to sales that had been contacted after a "
+    fig = new_figure(title, "Share of the leads handed to sales that had been contacted after a "
                       "given time (log scale). Leads never contacted keep a line below 100%.",
                       3.6, top=0.45, bottom=0.6)
-    ax = fig.add_axes(_rect(fig, MARGIN + 0.55, 0.6, FIG_WIDTH - 2 * MARGIN - 1.9, 3.6))
+    ax = fig.add_axes(rect(fig, MARGIN + 0.55, 0.6, FIG_WIDTH - 2 * MARGIN - 1.9, 3.6))
     lo, hi = 2 / 60, 720.0
     for ref, text in ((1.0, "1 hour"), (sla_hours, f"SLA {_hours(sla_hours)}")):
         ax.axvline(ref, ymax=1 / 1.12, color="#5F676B", linewidth=1, linestyle=(0, (4, 3)),
@@ -228,7 +228,7 @@ def speed_to_lead_chart(delays: pd.DataFrame, *, sla_hours: float = 24.0,
     ax.minorticks_off()
     ax.set_ylim(0, 1.12)
     ax.set_yticks([0, 0.25, 0.5, 0.75, 1], ["0%", "25%", "50%", "75%", "100%"])
-    _style(ax, grid="y")
+    style_axes(ax, grid="y")
     ax.spines["left"].set_bounds(0, 1)
     ax.set_xlabel("Time from hand-off to first sales touch", fontsize=10, color=MUTED)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.06), ncols=2, frameon=False, fontsize=10,
@@ -284,14 +284,14 @@ def sourced_pipeline_chart(sourced: pd.DataFrame, *,
               for s, n, o in zip(rows["source"], rows["leads"], rows["opportunities"],
                                  strict=True)]
     body = 0.75 * len(rows)
-    fig = _new_figure(title, "Left: value of the opportunities each source created (light) and "
+    fig = new_figure(title, "Left: value of the opportunities each source created (light) and "
                       "the value won (solid). Right: share of closed opportunities that were "
                       "won.", body, top=0.45, bottom=0.55)
-    left = MARGIN + _text_width(labels) + 0.15
+    left = MARGIN + text_width(labels) + 0.15
     gap, right_w = 0.5, 2.3
     money_w = FIG_WIDTH - left - MARGIN - gap - right_w
-    money = fig.add_axes(_rect(fig, left, 0.55, money_w, body))
-    rate = fig.add_axes(_rect(fig, left + money_w + gap, 0.55, right_w, body), sharey=money)
+    money = fig.add_axes(rect(fig, left, 0.55, money_w, body))
+    rate = fig.add_axes(rect(fig, left + money_w + gap, 0.55, right_w, body), sharey=money)
     _draw_money(money, rows, labels)
     _draw_win_rate(rate, rows)
     return fig
@@ -312,7 +312,7 @@ def _draw_money(ax: Axes, rows: pd.DataFrame, labels: list[str]) -> None:
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_yticks(y, labels)
     ax.xaxis.set_major_formatter(lambda v, _: _money(v))
-    _style(ax, grid="x")
+    style_axes(ax, grid="x")
     ax.spines["left"].set_visible(False)
     ax.set_title("Pipeline and won amount", loc="left", fontsize=10.5, color=MUTED)
 
@@ -331,7 +331,7 @@ def _draw_win_rate(ax: Axes, rows: pd.DataFrame) -> None:
     ax.set_xlim(0, 1.45)
     ax.set_xticks([0, 0.5, 1], ["0%", "50%", "100%"])
     ax.tick_params(axis="y", left=False, labelleft=False)
-    _style(ax, grid="x")
+    style_axes(ax, grid="x")
     ax.grid(axis="x", color=GRID)
     ax.spines["left"].set_visible(False)
     ax.spines["bottom"].set_bounds(0, 1)

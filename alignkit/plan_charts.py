@@ -26,15 +26,15 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from alignkit.action_plan import PLACEHOLDER, TARGET_LEVEL
-from alignkit.charts import (
+from alignkit.chart_style import (
     INK,
     MARGIN,
     MUTED,
     TEAM_COLOURS,
-    _labelled_axes,
-    _message_figure,
-    _style,
-    _wrap,
+    labelled_axes,
+    message_figure,
+    style_axes,
+    wrap,
 )
 from alignkit.playbook import Playbook, load_playbook
 from alignkit.sla import ServiceLevelAgreement, count_text
@@ -77,13 +77,13 @@ def gap_size_chart(gaps: pd.DataFrame, *, target_level: float = 4.0, limit: int 
     title = "Where the gaps are largest"
     rows = gaps[gaps["gap_size"] > 0].head(limit)
     if rows.empty:
-        return _message_figure(title, f"Every facet already scores {target_level:g} or more, "
+        return message_figure(title, f"Every facet already scores {target_level:g} or more, "
                                       "with no clear gap between the teams.")
     subtitle = (f"Gap size in points on the 1\u20135 scale: how far the average answer lies below "
                 f"{target_level:g} (agree), plus the difference between sales and marketing "
                 "where it is clearly more than chance.")
-    labels = [_wrap(n) for n in rows["dimension_name"]]
-    fig, ax = _labelled_axes(title, subtitle, labels, row=0.42, top=0.45, bottom=0.55,
+    labels = [wrap(n) for n in rows["dimension_name"]]
+    fig, ax = labelled_axes(title, subtitle, labels, row=0.42, top=0.45, bottom=0.55,
                              right=MARGIN + 0.5)
     y = np.arange(len(rows))
     short, perception = rows["shortfall"].to_numpy(float), rows["perception_gap"].to_numpy(float)
@@ -94,7 +94,7 @@ def gap_size_chart(gaps: pd.DataFrame, *, target_level: float = 4.0, limit: int 
     ax.set_yticks(y, labels)
     ax.set_xlim(0, max(1.0, float((short + perception).max())) * 1.12)
     ax.set_xlabel("Gap size (points on the 1\u20135 scale)", fontsize=10, color=MUTED)
-    _style(ax, grid="x")
+    style_axes(ax, grid="x")
     ax.spines["left"].set_visible(False)
     _legend(ax, [Patch(color=SHORTFALL_COLOUR, label=f"Below {target_level:g} (agree)"),
                  Patch(color=PERCEPTION_COLOUR, label="Sales and marketing see it differently")], 2)
@@ -105,11 +105,11 @@ def priority_chart(plan: pd.DataFrame) -> Figure:
     """The actions in priority order, each bar labelled with how its priority came about."""
     title = "The joint action plan, ranked by priority"
     if plan.empty:
-        return _message_figure(title, "No action is needed: no facet shows a gap.")
+        return message_figure(title, "No action is needed: no facet shows a gap.")
     subtitle = ("Priority = gap size \u00d7 impact \u00f7 effort. A bigger gap, a stronger tactic "
                 "and less effort each move an action up.")
-    labels = [_wrap(f"{k}. {t}", 36) for k, t in zip(plan["rank"], plan["title"], strict=True)]
-    fig, ax = _labelled_axes(title, subtitle, labels, row=0.5, top=0.2, bottom=0.5,
+    labels = [wrap(f"{k}. {t}", 36) for k, t in zip(plan["rank"], plan["title"], strict=True)]
+    fig, ax = labelled_axes(title, subtitle, labels, row=0.5, top=0.2, bottom=0.5,
                              right=MARGIN + 2.9)
     y = np.arange(len(plan))
     values = plan["priority"].fillna(0).to_numpy(float)
@@ -126,7 +126,7 @@ def priority_chart(plan: pd.DataFrame) -> Figure:
     ax.set_ylim(len(plan) - 0.5, -0.5)
     ax.set_yticks(y, labels)
     ax.set_xlim(0, max(1.0, float(values.max())) * 1.04)
-    _style(ax, grid="x")
+    style_axes(ax, grid="x")
     ax.spines["left"].set_visible(False)
     ax.set_xlabel("Priority", fontsize=10, color=MUTED)
     return fig
@@ -141,13 +141,13 @@ def roadmap_chart(plan: pd.DataFrame) -> Figure:
     title = "Roadmap: when each action should show results"
     rows = plan.dropna(subset=["due"]).sort_values(["due", "rank"], kind="stable")
     if rows.empty:
-        return _message_figure(title, "No action has a due date yet.")
+        return message_figure(title, "No action has a due date yet.")
     weeks = rows["weeks_to_impact"].fillna(4).astype(int)
     starts = [d - timedelta(weeks=int(w)) for d, w in zip(rows["due"], weeks, strict=True)]
     subtitle = ("Each bar runs from the start of an action to its due date, when its KPI should "
                 "move. Owners are named on each side.")
-    labels = [_wrap(t, 36) for t in rows["title"]]
-    fig, ax = _labelled_axes(title, subtitle, labels, row=0.5, top=0.2, bottom=0.55,
+    labels = [wrap(t, 36) for t in rows["title"]]
+    fig, ax = labelled_axes(title, subtitle, labels, row=0.5, top=0.2, bottom=0.55,
                              right=MARGIN + 2.6)
     y = np.arange(len(rows))
     left, right = date2num(starts), date2num(list(rows["due"]))
@@ -159,7 +159,7 @@ def roadmap_chart(plan: pd.DataFrame) -> Figure:
     ax.set_xlim(left.min() - 3, right.max() + 3)
     ax.xaxis.set_major_locator(MonthLocator(interval=max(1, round((right.max() - left.min()) / 240))))
     ax.xaxis.set_major_formatter(DateFormatter("%b\n%Y"))
-    _style(ax, grid="x")
+    style_axes(ax, grid="x")
     ax.spines["left"].set_visible(False)
     return fig
 
@@ -178,8 +178,8 @@ def sla_funnel_chart(sla: ServiceLevelAgreement) -> Figure:
     subtitle = ("Marketing delivers the leads and MQLs; sales turns them into accepted and "
                 "qualified leads, opportunities and won deals. Figures are rounded up, below 10 "
                 "to one decimal.")
-    labels = [_wrap(label, 26) for label in volumes["label"]]
-    fig, ax = _labelled_axes(title, subtitle, labels, row=0.5, top=0.45, bottom=0.25)
+    labels = [wrap(label, 26) for label in volumes["label"]]
+    fig, ax = labelled_axes(title, subtitle, labels, row=0.5, top=0.45, bottom=0.25)
     y = np.arange(len(volumes))
     widths = volumes["per_month"].to_numpy(float)
     colours = [TEAM_COLOURS["marketing" if s in _MARKETING_STAGES else "sales"]
@@ -193,7 +193,7 @@ def sla_funnel_chart(sla: ServiceLevelAgreement) -> Figure:
     ax.set_yticks(y, labels)
     ax.set_xlim(-widths.max() * 0.52, widths.max() * 1.15)
     ax.set_xticks([])
-    _style(ax)
+    style_axes(ax)
     ax.spines[["left", "bottom"]].set_visible(False)
     _legend(ax, [Patch(color=TEAM_COLOURS["marketing"], label="Marketing commits"),
                  Patch(color=TEAM_COLOURS["sales"], label="Sales converts")], 2)
@@ -227,7 +227,7 @@ def _scenario_panel(ax: Axes, frame: pd.DataFrame, column: str, heading: str,
     ax.set_xlim(0, max(1.0, float(values.max()), goal or 0) * 1.6)
     ax.set_xticks([])
     ax.set_title(heading, loc="left", fontsize=11, color=INK, fontweight="bold", pad=8)
-    _style(ax)
+    style_axes(ax)
     ax.spines[["left", "bottom"]].set_visible(False)
 
 
@@ -249,7 +249,7 @@ def scenario_chart(comparison: pd.DataFrame, *, currency: str = "", goal: float 
     if goal:
         subtitle += " The red line is the monthly revenue goal for marketing-sourced deals."
     labels = list(comparison["scenario"])
-    fig, ax = _labelled_axes(title, subtitle, labels, row=0.5, top=0.45, bottom=0.2,
+    fig, ax = labelled_axes(title, subtitle, labels, row=0.5, top=0.45, bottom=0.2,
                              max_width=3.9)
     left, bottom, width, height = ax.get_position().bounds
     _scenario_panel(ax, comparison, "pipeline", "Qualified pipeline created", currency)
@@ -265,8 +265,8 @@ def lever_chart(effects: pd.DataFrame, *, currency: str = "") -> Figure:
     title = "What moving each lever is worth"
     subtitle = ("Extra won revenue a month when one lever moves and everything else stays as "
                 "today. Use it to see where effort pays most.")
-    labels = [_wrap(label, 30) for label in effects["label"]]
-    fig, ax = _labelled_axes(title, subtitle, labels, row=0.45, top=0.15, bottom=0.2,
+    labels = [wrap(label, 30) for label in effects["label"]]
+    fig, ax = labelled_axes(title, subtitle, labels, row=0.45, top=0.15, bottom=0.2,
                              right=MARGIN + 0.3)
     y = np.arange(len(effects))
     gains = effects["revenue_change"].to_numpy(float)
@@ -277,7 +277,7 @@ def lever_chart(effects: pd.DataFrame, *, currency: str = "") -> Figure:
     ax.set_yticks(y, labels)
     ax.set_xlim(0, max(1.0, float(gains.max())) * 1.35)
     ax.set_xticks([])
-    _style(ax)
+    style_axes(ax)
     ax.spines[["left", "bottom"]].set_visible(False)
     return fig
 

@@ -15,21 +15,21 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from alignkit.charts import (
+from alignkit.chart_style import (
     FIG_WIDTH,
     INK,
     MARGIN,
     MUTED,
     SCALE_NAMES,
-    _labelled_axes,
-    _message_figure,
-    _new_figure,
-    _rect,
-    _style,
-    _team_colour,
-    _team_label,
-    _text_width,
-    _wrap,
+    labelled_axes,
+    message_figure,
+    new_figure,
+    rect,
+    style_axes,
+    team_colour,
+    team_label,
+    text_width,
+    wrap,
 )
 from alignkit.recap import GAP_STATUS_LABELS
 
@@ -67,15 +67,15 @@ def change_chart(changes: pd.DataFrame, *, group: str = "overall", confidence: f
     """
     rows = changes[changes["group"] == group].sort_values("change", ascending=False)
     if rows.empty:
-        return _message_figure(title, NO_FOLLOWUP if not changes.attrs.get("followup", True) else
-                               f"{_team_label(group)}: too few respondents in one of the waves.")
+        return message_figure(title, NO_FOLLOWUP if not changes.attrs.get("followup", True) else
+                               f"{team_label(group)}: too few respondents in one of the waves.")
     level = round(100 * confidence)
-    subtitle = (f"{_team_label(group)}. Left: average score (1\u20135) in the baseline (grey) "
+    subtitle = (f"{team_label(group)}. Left: average score (1\u20135) in the baseline (grey) "
                 f"and the follow-up (coloured). Right: the change with its {level}% interval. "
                 "Bold and coloured: a clear change (Mann\u2013Whitney test, Holm-adjusted for "
                 f"{len(rows)} dimensions, p < 0.05).")
-    labels = [_wrap(n) for n in rows["dimension_name"]]
-    fig, ax = _labelled_axes(title, subtitle, labels, row=0.46, top=0.42, bottom=0.85,
+    labels = [wrap(n) for n in rows["dimension_name"]]
+    fig, ax = labelled_axes(title, subtitle, labels, row=0.46, top=0.42, bottom=0.85,
                              right=MARGIN + 3.55)
     _draw_scores(ax, rows, labels)
     left, bottom, _, height = ax.get_position().bounds
@@ -100,7 +100,7 @@ def _draw_scores(ax: Axes, rows: pd.DataFrame, labels: list[str]) -> None:
     ax.set_yticks(y, labels)
     ax.set_xlim(0.8, 5.2)
     ax.set_xticks([1, 2, 3, 4, 5], [f"{i}\n{name}" for i, name in enumerate(SCALE_NAMES, 1)])
-    _style(ax, grid="both")
+    style_axes(ax, grid="both")
     ax.tick_params(axis="x", labelsize=9)
     ax.spines["left"].set_visible(False)
     ax.spines["bottom"].set_bounds(1, 5)
@@ -125,7 +125,7 @@ def _draw_changes(ax: Axes, rows: pd.DataFrame) -> None:
                     fontweight="bold" if r.significant else "normal", annotation_clip=False)
     ax.set_xlim(-reach, reach)
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    _style(ax, grid="x")
+    style_axes(ax, grid="x")
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", left=False, labelleft=False)
     ax.tick_params(axis="x", labelsize=9)
@@ -147,11 +147,11 @@ def gap_change_chart(gaps: pd.DataFrame, *, confidence: float = 0.9,
         The interval level of the gaps (for the subtitle); the title.
     """
     if gaps.empty:
-        return _message_figure(title, NO_FOLLOWUP if not gaps.attrs.get("followup", True) else
+        return message_figure(title, NO_FOLLOWUP if not gaps.attrs.get("followup", True) else
                                "Sales and marketing cannot both be shown in the two waves.")
     rows = gaps[gaps["status"] != "none"]
     if rows.empty:
-        return _message_figure(title, "Sales and marketing saw every dimension alike in both "
+        return message_figure(title, "Sales and marketing saw every dimension alike in both "
                                       "waves: there was no gap to close.")
     rows = rows.reindex(rows["gap_before"].abs().sort_values(ascending=False).index)
     level = round(100 * confidence)
@@ -159,10 +159,10 @@ def gap_change_chart(gaps: pd.DataFrame, *, confidence: float = 0.9,
                 "ring: baseline; dot and bar: follow-up with its "
                 f"{level}% interval. A gap is closed once that interval reaches 0 and the gap "
                 "is clearly smaller.")
-    labels = [_wrap(n) for n in rows["dimension_name"]]
+    labels = [wrap(n) for n in rows["dimension_name"]]
     notes = [GAP_STATUS_LABELS[s] for s in rows["status"]]
-    note_w = _text_width(notes, 10, "bold") + 0.15
-    fig, ax = _labelled_axes(title, subtitle, labels, row=0.5, top=0.3, bottom=0.85,
+    note_w = text_width(notes, 10, "bold") + 0.15
+    fig, ax = labelled_axes(title, subtitle, labels, row=0.5, top=0.3, bottom=0.85,
                              right=MARGIN + note_w + 0.25)
     _draw_gap_rows(ax, rows, labels)
     for k, (note, status) in enumerate(zip(notes, rows["status"], strict=True)):
@@ -191,7 +191,7 @@ def _draw_gap_rows(ax: Axes, rows: pd.DataFrame, labels: list[str]) -> None:
     ax.set_xlim(-reach, reach)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_yticks(y, labels)
-    _style(ax, grid="x")
+    style_axes(ax, grid="x")
     ax.spines["left"].set_visible(False)
     for text, side, shift in (("\u2190 marketing rates it higher", "right", -8),
                               ("sales rates it higher \u2192", "left", 8)):
@@ -216,20 +216,20 @@ def process_chart(process: pd.DataFrame, *, groups: tuple[str, ...] = ("overall"
     """
     process = process[process["group"].isin(groups)]
     if process.empty:
-        return _message_figure(title, "Too few people answered the process statements.")
+        return message_figure(title, "Too few people answered the process statements.")
     followup = process["fav_after"].notna().any()
     groups = [g for g in groups if g in set(process["group"])]
     items = process.drop_duplicates("item")
-    labels = [_wrap(t, 40) for t in items["text"]]
+    labels = [wrap(t, 40) for t in items["text"]]
     subtitle = ("Share who agree or strongly agree with each statement, "
                 + ("baseline (light) and follow-up (dark)." if followup else
                    "in the baseline survey (no follow-up yet)."))
     body = 0.62 * len(items) * (2 if followup else 1.3)
-    fig = _new_figure(title, subtitle, body, top=0.45, bottom=0.5)
-    left = MARGIN + _text_width(labels) + 0.2
+    fig = new_figure(title, subtitle, body, top=0.45, bottom=0.5)
+    left = MARGIN + text_width(labels) + 0.2
     width = (FIG_WIDTH - left - MARGIN - 0.35 * (len(groups) - 1)) / len(groups)
     for k, group in enumerate(groups):
-        ax = fig.add_axes(_rect(fig, left + k * (width + 0.35), 0.5, width, body))
+        ax = fig.add_axes(rect(fig, left + k * (width + 0.35), 0.5, width, body))
         _process_panel(ax, process[process["group"] == group], items, followup, group)
         if k == 0:
             ax.set_yticks(np.arange(len(items)), labels)
@@ -242,7 +242,7 @@ def _process_panel(ax: Axes, part: pd.DataFrame, items: pd.DataFrame, followup: 
                    group: str) -> None:
     part = part.set_index("item").reindex(items["item"])
     y = np.arange(len(items))
-    colour = _team_colour(group)
+    colour = team_colour(group)
     bars = [("fav_before", -0.19 if followup else 0.0, 0.36 if followup else 0.55, 0.35)]
     if followup:
         bars.append(("fav_after", 0.19, 0.36, 0.95))
@@ -257,5 +257,5 @@ def _process_panel(ax: Axes, part: pd.DataFrame, items: pd.DataFrame, followup: 
     ax.set_ylim(len(items) - 0.5, -0.5)
     ax.set_xlim(0, 118)
     ax.set_xticks([0, 50, 100], ["0%", "50%", "100%"])
-    _style(ax, grid="x")
-    ax.set_title(_team_label(group), loc="left", fontsize=10.5, fontweight="bold", color=colour)
+    style_axes(ax, grid="x")
+    ax.set_title(team_label(group), loc="left", fontsize=10.5, fontweight="bold", color=colour)

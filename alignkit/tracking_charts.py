@@ -18,16 +18,16 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from alignkit.charts import (
+from alignkit.chart_style import (
     FIG_WIDTH,
     GRID,
     INK,
     MARGIN,
     MUTED,
-    _message_figure,
-    _new_figure,
-    _rect,
-    _style,
+    message_figure,
+    new_figure,
+    rect,
+    style_axes,
 )
 from alignkit.kpis import STATUS_WORDS, format_kpi_value, kpi_definition
 
@@ -60,13 +60,13 @@ def burn_up_chart(series: pd.DataFrame, *, as_of: date,
         Chart title.
     """
     if series.empty or series["scope"].max() == 0:
-        return _message_figure(title, "No actions have been recorded yet.")
+        return message_figure(title, "No actions have been recorded yet.")
     now = series[series["date"] <= pd.Timestamp(as_of)].iloc[-1]
     subtitle = (f"On {as_of:%d %B %Y}: {int(now['done'])} of {int(now['scope'])} actions done, "
                 f"{int(now['due'])} due by then. The teal area grows as actions are finished; "
                 "where it stays below the grey line of due dates, work is late.")
-    fig = _new_figure(title, subtitle, 3.4, top=0.45, bottom=0.55)
-    ax = fig.add_axes(_rect(fig, MARGIN + 0.45, 0.55, FIG_WIDTH - 2 * MARGIN - 0.75, 3.4))
+    fig = new_figure(title, subtitle, 3.4, top=0.45, bottom=0.55)
+    ax = fig.add_axes(rect(fig, MARGIN + 0.45, 0.55, FIG_WIDTH - 2 * MARGIN - 0.75, 3.4))
     handles = _draw_burn_up(ax, series)
     _mark_today(ax, as_of, float(series["scope"].max()), series["date"].max())
     ax.set_ylim(0, series["scope"].max() * 1.12)
@@ -77,7 +77,7 @@ def burn_up_chart(series: pd.DataFrame, *, as_of: date,
               frameon=False, fontsize=10, labelcolor=INK, handlelength=1.6,
               columnspacing=1.4, borderaxespad=0, borderpad=0)
     _date_axis(ax)
-    _style(ax, grid="y")
+    style_axes(ax, grid="y")
     return fig
 
 
@@ -121,7 +121,7 @@ def kpi_trends(observations: pd.DataFrame, summary: pd.DataFrame, *,
         Chart title.
     """
     if observations.empty:
-        return _message_figure(title, "No KPI observations have been recorded yet.")
+        return message_figure(title, "No KPI observations have been recorded yet.")
     kpis = summary["kpi"].tolist()
     ncols = 2 if len(kpis) > 1 else 1
     nrows = math.ceil(len(kpis) / ncols)
@@ -129,7 +129,7 @@ def kpi_trends(observations: pd.DataFrame, summary: pd.DataFrame, *,
     subtitle = ("Each panel is one agreed KPI: the line is what was measured, the dashed line "
                 "the target. The coloured word says whether the target is met, the KPI is "
                 "moving towards it, has stalled or is moving away.")
-    fig = _new_figure(title, subtitle, nrows * panel_h + (nrows - 1) * gap_h, top=0.75,
+    fig = new_figure(title, subtitle, nrows * panel_h + (nrows - 1) * gap_h, top=0.75,
                       bottom=0.45)
     lead, tail = 0.75, 0.6  # room for the y labels and the latest value of each panel
     width = (FIG_WIDTH - 2 * MARGIN - (lead + tail) * ncols) / ncols
@@ -137,7 +137,7 @@ def kpi_trends(observations: pd.DataFrame, summary: pd.DataFrame, *,
         r, c = divmod(k, ncols)
         left = MARGIN + lead + c * (width + lead + tail)
         bottom = 0.45 + (nrows - 1 - r) * (panel_h + gap_h)
-        ax = fig.add_axes(_rect(fig, left, bottom, width, panel_h))
+        ax = fig.add_axes(rect(fig, left, bottom, width, panel_h))
         _kpi_panel(ax, observations[observations["kpi"] == row.kpi], row)
     return fig
 
@@ -162,7 +162,7 @@ def _kpi_panel(ax: Axes, obs: pd.DataFrame, row) -> None:
                 textcoords="offset points", fontsize=10, color=colour, fontweight="bold")
     _kpi_limits(ax, obs, row)
     _date_axis(ax)
-    _style(ax, grid="y")
+    style_axes(ax, grid="y")
     ax.grid(axis="y", color=GRID)
 
 
