@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alignkit.action_store import ACTION_COLUMNS, load_actions, save_actions
+from alignkit.action_store import ACTION_COLUMNS, load_actions, save_actions, update_action
 from alignkit.exceptions import StoreError
 from alignkit.instrument import load_instrument
 from alignkit.playbook import Playbook, load_playbook
@@ -277,26 +277,10 @@ def edit_action(workspace: Workspace, company: str, action_id: int, *,
             changes[key] = " ".join(str(changes[key]).split())
             if not changes[key]:
                 raise StoreError(f"{key.replace('_', ' ')} cannot be empty")
-    _update_action_row(workspace, company, action_id, changes)
+    update_action(workspace, company, action_id, changes)
     actions = load_actions(workspace, company)
     return actions.loc[actions["id"] == action_id].iloc[0]
 
-
-def _update_action_row(workspace: Workspace, company: str, action_id: int,
-                       changes: dict[str, Any]) -> None:
-    # Belongs in alignkit.action_store (as update_action); kept here until it exists there.
-    from alignkit.action_store import _now
-
-    workspace.company(company)
-    with workspace.connect() as con:
-        row = con.execute("SELECT a.id FROM actions a JOIN companies c ON c.id = a.company_id "
-                          "WHERE c.slug = ? AND a.id = ?", (company, action_id)).fetchone()
-        if row is None:
-            raise StoreError(f"company '{company}' has no action {action_id}; "
-                             f"see `alignkit plan show --company {company}`")
-        assignments = ", ".join(f"{key} = ?" for key in changes)
-        con.execute(f"UPDATE actions SET {assignments}, updated_at = ? WHERE id = ?",
-                    (*changes.values(), _now(), action_id))
 
 
 # -- the client workbook ----------------------------------------------------------------

@@ -1,32 +1,39 @@
-"""KPI observations over time: record them, import them, compare them with their target.
+"""KPIs over time against their target: which reached it, which move, which stall.
 
 The Execute stage tracks a few agreed figures (SLA compliance, joint meetings
-held, hand-off leakage, MQL to SQL conversion …) month by month. Each
-observation is one row of ``kpi_observations``: ``kpi, observed_on, value,
-target``. Shares are stored as fractions (0.82 for 82 %). Recording the same
-KPI on the same day again with the same figures changes nothing; a different
-figure is refused unless ``replace`` is asked for.
+held, hand-off leakage, MQL to SQL conversion …) month by month. The functions
+here are pure: DataFrame in, DataFrame or text out. :func:`kpi_summary` reads
+each KPI's trend against its latest target; :func:`kpi_findings` and
+:func:`kpi_table` put it in words and in a table.
 
-The analysis functions (:func:`kpi_summary`, :func:`kpi_findings`,
-:func:`kpi_table`) are pure: DataFrame in, DataFrame or text out.
+This is also the one module a notebook imports for KPIs, so it re-exports the
+catalogue (:mod:`alignkit.kpi_definitions`) and the store and file import
+(:mod:`alignkit.kpi_store`).
 """
 
 from __future__ import annotations
-
-import difflib
-import re
-from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from alignkit.exceptions import IntakeError, StoreError
-from alignkit.intake.table import Table, read_table
-from alignkit.playbook import load_playbook
-from alignkit.store import Workspace, file_sha256
+from alignkit.kpi_definitions import (
+    HEADLINE_KPIS,
+    KpiDefinition,
+    format_kpi_value,
+    kpi_catalogue,
+    kpi_definition,
+    kpi_id,
+)
+from alignkit.kpi_store import (
+    KPI_COLUMNS,
+    KpiImport,
+    import_kpis,
+    load_kpis,
+    read_kpi_file,
+    record_kpi,
+)
+from alignkit.tables import report_table
 
 __all__ = [
     "HEADLINE_KPIS",
@@ -34,7 +41,6 @@ __all__ = [
     "STATUS_WORDS",
     "SUMMARY_COLUMNS",
     "format_kpi_value",
-    "header_positions",
     "import_kpis",
     "kpi_catalogue",
     "kpi_definition",
@@ -45,302 +51,9 @@ __all__ = [
     "KpiDefinition",
     "KpiImport",
     "load_kpis",
-    "parse_day",
     "read_kpi_file",
     "record_kpi",
-    "report_table",
 ]
-
-KPI_COLUMNS = ["kpi", "observed_on", "value", "target"]
-
-
-@dataclass(frozen=True)
-class KpiDefinition:
-    """What a KPI measures and which way is good (from the playbook).
-
-    ``unit`` is ``"share"`` (a fraction 0–1, shown as %) or ``"count"``.
-    """
-
-    id: str
-    label: str
-    unit: str
-    higher_is_better: bool
-
-
-#: The four KPIs every Execute report leads with, and the short names a reader knows them by.
-HEADLINE_KPIS: dict[str, str] = {
-    "first_touch_within_sla": "SLA compliance: MQLs contacted in time",
-    "joint_meetings_held": "Joint pipeline meetings per month",
-    "untouched_mql_share": "Hand-off leakage: MQLs never contacted",
-    "mql_to_sql_rate": "MQL \u2192 SQL conversion",
-}
-_ALIASES = {"sla_compliance": "first_touch_within_sla", "sla": "first_touch_within_sla",
-            "meetings_held": "joint_meetings_held", "meetings": "joint_meetings_held",
-            "handoff_leakage": "untouched_mql_share", "hand_off_leakage": "untouched_mql_share",
-            "leakage": "untouched_mql_share", "mql_to_sql": "mql_to_sql_rate",
-            "mql_sql": "mql_to_sql_rate", "win_rate": "sql_win_rate"}
-_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def _slug(text: str) -> str:
-    text = str(text).replace("\u2192", " to ").replace("->", " to ").strip().lower()
-    return _SLUG.sub("_", text).strip("_")
-
-
-def kpi_catalogue() -> dict[str, KpiDefinition]:
-    """Every KPI the playbook defines, the four headline KPIs first."""
-    book = load_playbook()
-    found = {k.id: KpiDefinition(k.id, HEADLINE_KPIS.get(k.id, k.name),
-                                 "share" if k.unit == "percent" else "count",
-                                 k.better == "higher") for k in book.kpis}
-    first = [k for k in HEADLINE_KPIS if k in found]
-    return {k: found[k] for k in [*first, *(k for k in found if k not in first)]}
-
-
-def kpi_id(name: str) -> str:
-    """The playbook id of a KPI given by id, playbook name, short name or alias.
-
-    Raises
-    ------
-    ValueError
-        For a name the playbook does not know (with the closest matches).
-
-    Examples
-    --------
-    >>> kpi_id("SLA compliance"), kpi_id("MQL → SQL conversion"), kpi_id("hand-off leakage")
-    ('first_touch_within_sla', 'mql_to_sql_rate', 'untouched_mql_share')
-    """
-    catalogue = kpi_catalogue()
-    slug = _slug(name)
-    names = {_slug(k.label): k.id for k in catalogue.values()}
-    names |= {_slug(k.name): k.id for k in load_playbook().kpis}
-    found = slug if slug in catalogue else names.get(slug) or _ALIASES.get(slug)
-    if found:
-        return found
-    close = difflib.get_close_matches(slug, list(catalogue) + list(_ALIASES), n=2)
-    hint = f"did you mean {' or '.join(close)}? " if close else ""
-    raise ValueError(f"{name!r} is not a KPI of the playbook; {hint}see `alignkit kpi catalogue`")
-
-
-def kpi_definition(kpi: str) -> KpiDefinition:
-    """The catalogue entry of a KPI id (a neutral entry for an id the playbook lost)."""
-    return kpi_catalogue().get(kpi) or KpiDefinition(kpi, kpi.replace("_", " ").capitalize(),
-                                                     "count", True)
-
-
-def format_kpi_value(kpi: str, value: float | None) -> str:
-    """A value as a reader expects it: ``82%`` or ``4``; ``–`` when missing."""
-    if value is None or pd.isna(value):
-        return "\u2013"
-    if kpi_definition(kpi).unit == "share":
-        return f"{value:.0%}"
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
-
-
-# -- checking one value -------------------------------------------------------------
-def _check_value(kpi: str, value: float, what: str) -> float:
-    """Raise ``ValueError`` (turned into a located error by the caller) if out of range."""
-    if not np.isfinite(value):
-        raise ValueError(f"the {what} must be a number")
-    unit = kpi_definition(kpi).unit
-    if unit == "share" and not 0 <= value <= 1:
-        raise ValueError(f"{kpi} is a share: give the {what} as a fraction between 0 and 1 "
-                         f"(0.82 for 82%), not {value:g}")
-    if value < 0:
-        raise ValueError(f"the {what} of {kpi} cannot be negative ({value:g})")
-    return float(value)
-
-
-def _number(cell: str, kpi: str, what: str) -> float:
-    text = cell.strip().replace("\u2009", "").replace(" ", "")
-    percent = text.endswith("%")
-    try:
-        value = float(text.rstrip("%").replace(",", "."))
-    except ValueError:
-        raise ValueError(f"{cell!r} is not a number; write e.g. 0.82 or 82%") from None
-    return _check_value(kpi, value / 100 if percent else value, what)
-
-
-def parse_day(cell: str) -> date:
-    """Read a ``YYYY-MM-DD`` date; raise ``ValueError`` with a readable message."""
-    try:
-        return date.fromisoformat(cell.strip())
-    except ValueError:
-        raise ValueError(f"{cell!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-31") \
-            from None
-
-
-def header_positions(table: Table, required: list[str], optional: list[str]) -> dict[str, int]:
-    """Column positions by (lower-cased) name; refuse missing or unknown columns."""
-    names = [h.strip().lower() for h in table.header]
-    missing = [c for c in required if c not in names]
-    if missing:
-        raise IntakeError(f"the column(s) {', '.join(missing)} are missing; the header must be "
-                          f"{','.join(required + optional)}", file=table.path, row=0)
-    unknown = [h for h in names if h not in required + optional]
-    if unknown:
-        raise IntakeError(f"unknown column; the header must be {','.join(required + optional)}",
-                          file=table.path, row=0, column=unknown[0])
-    return {name: names.index(name) for name in required + optional if name in names}
-
-
-# -- store ----------------------------------------------------------------------------
-def _stored(con, cid: int, kpi: str, day: str) -> tuple[float, float | None] | None:
-    return con.execute("SELECT value, target FROM kpi_observations WHERE company_id = ? AND "
-                       "kpi = ? AND observed_on = ?", (cid, kpi, day)).fetchone()
-
-
-def _write(con, cid: int, row: tuple[str, str, float, float | None], replace: bool) -> str:
-    """Insert one observation; ``added``, ``unchanged`` or ``replaced``; ``conflict`` if refused."""
-    kpi, day, value, target = row
-    old = _stored(con, cid, kpi, day)
-    if old is not None and (old[0], old[1]) == (value, target):
-        return "unchanged"
-    if old is not None and not replace:
-        return "conflict"
-    con.execute("INSERT INTO kpi_observations (company_id, kpi, observed_on, value, target) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (company_id, kpi, observed_on) DO UPDATE "
-                "SET value = excluded.value, target = excluded.target", (cid, *row))
-    return "added" if old is None else "replaced"
-
-
-def _company_id(con, company: str) -> int:
-    return con.execute("SELECT id FROM companies WHERE slug = ?", (company,)).fetchone()[0]
-
-
-def record_kpi(workspace: Workspace, company: str, kpi: str, observed_on: date, value: float,
-               target: float | None = None, *, replace: bool = False) -> str:
-    """Store one observation; returns ``"added"``, ``"unchanged"`` or ``"replaced"``.
-
-    Raises
-    ------
-    StoreError
-        If the value is out of range, or the day already holds a different
-        figure and ``replace`` is false.
-    """
-    workspace.company(company)
-    try:
-        key = kpi_id(kpi)
-        value = _check_value(key, float(value), "value")
-        target = None if target is None else _check_value(key, float(target), "target")
-    except ValueError as err:
-        raise StoreError(str(err)) from None
-    with workspace.connect() as con:
-        outcome = _write(con, _company_id(con, company), (key, observed_on.isoformat(), value,
-                                                           target), replace)
-    if outcome == "conflict":
-        raise StoreError(f"{key} already has a different figure on {observed_on.isoformat()}; "
-                         "pass --replace to overwrite it")
-    return outcome
-
-
-def load_kpis(workspace: Workspace, company: str, *, until: date | None = None) -> pd.DataFrame:
-    """A company's observations: ``kpi, observed_on (datetime64), value, target``, by date.
-
-    ``until`` leaves out observations after that day (a report written for a day).
-    """
-    workspace.company(company)
-    last = (until or date.max).isoformat()
-    with workspace.connect() as con:
-        frame = pd.read_sql_query(
-            "SELECT k.kpi, k.observed_on, k.value, k.target FROM kpi_observations k "
-            "JOIN companies c ON c.id = k.company_id WHERE c.slug = ? AND k.observed_on <= ? "
-            "ORDER BY k.kpi, k.observed_on", con, params=(company, last))
-    frame["observed_on"] = pd.to_datetime(frame["observed_on"])
-    return frame.astype({"value": float, "target": float})
-
-
-# -- import -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class KpiImport:
-    """What :func:`import_kpis` did with a file."""
-
-    file: str
-    rows: int
-    added: int
-    replaced: int
-    unchanged: int
-
-
-def read_kpi_file(path: str | Path) -> pd.DataFrame:
-    """Read and check a KPI file (columns ``kpi,observed_on,value,target``) without storing it.
-
-    Raises
-    ------
-    IntakeError
-        Naming file, row and column of the first bad cell.
-    """
-    table = read_table(path)
-    cols = header_positions(table, ["kpi", "observed_on", "value"], ["target"])
-    rows, seen = [], {}
-    for number, cells in enumerate(table.rows, start=1):
-        column = "kpi"
-        try:
-            if not cells[cols["kpi"]].strip():
-                raise ValueError("the KPI name is empty; name the KPI, e.g. joint_meetings_held")
-            key = kpi_id(cells[cols["kpi"]])
-            column = "observed_on"
-            day = parse_day(cells[cols["observed_on"]]).isoformat()
-            if (key, day) in seen:
-                raise ValueError(f"{key} on {day} is already given in row {seen[key, day]}")
-            column = "value"
-            value = _number(cells[cols["value"]], key, "value")
-            column = "target"
-            cell = cells[cols["target"]] if "target" in cols else ""
-            target = _number(cell, key, "target") if cell.strip() else None
-        except ValueError as err:
-            raise IntakeError(str(err), file=table.path, row=number, column=column) from None
-        seen[key, day] = number
-        rows.append((key, day, value, target))
-    if not rows:
-        raise IntakeError("the file has a header but no observations", file=table.path)
-    return pd.DataFrame(rows, columns=KPI_COLUMNS)
-
-
-def import_kpis(path: str | Path, *, company: str, workspace: Workspace,
-                replace: bool = False) -> KpiImport:
-    """Import a KPI file in one transaction and keep the file unchanged under ``raw/``.
-
-    Importing the same file again changes nothing. A row whose day already holds
-    a different figure stops the import (nothing is written) unless ``replace``.
-    """
-    workspace.company(company)
-    path = Path(path)
-    frame = read_kpi_file(path)
-    raw = workspace.raw_dir / f"{file_sha256(path)}{path.suffix.lower()}"
-    copied = workspace.copy_raw(path, raw)  # same convention as survey imports
-    counts = {"added": 0, "replaced": 0, "unchanged": 0}
-    try:
-        with workspace.connect() as con:
-            cid = _company_id(con, company)
-            for number, row in enumerate(frame.itertuples(index=False), start=1):
-                target = None if pd.isna(row.target) else float(row.target)
-                outcome = _write(con, cid, (row.kpi, row.observed_on, float(row.value), target),
-                                 replace)
-                if outcome == "conflict":
-                    raise IntakeError(f"{row.kpi} already has a different figure on "
-                                      f"{row.observed_on}; correct the row or import with "
-                                      "--replace", file=path, row=number, column="value")
-                counts[outcome] += 1
-    except BaseException:
-        if copied:
-            raw.unlink(missing_ok=True)
-        raise
-    return KpiImport(path.name, len(frame), **counts)
-
-
-def report_table(frame: pd.DataFrame, name: str) -> Styler:
-    """A display table for a client report: no index column, every cell left-aligned.
-
-    ``name`` makes the table's HTML id (stable, so a report rendered twice is identical).
-    """
-    cells = [{"selector": s, "props": "text-align: left; vertical-align: top;"}
-             for s in ("th", "td")]
-    if frame.empty:  # no rows: show nothing rather than a header over an empty table
-        frame = pd.DataFrame()
-    dates = [c for c in frame.columns if c in ("Due", "Last update", "First", "Latest")]
-    return (frame.style.hide(axis="index").set_uuid(name).set_table_styles(cells)
-            .set_properties(subset=dates, **{"white-space": "nowrap"}))
 
 
 # -- analysis -----------------------------------------------------------------------------

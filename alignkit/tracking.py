@@ -1,4 +1,4 @@
-"""The action tracker: status on a given day, overdue actions, burn-up, status updates.
+"""The action tracker: status on a given day, overdue actions, burn-up, and its words.
 
 Every analysis function takes the frames of :mod:`alignkit.action_store`
 (``load_actions``, ``load_action_updates``) and an ``as_of`` date and never
@@ -6,25 +6,27 @@ looks at the clock, so a report rendered twice for the same day says the same
 thing. Only :func:`as_of_date` (used at the boundary: notebook, CLI) turns an
 empty parameter into today.
 
-Status updates can also come from a CSV file (``action_id,status,progress,note,
-updated_on``), checked row by row and stored in one transaction.
+Status updates from a file are read by :mod:`alignkit.action_updates`; its
+public names are importable from here too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import date
 
 import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from alignkit.action_store import STATUSES, load_actions
-from alignkit.exceptions import AlignkitError, IntakeError
-from alignkit.intake.table import read_table
-from alignkit.kpis import header_positions, parse_day, report_table
-from alignkit.store import Workspace, file_sha256
+from alignkit.action_updates import (
+    UPDATE_COLUMNS,
+    UpdateImport,
+    import_action_updates,
+    read_action_update_file,
+    store_action_updates,
+)
+from alignkit.exceptions import AlignkitError
+from alignkit.tables import parse_day, report_table
 
 __all__ = [
     "OPEN",
@@ -48,10 +50,6 @@ __all__ = [
 STATUS_LABELS = {"planned": "Not started", "in_progress": "In progress", "done": "Done",
                  "dropped": "Dropped"}
 OPEN = ("planned", "in_progress")
-UPDATE_COLUMNS = ["action_id", "status", "progress", "note", "updated_on"]
-_STATUS_ALIASES = {"not_started": "planned", "todo": "planned", "to_do": "planned",
-                   "started": "in_progress", "ongoing": "in_progress", "complete": "done",
-                   "completed": "done", "cancelled": "dropped", "canceled": "dropped"}
 
 
 def as_of_date(value: str | date | None) -> date:
@@ -289,133 +287,3 @@ def on_track_markdown(status: pd.DataFrame, kpi_summary: pd.DataFrame) -> str:
         return f"**{head}**\n\n" + ("\n".join(f"- {i}" for i in items) if items else "- none")
 
     return block("On track", good) + "\n\n" + block("Off track", bad)
-
-
-# -- status updates: file and store --------------------------------------------------
-@dataclass(frozen=True)
-class UpdateImport:
-    """What :func:`import_action_updates` did with a file."""
-
-    file: str
-    rows: int
-    added: int
-    unchanged: int
-
-
-def _status(cell: str) -> str:
-    key = cell.strip().lower().replace(" ", "_").replace("-", "_")
-    key = _STATUS_ALIASES.get(key, key)
-    if key not in STATUSES:
-        raise ValueError(f"{cell!r} is not a status; use one of {', '.join(STATUSES)}")
-    return key
-
-
-def _progress(cell: str, status: str) -> float | None:
-    text = cell.strip()
-    if not text:
-        return None
-    try:
-        value = float(text.rstrip("%").replace(",", ".")) / (100 if text.endswith("%") else 1)
-    except ValueError:
-        raise ValueError(f"{cell!r} is not a number; write progress as 0.4 or 40%") from None
-    if not 0 <= value <= 1:
-        raise ValueError(f"{cell!r} is out of range; progress is 0 to 1 (0.4) or 0% to 100%")
-    if status == "done" and value < 1:
-        raise ValueError(f"a done action has progress 100%, not {cell}; leave it empty")
-    return value
-
-
-def _action_id(cell: str, known: set[int], company: str) -> int:
-    try:
-        number = int(cell.strip())
-    except ValueError:
-        raise ValueError(f"{cell!r} is not an action number; see `alignkit action list`") \
-            from None
-    if number not in known:
-        raise ValueError(f"company '{company}' has no action {number}; see "
-                         f"`alignkit action list --company {company}`")
-    return number
-
-
-def read_action_update_file(path: str | Path, *, known: set[int], company: str) -> pd.DataFrame:
-    """Read and check a file of status updates without storing anything.
-
-    Raises
-    ------
-    IntakeError
-        Naming file, row and column of the first bad cell.
-    """
-    table = read_table(path)
-    cols = header_positions(table, ["action_id", "status", "updated_on"], ["progress", "note"])
-    rows = []
-    for number, cells in enumerate(table.rows, start=1):
-        column = "action_id"
-        try:
-            action = _action_id(cells[cols["action_id"]], known, company)
-            column = "status"
-            status = _status(cells[cols["status"]])
-            column = "progress"
-            progress = _progress(cells[cols["progress"]] if "progress" in cols else "", status)
-            column = "updated_on"
-            day = parse_day(cells[cols["updated_on"]])
-        except ValueError as err:
-            raise IntakeError(str(err), file=table.path, row=number, column=column) from None
-        note = cells[cols["note"]].strip() if "note" in cols else ""
-        rows.append((action, status, progress, note or None, day))
-    if not rows:
-        raise IntakeError("the file has a header but no updates", file=table.path)
-    return pd.DataFrame(rows, columns=UPDATE_COLUMNS)
-
-
-def store_action_updates(workspace: Workspace, company: str, updates: pd.DataFrame) -> int:
-    """Store checked updates in one transaction; returns how many were new.
-
-    An update identical to a stored one (same action, day, status, progress and
-    note) is skipped, so importing a file twice changes nothing. Each touched
-    action's current status becomes that of its latest update by date.
-    """
-    if updates.empty:
-        return 0
-    added = 0
-    with workspace.connect() as con:
-        for u in updates.itertuples(index=False):
-            progress = None if pd.isna(u.progress) else float(u.progress)
-            note = u.note if isinstance(u.note, str) else None
-            day = u.updated_on.isoformat()
-            same = con.execute(
-                "SELECT 1 FROM action_updates WHERE action_id = ? AND updated_on = ? AND status = ?"
-                " AND progress IS ? AND note IS ?", (int(u.action_id), day, u.status, progress,
-                                                     note)).fetchone()
-            if same is None:
-                con.execute("INSERT INTO action_updates (action_id, updated_on, status, progress, "
-                            "note) VALUES (?, ?, ?, ?, ?)", (int(u.action_id), day, u.status,
-                                                            progress, note))
-                added += 1
-        ids = sorted({int(i) for i in updates["action_id"]})
-        con.execute(
-            "UPDATE actions SET status = (SELECT status FROM action_updates u WHERE u.action_id ="
-            " actions.id ORDER BY u.updated_on DESC, u.id DESC LIMIT 1), updated_at = ?"
-            f" WHERE id IN ({', '.join('?' for _ in ids)})",
-            (datetime.now(UTC).isoformat(timespec="seconds"), *ids))
-    return added
-
-
-def import_action_updates(path: str | Path, *, company: str,
-                          workspace: Workspace) -> UpdateImport:
-    """Check a status-update file and store it in one transaction.
-
-    The file is kept unchanged under ``raw/`` (named by its SHA-256). Nothing
-    is stored if any row is wrong.
-    """
-    path = Path(path)
-    known = set(load_actions(workspace, company)["id"].astype(int))
-    frame = read_action_update_file(path, known=known, company=company)
-    raw = workspace.raw_dir / f"{file_sha256(path)}{path.suffix.lower()}"
-    copied = workspace.copy_raw(path, raw)  # same convention as survey imports
-    try:
-        added = store_action_updates(workspace, company, frame)
-    except BaseException:
-        if copied:
-            raw.unlink(missing_ok=True)
-        raise
-    return UpdateImport(path.name, len(frame), added, len(frame) - added)

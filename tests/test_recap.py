@@ -12,16 +12,8 @@ import pytest
 
 from alignkit.exceptions import AlignkitError
 from alignkit.instrument import Instrument
-from alignkit.recap import (
-    compare_waves,
-    gap_changes,
-    holm_adjust,
-    load_recap,
-    next_cycle,
-    process_findings,
-    recap_findings,
-    recap_heading,
-)
+from alignkit.recap import compare_waves, gap_changes, holm_adjust, load_recap
+from alignkit.recap_story import next_cycle, process_findings, recap_findings, recap_heading
 from alignkit.store import Workspace
 from alignkit.survey_import import import_survey
 from alignkit.wave import load_wave

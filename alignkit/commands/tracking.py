@@ -1,7 +1,8 @@
 """``alignkit action …`` and ``alignkit kpi …``: track the plan and the agreed KPIs.
 
-A thin shell over :mod:`alignkit.tracking` and :mod:`alignkit.kpis`. The CLI
-is the boundary where "today" is read: ``--on`` and ``--as-of`` default to it.
+A thin shell over :mod:`alignkit.tracking`, :mod:`alignkit.action_updates`,
+:mod:`alignkit.kpi_store` and :mod:`alignkit.kpis`. The CLI is the boundary
+where "today" is read: ``--on`` and ``--as-of`` default to it.
 Errors are turned into one line by the ``alignkit`` group these groups join.
 """
 
@@ -100,8 +101,8 @@ def action_update(action_id: int, company: str, status: str, progress: float | N
     import pandas as pd
 
     from alignkit.action_store import load_actions
+    from alignkit.action_updates import UPDATE_COLUMNS, store_action_updates
     from alignkit.exceptions import StoreError
-    from alignkit.tracking import UPDATE_COLUMNS, store_action_updates
 
     ws = _ws(workspace)
     if action_id not in set(load_actions(ws, company)["id"].astype(int)):
@@ -127,7 +128,7 @@ def action_import(file: Path, company: str, as_json: bool, workspace: Path | Non
 
     Columns: action_id,status,updated_on and optionally progress,note.
     """
-    from alignkit.tracking import import_action_updates
+    from alignkit.action_updates import import_action_updates
 
     done = import_action_updates(file, company=company, workspace=_ws(workspace))
     if as_json:
@@ -156,7 +157,8 @@ def kpi() -> None:
 def kpi_add(company: str, name: str, on: Any, value: float, target: float | None,
             replace: bool, workspace: Path | None) -> None:
     """Record one KPI observation."""
-    from alignkit.kpis import kpi_id, record_kpi
+    from alignkit.kpi_definitions import kpi_id
+    from alignkit.kpi_store import record_kpi
 
     outcome = record_kpi(_ws(workspace), company, name, on.date(), value, target,
                          replace=replace)
@@ -175,7 +177,7 @@ def kpi_import(file: Path, company: str, replace: bool, as_json: bool,
 
     Columns: kpi,observed_on,value and optionally target.
     """
-    from alignkit.kpis import import_kpis
+    from alignkit.kpi_store import import_kpis
 
     done = import_kpis(file, company=company, workspace=_ws(workspace), replace=replace)
     if as_json:
@@ -191,7 +193,9 @@ def kpi_import(file: Path, company: str, replace: bool, as_json: bool,
 @_workspace_option
 def kpi_list(company: str, as_json: bool, workspace: Path | None) -> None:
     """Show each KPI's first and latest figure against its target."""
-    from alignkit.kpis import STATUS_WORDS, format_kpi_value, kpi_summary, load_kpis
+    from alignkit.kpi_definitions import format_kpi_value
+    from alignkit.kpi_store import load_kpis
+    from alignkit.kpis import STATUS_WORDS, kpi_summary
 
     summary = kpi_summary(load_kpis(_ws(workspace), company))
     if as_json:
@@ -209,7 +213,7 @@ def kpi_list(company: str, as_json: bool, workspace: Path | None) -> None:
 @_json
 def kpi_catalogue_cmd(as_json: bool) -> None:
     """List the KPIs the playbook defines (ids accepted by --kpi)."""
-    from alignkit.kpis import kpi_catalogue
+    from alignkit.kpi_definitions import kpi_catalogue
 
     entries = [vars(k) for k in kpi_catalogue().values()]
     if as_json:

@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 
 from alignkit.action_store import load_action_updates, load_actions
+from alignkit.action_updates import import_action_updates
 from alignkit.demo.survey import DemoCompany
 from alignkit.exceptions import InstrumentError
-from alignkit.kpis import import_kpis, load_kpis
+from alignkit.kpi_store import import_kpis, load_kpis
 from alignkit.playbook import load_playbook
 from alignkit.store import Workspace
-from alignkit.tracking import import_action_updates
 
 __all__ = ["DEMO_START", "EXECUTION", "ExecutionProfile", "plan_start", "populate"]
 
