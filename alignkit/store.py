@@ -263,8 +263,6 @@ class Workspace:
         raw_path.chmod(0o444)
         return True
 
-    _copy_raw = copy_raw  # TEMP: old name, until every caller uses copy_raw
-
     @staticmethod
     def _company_id(con: sqlite3.Connection, slug: str) -> int:
         row = con.execute("SELECT id FROM companies WHERE slug = ?", (slug,)).fetchone()
