@@ -28,6 +28,9 @@ def bootstrap_mean_difference(
     Each resample draws respondents with replacement within each group, so the
     interval reflects how many people answered on each side.
     """
+    # Sorted first: respondents come in pseudonym order, which differs between
+    # workspaces, and the same answers must give the same interval everywhere.
+    a, b = np.sort(np.asarray(a, float)), np.sort(np.asarray(b, float))
     means_a = a[rng.integers(0, len(a), size=(n_boot, len(a)))].mean(axis=1)
     means_b = b[rng.integers(0, len(b), size=(n_boot, len(b)))].mean(axis=1)
     tail = (1 - confidence) / 2 * 100

@@ -133,3 +133,15 @@ def test_bootstrap_interval_narrows_with_more_people_and_lower_confidence():
     small = width(base, base)
     assert width(np.tile(base, 16), np.tile(base, 16)) < small / 2  # sqrt(16) = 4x narrower
     assert width(base, base, confidence=0.5) < small
+
+
+def test_interval_does_not_depend_on_respondent_order():
+    """Pseudonyms (and so row order) differ between workspaces; the interval must not."""
+    from alignkit.gaps import bootstrap_mean_difference
+
+    a = np.array([1.0, 2.0, 2.5, 4.0, 5.0, 3.0, 2.0])
+    b = np.array([3.0, 4.0, 4.5, 5.0, 2.0, 4.0])
+    first = bootstrap_mean_difference(a, b, rng=np.random.default_rng(1))
+    shuffled = bootstrap_mean_difference(a[::-1], b[[3, 1, 5, 0, 2, 4]],
+                                         rng=np.random.default_rng(1))
+    assert first == shuffled
