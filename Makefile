@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO ?= demo
+BENCH_N ?= 24
 
 .DEFAULT_GOAL := help
 
@@ -25,6 +26,9 @@ demo: $(STAMP) ## Build the demo workspace in demo/ and render its reports
 test: $(STAMP) ## Run every test (unit, CLI, notebooks with nbval, rendered reports)
 	MPLBACKEND=Agg $(BIN)/python -m pytest
 
+bench: $(STAMP) ## Time the report factory: naive CLI loop vs alignkit batch (BENCH_N companies, default 24)
+	$(BIN)/python scripts/bench.py --companies $(BENCH_N)
+
 lint: $(STAMP) ## Check style with ruff
 	$(BIN)/ruff check alignkit tests
 
@@ -38,4 +42,4 @@ clean: ## Remove the demo workspace and caches (keeps .venv)
 distclean: clean ## Also remove .venv
 	rm -rf $(VENV)
 
-.PHONY: help venv demo test lint lab clean distclean
+.PHONY: help venv demo test bench lint lab clean distclean

@@ -1,28 +1,44 @@
-"""Render a stage notebook into a client report: papermill, then nbconvert.
+"""Render a stage notebook into a client report: execute, then convert.
 
-The notebook runs in a fresh kernel with the company's parameters; the
-executed notebook is turned into one self-contained HTML file (code hidden,
-images embedded, no script loaded from the internet) through the branded
-template in ``templates/alignkit``. The HTML is written under a temporary name
-and moved into place, so a failed render never replaces a good report.
+The notebook runs in a fresh kernel with the company's parameters (see
+:mod:`alignkit.execution`); the executed notebook becomes one self-contained
+HTML page (code hidden, images embedded, no script loaded from the internet)
+through the branded template in ``templates/alignkit``, and optionally a PDF
+printed by the system Chromium. Every file is written under a temporary name
+and moved into place, so a failed render never replaces a good report; the
+executed notebook of a failed run is kept as ``<stage>.failed.ipynb``.
+
+:class:`Renderer` is the reusable engine (one per worker process);
+:func:`render_report` renders one report and raises on failure.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from alignkit.branding import Brand
 from alignkit.exceptions import ReportError
 from alignkit.privacy import DEFAULT_THRESHOLD, check_threshold
 from alignkit.stages import STAGES
 from alignkit.store import Workspace
 
-__all__ = ["STAGES", "notebooks_dir", "render_report", "templates_dir"]
-
+__all__ = [
+    "STAGES",
+    "RenderedReport",
+    "Renderer",
+    "ReportJob",
+    "ReportOutcome",
+    "check_job",
+    "notebooks_dir",
+    "render_report",
+    "templates_dir",
+    "write_atomic",
+]
 
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +53,64 @@ def templates_dir() -> Path:
     return Path(os.environ.get("ALIGNKIT_TEMPLATES", _ROOT / "templates"))
 
 
+def write_atomic(target: Path, data: str | bytes) -> None:
+    """Write ``target`` through a hidden temporary file and an atomic rename."""
+    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+    if isinstance(data, str):
+        partial.write_text(data, encoding="utf-8")
+    else:
+        partial.write_bytes(data)
+    os.replace(partial, target)
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """One company through one stage, and where its files go."""
+
+    company: str
+    stage: str
+    out_dir: Path
+    workspace: Path
+    wave: str = "baseline"
+    anonymity_min: int = DEFAULT_THRESHOLD
+    formats: tuple[str, ...] = ("html",)
+    timeout: float = 600.0
+    brand: Brand = field(default_factory=Brand)
+    index_link: str = ""
+    notebook_path: Path | None = None  # default: the stage's notebook in notebooks_dir()
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The notebook's parameters, exactly as injected."""
+        return {"company": self.company, "wave": self.wave, "workspace": str(self.workspace),
+                "anonymity_min": self.anonymity_min}
+
+    @property
+    def company_stage(self) -> tuple[str, str]:
+        """``(company, stage)``, the key of this job in the manifest."""
+        return (self.company, self.stage)
+
+    @property
+    def notebook(self) -> Path:
+        """The stage notebook this job runs."""
+        return self.notebook_path or notebooks_dir() / STAGES[self.stage].notebook
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    """How a job ended: ``status`` is ``ok`` or ``failed``; files written, if any."""
+
+    company: str
+    stage: str
+    status: str
+    seconds: float
+    files: tuple[str, ...] = ()
+    error_name: str = ""
+    error_message: str = ""
+    attempts: int = 1
+    executed_notebook: str = ""
+
+
 @dataclass(frozen=True)
 class RenderedReport:
     """Where a report went and what it was made from."""
@@ -47,52 +121,115 @@ class RenderedReport:
     parameters: dict[str, Any]
 
 
-def _execute(notebook: Path, output: Path, parameters: dict[str, Any], timeout: int) -> Any:
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+class Renderer:
+    """Executes and converts report jobs; keep one per worker and reuse it.
 
-    from alignkit.kernel import report_kernel_manager
+    Parameters
+    ----------
+    fork_socket
+        Socket of a running :class:`~alignkit.kernel.KernelForkServer`, or
+        ``None`` to start every kernel as a new Python process.
+    retries
+        How many times a report that timed out is run again.
+    """
 
-    km = report_kernel_manager(output.parent / "kernel")
-    try:
-        return papermill.execute_notebook(
-            str(notebook), str(output), parameters=parameters, kernel_name="python3",
-            cwd=str(notebook.parent), progress_bar=False, log_output=False,
-            execution_timeout=timeout, request_save_on_cell_execute=False, km=km,
-        )
-    except PapermillExecutionError as err:
-        raise ReportError(
-            f"{notebook.name} failed in cell {err.exec_count}: {err.ename}: "
-            f"{(err.evalue or '').splitlines()[0] if err.evalue else ''} "
-            f"(executed notebook kept at {output})"
-        ) from None
-    except TimeoutError as err:
-        raise ReportError(f"{notebook.name} timed out after {timeout} s: {err}") from None
-    finally:
-        if km.stderr_log is not None:
-            km.stderr_log.close()
+    def __init__(self, fork_socket: str | None = None, retries: int = 1) -> None:
+        from alignkit.report_html import ReportExporter
+
+        self.fork_socket = fork_socket
+        self.retries = retries
+        self.exporter = ReportExporter()
+        self._notebooks: dict[Path, tuple[float, Any]] = {}
+
+    def render(self, job: ReportJob, company_name: str) -> ReportOutcome:
+        """Run ``job``; never raises for a failing notebook (see the outcome)."""
+        from alignkit.execution import execute_notebook, parameterize
+
+        started = time.perf_counter()
+        job.out_dir.mkdir(parents=True, exist_ok=True)
+        source = self._load(job.notebook)
+        spent, attempt = 0.0, 0
+        while True:
+            attempt += 1
+            executed = parameterize(source, job.parameters)
+            run = execute_notebook(executed, cwd=job.notebook.parent.resolve(),
+                                   timeout=job.timeout, fork_socket=self.fork_socket)
+            spent += run.seconds
+            if not (run.timed_out and attempt <= self.retries):
+                break
+        if not run.ok:
+            kept = self._keep_failed(job, executed)
+            return ReportOutcome(job.company, job.stage, "failed", spent, (), run.error_name,
+                                 run.error_message, attempt, kept)
+        try:
+            files = self._write(job, executed, company_name)
+        except ReportError as err:
+            return ReportOutcome(job.company, job.stage, "failed", spent, (), "ReportError", str(err),
+                                 attempt)
+        (job.out_dir / f"{job.stage}.failed.ipynb").unlink(missing_ok=True)
+        return ReportOutcome(job.company, job.stage, "ok", time.perf_counter() - started, files,
+                             attempts=attempt)
+
+    def _load(self, notebook: Path) -> Any:
+        import nbformat
+
+        if not notebook.is_file():
+            raise ReportError(f"notebook {notebook.name} not found in {notebook.parent}")
+        stamp = notebook.stat().st_mtime
+        cached = self._notebooks.get(notebook)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, nbformat.read(notebook, as_version=4))
+            self._notebooks[notebook] = cached
+        return cached[1]
+
+    def _write(self, job: ReportJob, executed: Any, company_name: str) -> tuple[str, ...]:
+        from alignkit import __version__
+
+        context = {**job.brand.context(), "company": company_name,
+                   "stage_title": STAGES[job.stage].title, "title": f"{company_name} · {job.stage}",
+                   "subtitle": f"Survey wave: {job.wave}", "date": date.today().isoformat(),
+                   "anonymity_min": job.anonymity_min, "version": __version__,
+                   "index_link": job.index_link}
+        html = self.exporter.to_html(executed, context)
+        pdf = self.exporter.to_pdf(html) if "pdf" in job.formats else None
+        written = []
+        if "html" in job.formats:
+            write_atomic(job.out_dir / f"{job.stage}.html", html)
+            written.append(f"{job.stage}.html")
+        if pdf is not None:
+            write_atomic(job.out_dir / f"{job.stage}.pdf", pdf)
+            written.append(f"{job.stage}.pdf")
+        return tuple(written)
+
+    @staticmethod
+    def _keep_failed(job: ReportJob, executed: Any) -> str:
+        import nbformat
+
+        target = job.out_dir / f"{job.stage}.failed.ipynb"
+        write_atomic(target, nbformat.writes(executed))
+        return target.name
 
 
-def _to_html(executed: Any, brand: dict[str, Any]) -> str:
-    from nbconvert import HTMLExporter
+def check_job(job: ReportJob, workspace: Workspace | None = None) -> str:
+    """Refuse a job that cannot run; return the company's display name.
 
-    for cell in executed.cells:  # warnings on stderr are for us, not for the client
-        if cell.get("cell_type") == "code":
-            cell["outputs"] = [o for o in cell.get("outputs", [])
-                               if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
-    exporter = HTMLExporter(
-        template_name="alignkit", extra_template_basedirs=[str(templates_dir())],
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-    )
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags={"notebook-only"}), enabled=True
-    )
-    body, _ = exporter.from_notebook_node(
-        executed, resources={"alignkit": brand, "metadata": {"name": brand["title"]}}
-    )
-    return body
+    Raises
+    ------
+    ReportError
+        Unknown stage, or the stage notebook does not exist.
+    UnknownCompanyError, StoreError
+        Unknown company or wave.
+    """
+    if job.stage not in STAGES:
+        raise ReportError(f"unknown stage '{job.stage}'; choose one of {', '.join(STAGES)}")
+    ws = workspace or Workspace(job.workspace)
+    info = ws.company(job.company)
+    if job.wave not in ws.waves(job.company):
+        ws.answers(job.company, job.wave)  # raises the store's message naming the known waves
+    check_threshold(job.anonymity_min)
+    if not job.notebook.is_file():
+        raise ReportError(f"notebook {job.notebook.name} not found in {job.notebook.parent}")
+    return info.name
 
 
 def render_report(
@@ -104,6 +241,7 @@ def render_report(
     wave: str = "baseline",
     anonymity_min: int = DEFAULT_THRESHOLD,
     timeout: int = 600,
+    brand: Brand | None = None,
 ) -> RenderedReport:
     """Execute a stage notebook for one company and write ``<out_dir>/<stage>.html``.
 
@@ -115,38 +253,15 @@ def render_report(
     UnknownCompanyError
         When the company is not registered.
     """
-    if stage not in STAGES:
-        raise ReportError(f"unknown stage '{stage}'; choose one of {', '.join(STAGES)}")
-    ws = Workspace(workspace)
-    info = ws.company(company)
-    if wave not in ws.waves(company):
-        ws.answers(company, wave)  # raises the store's message naming the known waves
-    check_threshold(anonymity_min)
-    notebook = notebooks_dir() / STAGES[stage].notebook
-    if not notebook.is_file():
-        raise ReportError(f"notebook {notebook.name} not found in {notebook.parent}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    params = {"company": company, "wave": wave, "workspace": str(ws.root),
-              "anonymity_min": anonymity_min}
-    with tempfile.TemporaryDirectory(prefix="alignkit-") as tmp:
-        executed_path = Path(tmp) / notebook.name
-        try:
-            executed = _execute(notebook, executed_path, params, timeout)
-        except ReportError:
-            if executed_path.exists():
-                os.replace(executed_path, out / f"{stage}.failed.ipynb")
-            raise
-        from alignkit import __version__
+    from alignkit.branding import load_brand
 
-        brand = {"company": info.name, "stage_title": STAGES[stage].title, "title":
-                 f"{info.name} · {stage}", "subtitle": f"Survey wave: {wave}",
-                 "date": date.today().isoformat(), "anonymity_min": anonymity_min,
-                 "brand": "alignkit", "version": __version__}
-        html = _to_html(executed, brand)
-        target = out / f"{stage}.html"
-        partial = out / f".{stage}.html.part"
-        partial.write_text(html, encoding="utf-8")
-        os.replace(partial, target)
-        (out / f"{stage}.failed.ipynb").unlink(missing_ok=True)
-    return RenderedReport(company, stage, target, params)
+    job = ReportJob(company, stage, Path(out_dir), Workspace(workspace).root, wave, anonymity_min,
+                    timeout=timeout, brand=brand or load_brand())
+    name = check_job(job)
+    outcome = Renderer(retries=0).render(job, name)
+    if outcome.status != "ok":
+        kept = f" (executed notebook kept at {job.out_dir / outcome.executed_notebook})" \
+            if outcome.executed_notebook else ""
+        raise ReportError(f"{job.notebook.name} failed: {outcome.error_name}: "
+                          f"{outcome.error_message}{kept}")
+    return RenderedReport(company, stage, job.out_dir / f"{stage}.html", job.parameters)

@@ -104,3 +104,22 @@ def test_failed_render_keeps_last_good_report(demo: Path, tmp_path: Path, monkey
         render_report("corvid-health", "identify", out, workspace=demo)
     assert good.read_bytes() == before
     assert (out / "identify.failed.ipynb").exists()
+
+
+def test_default_brand_embeds_the_logo(tmp_path: Path) -> None:
+    from alignkit.branding import load_brand
+
+    brand = load_brand()
+    assert brand.name == "alignkit" and re.fullmatch(r"#[0-9A-F]{6}", brand.accent)
+    assert brand.logo.startswith("data:image/svg+xml;base64,")
+    assert b"<svg" in base64.b64decode(brand.logo.split(",", 1)[1])
+
+
+def test_write_atomic_replaces_the_file_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    from alignkit.report import write_atomic
+
+    target = tmp_path / "identify.html"
+    write_atomic(target, "old")
+    write_atomic(target, b"new")
+    assert target.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["identify.html"]

@@ -1,0 +1,109 @@
+"""The task a batch worker runs: render one report job with a long-lived renderer.
+
+A worker is a process that lives for the whole batch (a process-pool worker
+or a Dask worker). It keeps nbclient, nbconvert and one exporter imported and
+built, and a :class:`~alignkit.kernel.KernelForkServer` running, in a
+per-process :class:`WorkerState`; each job still gets a kernel of its own.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+from alignkit.report import Renderer, ReportJob, ReportOutcome
+
+__all__ = ["WorkerSettings", "init_worker", "render_job", "skip_slow_iri_checker"]
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How a worker starts kernels.
+
+    ``fork_socket`` is a fork server shared by the workers of one machine;
+    when it is empty and ``fork`` is true, the worker starts its own.
+    """
+
+    fork: bool = True
+    fork_socket: str = ""
+    retries: int = 1
+
+
+class WorkerState:
+    """A worker process's renderers (one per thread) and its own fork server, if any."""
+
+    def __init__(self, settings: WorkerSettings) -> None:
+        self.settings = settings
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._server = None
+
+    def _socket(self) -> str | None:
+        if not self.settings.fork or not hasattr(os, "fork"):
+            return None
+        if self.settings.fork_socket:
+            return self.settings.fork_socket
+        with self._lock:
+            if self._server is None or not self._server.running:
+                from alignkit.kernel import KernelForkServer
+
+                self._server = KernelForkServer().start()
+                atexit.register(self._server.stop)
+            return self._server.socket_path
+
+    def renderer(self) -> Renderer:
+        """This thread's renderer, built on first use."""
+        renderer = getattr(self._local, "renderer", None)
+        if renderer is None:
+            renderer = Renderer(fork_socket=self._socket(), retries=self.settings.retries)
+            self._local.renderer = renderer
+        return renderer
+
+
+_STATE: dict[WorkerSettings, WorkerState] = {}  # per process: workers outlive single jobs
+
+
+def _state(settings: WorkerSettings) -> WorkerState:
+    state = _STATE.get(settings)
+    if state is None:
+        state = _STATE.setdefault(settings, WorkerState(settings))
+    return state
+
+
+def skip_slow_iri_checker() -> None:
+    """Keep jsonschema from building the rfc3987 grammar (~1.5 s) when nbformat loads.
+
+    Only the ``iri`` format checks go; nbformat's schema does not use them.
+    Done in batch worker processes only, before nbformat is first imported.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+def init_worker(settings: WorkerSettings, environment: dict[str, str] | None = None) -> None:
+    """Process-pool initializer: take the batch's environment, build the renderer now.
+
+    A worker forked from a long-lived fork server would otherwise keep the
+    environment the server started with, not the one of this batch.
+    """
+    if environment is not None:
+        os.environ.clear()
+        os.environ.update(environment)
+    skip_slow_iri_checker()
+    _state(settings).renderer()
+
+
+def render_job(job: ReportJob, company_name: str, settings: WorkerSettings) -> ReportOutcome:
+    """Render one job; any unexpected error becomes a failed outcome, never an exception."""
+    started = time.perf_counter()
+    skip_slow_iri_checker()
+    try:
+        return _state(settings).renderer().render(job, company_name)
+    except Exception as err:  # noqa: BLE001 - one broken job must not stop the batch
+        message = str(err).splitlines()[0] if str(err) else ""
+        return ReportOutcome(job.company, job.stage, "failed", time.perf_counter() - started,
+                             error_name=type(err).__name__, error_message=message)

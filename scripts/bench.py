@@ -1,0 +1,171 @@
+"""Benchmark the report factory: reports per minute, four ways.
+
+Builds a temporary workspace with N simulated companies (alignkit's demo
+simulation under new slugs), then renders N x the Identify stage:
+
+1. naive   - the loop a user would write: ``papermill`` CLI, then
+             ``jupyter nbconvert`` CLI, one report after the other;
+2. batch-1 - ``alignkit batch --workers 1``;
+3. batch   - ``alignkit batch`` with the default number of workers;
+4. floor   - the notebook's own code cells run in this Python process without a
+             notebook or kernel (charts rendered to PNG as the kernel does),
+             imports excluded.
+
+It prints reports/min for each and ends with one line::
+
+    bench: naive <R1>/min, batch-1 <R2>/min, batch <R3>/min, batch/naive <X>x, per-report/floor <Y>x
+
+Usage: ``python scripts/bench.py [--companies 24] [--keep DIR]`` (``make bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+NOTEBOOK = ROOT / "notebooks" / "01_identify.ipynb"
+
+
+def build_workspace(root: Path, count: int) -> list[str]:
+    """Register ``count`` simulated companies with a baseline survey; return their slugs."""
+    from alignkit.demo import DEMO_COMPANIES, write_demo_survey
+    from alignkit.store import Workspace
+    from alignkit.survey_import import import_survey
+
+    ws = Workspace(root)
+    slugs = []
+    for i in range(count):
+        model = DEMO_COMPANIES[i % len(DEMO_COMPANIES)]
+        company = dataclasses.replace(model, slug=f"bench-{i:02d}", name=f"Bench Client {i:02d}",
+                                      seed=model.seed + 100 * i)
+        ws.add_company(company.slug, company.name, company.industry)
+        survey = write_demo_survey(company, root / "inbox" / f"{company.slug}.csv")
+        import_survey(survey, company=company.slug, wave="baseline", workspace=ws)
+        slugs.append(company.slug)
+    return slugs
+
+
+def run_naive(workspace: Path, slugs: list[str], out: Path) -> float:
+    """papermill CLI + nbconvert CLI per report, sequentially; seconds taken."""
+    out.mkdir(parents=True)
+    started = time.perf_counter()
+    for slug in slugs:
+        executed = out / f"{slug}.ipynb"
+        subprocess.run([str(BIN / "papermill"), str(NOTEBOOK), str(executed), "-p", "company", slug,
+                        "-p", "workspace", str(workspace), "-k", "python3", "--cwd",
+                        str(NOTEBOOK.parent), "--no-progress-bar"],
+                       check=True, capture_output=True)
+        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input",
+                        str(executed)], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def run_batch(workspace: Path, out: Path, workers: int | None) -> float:
+    """``alignkit batch`` through its CLI (start-up included); seconds taken."""
+    command = [str(BIN / "alignkit"), "batch", "--all", "--stages", "identify", "--force",
+               "--workspace", str(workspace), "--out", str(out)]
+    if workers:
+        command += ["--workers", str(workers)]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def _display_value(value: Any) -> None:
+    """Render an output the way the kernel would: figures to retina PNG, the rest to HTML."""
+    from IPython.core.pylabtools import print_figure
+    from matplotlib.figure import Figure
+
+    if isinstance(value, Figure):
+        print_figure(value, "retina")
+    elif hasattr(value, "_repr_html_"):
+        value._repr_html_()
+    elif hasattr(value, "_repr_markdown_"):
+        value._repr_markdown_()
+
+
+def notebook_code(path: Path) -> list[tuple[Any, Any, bool]]:
+    """Each code cell as (statements, last expression or None, is parameters), magics removed."""
+    import nbformat
+
+    cells = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        source = "\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))
+        tree = ast.parse(source)
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        cells.append((compile(tree, "<cell>", "exec"),
+                      compile(ast.Expression(last.value), "<cell>", "eval") if last else None,
+                      "parameters" in cell.metadata.get("tags", [])))
+    return cells
+
+
+def run_floor(workspace: Path, slugs: list[str]) -> float:
+    """The notebook's code in this process, one namespace per company; seconds taken."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    cells = notebook_code(NOTEBOOK)
+
+    def one(slug: str) -> None:
+        names: dict[str, Any] = {}
+        for statements, last, parameters in cells:
+            exec(statements, names)  # noqa: S102 - our own notebook's cells
+            if parameters:  # the defaults, then this company's values, as papermill does
+                names.update(company=slug, workspace=str(workspace))
+            names["display"] = lambda *values: [_display_value(v) for v in values]
+            if last is not None:
+                _display_value(eval(last, names))  # noqa: S307
+
+    one(slugs[0])  # imports and first-use caches are excluded from the floor
+    started = time.perf_counter()
+    for slug in slugs:
+        one(slug)
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--companies", type=int, default=24, help="companies to render (24)")
+    parser.add_argument("--keep", type=Path, help="keep the workspace and reports in this folder")
+    args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="alignkit-bench-")) if args.keep is None else args.keep
+    try:
+        workspace = root / "workspace"
+        slugs = build_workspace(workspace, args.companies)
+        n = len(slugs)
+        print(f"bench: {n} companies x identify, {os.cpu_count()} cores", flush=True)
+        results = {}
+        for label, run in (("naive", lambda: run_naive(workspace, slugs, root / "naive")),
+                           ("batch-1", lambda: run_batch(workspace, root / "batch-1", 1)),
+                           ("batch", lambda: run_batch(workspace, root / "batch", None)),
+                           ("floor", lambda: run_floor(workspace, slugs))):
+            seconds = run()
+            results[label] = seconds
+            print(f"  {label:<8} {seconds:7.1f} s  {seconds / n:6.2f} s/report  "
+                  f"{60 * n / seconds:6.1f} reports/min", flush=True)
+        rate = {k: 60 * n / v for k, v in results.items()}
+        per_report_vs_floor = (results["batch"] / n) / (results["floor"] / n)
+        print(f"bench: naive {rate['naive']:.1f}/min, batch-1 {rate['batch-1']:.1f}/min, "
+              f"batch {rate['batch']:.1f}/min, batch/naive {rate['batch'] / rate['naive']:.1f}x, "
+              f"per-report/floor {per_report_vs_floor:.2f}x")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

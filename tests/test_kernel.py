@@ -1,0 +1,186 @@
+"""Report kernels: many at once without collisions, forked or not, each a process of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from alignkit.execution import execute_notebook, parameterize
+from alignkit.kernel import KernelForkServer, report_kernel_manager, start_kernel_with_retry
+
+CONCURRENT = 16
+
+
+@pytest.fixture(scope="module")
+def fork_server():
+    with KernelForkServer() as server:
+        yield server
+
+
+async def _pid_of_new_kernel(fork_socket: str | None) -> int:
+    with tempfile.TemporaryDirectory(prefix="alignkit-test-kernel-") as folder:
+        km = report_kernel_manager(Path(folder), fork_socket=fork_socket)
+        client = await start_kernel_with_retry(km)
+        try:
+            reply = await client.execute_interactive("import os; print(os.getpid(), end='')",
+                                                     output_hook=_collect(out := []), timeout=60)
+            assert reply["content"]["status"] == "ok"
+            return int("".join(out))
+        finally:
+            client.stop_channels()
+            await km.shutdown_kernel(now=True)
+            km.close_log()
+            km.context.destroy(linger=0)
+
+
+def _collect(sink: list[str]):
+    def hook(msg: dict) -> None:
+        if msg["msg_type"] == "stream":
+            sink.append(msg["content"]["text"])
+    return hook
+
+
+@pytest.mark.parametrize("forked", [False, True], ids=["new-process", "fork-server"])
+def test_many_kernels_start_at_once_each_in_its_own_process(forked: bool, fork_server) -> None:
+    socket = fork_server.socket_path if forked else None
+
+    async def start_all() -> list[int]:
+        return await asyncio.gather(*(_pid_of_new_kernel(socket) for _ in range(CONCURRENT)))
+
+    pids = asyncio.run(start_all())
+    assert len(set(pids)) == CONCURRENT
+    assert os.getpid() not in pids
+
+
+def _notebook(*sources: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell('company = "x"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, *(nbformat.v4.new_code_cell(s) for s in sources)]
+    return nb
+
+
+def test_forked_kernel_runs_notebook_with_injected_parameters(fork_server, tmp_path: Path) -> None:
+    nb = parameterize(_notebook("print(company.upper())"), {"company": "acme"})
+    outcome = execute_notebook(nb, cwd=tmp_path, timeout=60, fork_socket=fork_server.socket_path)
+    assert outcome.ok
+    assert nb.cells[1].metadata["tags"] == ["injected-parameters"]
+    assert nb.cells[2].outputs[0]["text"] == "ACME\n"
+
+
+@pytest.mark.parametrize(("source", "error_name", "message"), [
+    ("raise ValueError('bad data for acme')", "ValueError", "bad data for acme"),
+    ("import os; os._exit(3)", "DeadKernelError", ""),
+])
+def test_failures_come_back_as_outcomes_with_the_notebook(fork_server, tmp_path: Path, source: str,
+                                                          error_name: str, message: str) -> None:
+    nb = parameterize(_notebook("x = 1", source, "y = 2"), {"company": "acme"})
+    outcome = execute_notebook(nb, cwd=tmp_path, timeout=60, fork_socket=fork_server.socket_path)
+    assert not outcome.ok
+    assert outcome.error_name == error_name
+    assert message in outcome.error_message
+    # parameters, injected parameters and "x = 1" ran; nothing ran after the failure
+    counts = [c.execution_count for c in nb.cells]
+    assert counts[:3] == [1, 2, 3] and counts[4] is None
+
+
+def test_a_report_running_past_its_timeout_is_abandoned(fork_server, tmp_path: Path) -> None:
+    nb = parameterize(_notebook("import time; time.sleep(60)"), {"company": "acme"})
+    outcome = execute_notebook(nb, cwd=tmp_path, timeout=3, fork_socket=fork_server.socket_path)
+    assert outcome.timed_out
+    assert outcome.seconds < 30
+
+
+def test_kernel_temporary_files_go_with_the_kernel(fork_server, tmp_path: Path) -> None:
+    nb = parameterize(_notebook(
+        "import tempfile; handle = tempfile.NamedTemporaryFile(delete=False); print(handle.name)"),
+        {"company": "acme"})
+    assert execute_notebook(nb, cwd=tmp_path, timeout=60, fork_socket=fork_server.socket_path).ok
+    written = Path(nb.cells[2].outputs[0]["text"].strip())
+    assert "alignkit-kernel-" in str(written)  # the kernel's private TMPDIR
+    assert not written.exists()
+
+
+@pytest.mark.parametrize("how", ["stop", "crash"])
+def test_kernels_never_outlive_their_fork_server(tmp_path: Path, how: str) -> None:
+    server = KernelForkServer().start().wait_ready()
+
+    async def start_one():
+        km = report_kernel_manager(tmp_path / "k", fork_socket=server.socket_path)
+        client = await start_kernel_with_retry(km)
+        reply = await client.execute_interactive("import os; print(os.getpid(), end='')",
+                                                 output_hook=_collect(out := []), timeout=60)
+        client.stop_channels()
+        return km, int("".join(out)), reply
+
+    km, pid, reply = asyncio.run(start_one())
+    assert reply["content"]["status"] == "ok"
+    if how == "crash":  # killed outright: Linux kills its children with it
+        os.kill(server.pid, signal.SIGKILL)
+    server.stop()
+    assert not server.running
+    for _ in range(100):  # the kernel is killed when the server goes
+        if not _running(pid):
+            break
+        time.sleep(0.1)
+    assert not _running(pid)
+    asyncio.run(km.shutdown_kernel(now=True))  # reaps the launcher, which exited with its kernel
+    km.close_log()
+    km.context.destroy(linger=0)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except (OSError, IndexError):
+        return False
+    return state not in "ZX"  # a zombie has exited
+
+
+def test_a_kernel_that_fails_to_start_is_started_again(tmp_path: Path) -> None:
+    km = report_kernel_manager(tmp_path)
+    real_start = km.start_kernel
+    attempts = []
+
+    async def flaky_start(**kw):
+        attempts.append(kw)
+        if len(attempts) == 1:
+            raise RuntimeError("address already in use")
+        await real_start(**kw)
+
+    km.start_kernel = flaky_start
+
+    async def run() -> str:
+        client = await start_kernel_with_retry(km)
+        reply = await client.execute_interactive("1", timeout=60)
+        client.stop_channels()
+        await km.shutdown_kernel(now=True)
+        return reply["content"]["status"]
+
+    assert asyncio.run(run()) == "ok"
+    assert len(attempts) == 2
+    km.close_log()
+    km.context.destroy(linger=0)
+
+
+def test_a_kernel_that_never_starts_is_one_clear_error(tmp_path: Path) -> None:
+    from alignkit.exceptions import ReportError
+
+    km = report_kernel_manager(tmp_path)
+
+    async def broken_start(**kw):
+        raise RuntimeError("address already in use")
+
+    km.start_kernel = broken_start
+    with pytest.raises(ReportError, match="did not start after 3 attempts: address already in use"):
+        asyncio.run(start_kernel_with_retry(km))
+    km.close_log()
+    km.context.destroy(linger=0)
