@@ -228,22 +228,24 @@ def report(company: str, stage: str, wave: str, out: Path | None, timeout: int,
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
               show_default=True, help="Folder for the demo workspace.")
 @click.option("--reports/--no-reports", default=True, show_default=True,
-              help="Render each company's Identify report.")
+              help="Render every company's four stage reports and the index pages.")
 def demo(out: Path, reports: bool) -> None:
     """Build a demo workspace with three fictional clients and render their reports."""
+    from alignkit.batch import render_batch
     from alignkit.demo import build_demo_workspace
-    from alignkit.report import render_report
+    from alignkit.stages import STAGES
 
     ws = build_demo_workspace(out)
     click.echo(f"demo workspace: {ws.root}")
-    for info in ws.companies():
-        if reports:
-            done = render_report(info.slug, "identify", ws.reports_dir / info.slug,
-                                 workspace=ws.root)
-            click.echo(f"  {info.name:<24} {done.html}")
-    if reports:
-        click.echo(f"open the reports in a browser, e.g. {ws.reports_dir / ws.companies()[0].slug}"
-                   "/identify.html")
+    if not reports:
+        return
+    result = render_batch(ws.root)
+    order = {name: k for k, name in enumerate(STAGES)}
+    for entry in sorted(result.entries, key=lambda e: (e.company, order.get(e.stage, 99))):
+        click.echo(f"  {entry.company:<22} {entry.stage:<9} {entry.status}")
+    click.echo(f"reports in {ws.reports_dir}; open {result.indexes[-1]} in a browser")
+    if not result.ok:
+        raise click.ClickException("some reports failed; see manifest.json")
 
 
 def _register_areas() -> None:
