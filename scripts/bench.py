@@ -83,12 +83,12 @@ def run_batch(workspace: Path, out: Path, workers: int | None) -> float:
 
 
 def _display_value(value: Any) -> None:
-    """Render an output the way the kernel would: figures to retina PNG, the rest to HTML."""
+    """Render an output the way the kernel would: figures to retina PNG (no tight crop), the rest to HTML."""
     from IPython.core.pylabtools import print_figure
     from matplotlib.figure import Figure
 
     if isinstance(value, Figure):
-        print_figure(value, "retina")
+        print_figure(value, "retina", bbox_inches=None)  # as the notebooks configure it
     elif hasattr(value, "_repr_html_"):
         value._repr_html_()
     elif hasattr(value, "_repr_markdown_"):
