@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import snapshot
 
 from alignkit.action_store import load_action_updates, load_actions, save_actions
 from alignkit.action_updates import import_action_updates, read_action_update_file
@@ -24,15 +24,6 @@ def planned(workspace: Workspace) -> Workspace:
     workspace.add_company("beta", "Beta Ltd")
     save_actions(workspace, "beta", pd.DataFrame({"tactic": ["z"], "title": ["Beta's"]}))
     return workspace
-
-
-def snapshot(ws: Workspace) -> tuple[str, list[str]]:
-    con = sqlite3.connect(ws.db_path)
-    try:
-        dump = hashlib.sha256("\n".join(con.iterdump()).encode()).hexdigest()
-    finally:
-        con.close()
-    return dump, sorted(p.name for p in ws.raw_dir.glob("*")) if ws.raw_dir.exists() else []
 
 
 def test_import_of_the_fixture_file(planned: Workspace) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import sqlite3
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import snapshot
 
 from alignkit.exceptions import IntakeError, StoreError
 from alignkit.kpi_store import import_kpis, load_kpis, record_kpi
@@ -54,15 +53,6 @@ def test_observations_of_another_company_stay_apart(workspace: Workspace) -> Non
     workspace.add_company("beta", "Beta Ltd")
     record_kpi(workspace, "beta", MEETINGS, date(2026, 6, 1), 2, 4)
     assert load_kpis(workspace, "acme").empty and len(load_kpis(workspace, "beta")) == 1
-
-
-def snapshot(ws: Workspace) -> tuple[str, list[str]]:
-    con = sqlite3.connect(ws.db_path)
-    try:
-        dump = hashlib.sha256("\n".join(con.iterdump()).encode()).hexdigest()
-    finally:
-        con.close()
-    return dump, sorted(p.name for p in ws.raw_dir.glob("*")) if ws.raw_dir.exists() else []
 
 
 def test_import_of_the_fixture_file(workspace: Workspace) -> None:

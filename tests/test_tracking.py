@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import sqlite3
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import snapshot
 
 from alignkit.action_store import load_action_updates, load_actions
 from alignkit.exceptions import AlignkitError
@@ -165,15 +164,6 @@ def test_on_track_lists_late_actions_longest_first() -> None:
                            as_of=date(2026, 6, 1))
     text = on_track_markdown(status, pd.DataFrame(columns=["label", "status"]))
     assert text.index("*A2* is 31 days late") < text.index("*A1* is 12 days late")
-
-
-def snapshot(ws: Workspace) -> tuple[str, list[str]]:
-    con = sqlite3.connect(ws.db_path)
-    try:
-        dump = hashlib.sha256("\n".join(con.iterdump()).encode()).hexdigest()
-    finally:
-        con.close()
-    return dump, sorted(p.name for p in ws.raw_dir.glob("*")) if ws.raw_dir.exists() else []
 
 
 # -- demo data -------------------------------------------------------------------------------
