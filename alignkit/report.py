@@ -187,7 +187,8 @@ class Renderer:
 
         context = {**job.brand.context(), "company": company_name,
                    "stage_title": STAGES[job.stage].title, "title": f"{company_name} · {job.stage}",
-                   "subtitle": f"Survey wave: {job.wave}", "date": date.today().isoformat(),
+                   "subtitle": STAGES[job.stage].subtitle.format(wave=job.wave),
+                   "date": date.today().isoformat(),
                    "anonymity_min": job.anonymity_min, "version": __version__,
                    "index_link": job.index_link}
         html = self.exporter.to_html(executed, context)

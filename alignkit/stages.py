@@ -19,6 +19,8 @@ class Stage:
     name: str
     notebook: str
     title: str
+    #: Line under the company name in the report header; ``{wave}`` is the baseline wave.
+    subtitle: str = "Survey wave: {wave}"
 
 
 STAGES: dict[str, Stage] = {
@@ -26,7 +28,9 @@ STAGES: dict[str, Stage] = {
     for s in (
         Stage("identify", "01_identify.ipynb", "Identify: where are the disconnects?"),
         Stage("plan", "02_plan.ipynb", "Plan: a joint action plan and service level agreement"),
-        Stage("execute", "03_execute.ipynb", "Execute: is the plan happening?"),
-        Stage("recap", "04_recap.ipynb", "Recap: what moved since the baseline?"),
+        Stage("execute", "03_execute.ipynb", "Execute: is the plan happening?",
+              "Plan from the {wave} survey"),
+        Stage("recap", "04_recap.ipynb", "Recap: what moved since the baseline?",
+              "Against the {wave} survey"),
     )
 }
