@@ -134,16 +134,11 @@ async def _run(notebook: Any, folder: Path, cwd: Path, timeout: float, fork_sock
 
 
 async def _stop(km: Any, client: Any) -> None:
-    if client.kc is not None:
-        client.kc.stop_channels()
-        client.kc = None
+    from alignkit.kernel import discard_kernel
+
+    kc, client.kc = client.kc, None
     _kill_now(km)
-    try:
-        if km.has_kernel:
-            await km.shutdown_kernel(now=True)
-    except (RuntimeError, OSError):
-        pass
-    await km.cleanup_resources()
+    await discard_kernel(km, kc)
     km.close_log()
     km.context.destroy(linger=0)  # the manager's own zmq context, shared with its client
 

@@ -224,14 +224,23 @@ def _build(raw: dict[str, Any]) -> Instrument:
     )
 
 
-def _read(path: Path | None) -> tuple[dict[str, Any], str]:
+def read_data_file(path: Path | None, bundled: str, what: str) -> tuple[Any, str]:
+    """Parse a YAML data file: ``path``, or the packaged ``alignkit/data/<bundled>``.
+
+    Returns the parsed content and the file name for messages; an unreadable
+    file raises :class:`InstrumentError` naming it and ``what`` it should be.
+    """
     if path is None:
-        ref = resources.files("alignkit").joinpath("data/instrument.v1.yaml")
-        return yaml.safe_load(ref.read_text(encoding="utf-8")), "instrument.v1.yaml"
+        ref = resources.files("alignkit").joinpath(f"data/{bundled}")
+        return yaml.safe_load(ref.read_text(encoding="utf-8")), bundled
     try:
         return yaml.safe_load(Path(path).read_text(encoding="utf-8")), Path(path).name
     except (OSError, yaml.YAMLError) as err:
-        raise InstrumentError(f"{Path(path).name}: cannot read instrument ({err})") from None
+        raise InstrumentError(f"{Path(path).name}: cannot read {what} ({err})") from None
+
+
+def _read(path: Path | None) -> tuple[dict[str, Any], str]:
+    return read_data_file(path, "instrument.v1.yaml", "instrument")
 
 
 @lru_cache(maxsize=8)

@@ -110,7 +110,7 @@ async def start_kernel_with_retry(
             return client
         except (RuntimeError, OSError, TimeoutError) as err:
             last = err
-            await _discard(km, client)
+            await discard_kernel(km, client)
             await asyncio.sleep(0.2 * attempt)
     raise ReportError(f"the report kernel did not start after {attempts} attempts: {last}")
 
@@ -144,7 +144,8 @@ async def wait_until_ready(client: Any, *, timeout: float = 60.0) -> None:
     raise TimeoutError(f"the kernel did not answer within {timeout:g} s")
 
 
-async def _discard(km: ReportKernelManager, client: Any) -> None:
+async def discard_kernel(km: ReportKernelManager, client: Any) -> None:
+    """Stop a kernel and its client's channels, and free the manager's resources."""
     if client is not None:
         client.stop_channels()
     try:

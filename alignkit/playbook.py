@@ -19,10 +19,9 @@ from typing import Any
 
 import fastjsonschema
 import pandas as pd
-import yaml
 
 from alignkit.exceptions import AlignkitError, InstrumentError
-from alignkit.instrument import Instrument, load_instrument
+from alignkit.instrument import Instrument, load_instrument, read_data_file
 
 __all__ = ["Kpi", "Playbook", "Tactic", "load_playbook"]
 
@@ -214,13 +213,7 @@ def _build(raw: dict[str, Any]) -> Playbook:
 
 
 def _read(path: Path | None) -> tuple[Any, str]:
-    if path is None:
-        ref = resources.files("alignkit").joinpath("data/playbook.v1.yaml")
-        return yaml.safe_load(ref.read_text(encoding="utf-8")), "playbook.v1.yaml"
-    try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8")), Path(path).name
-    except (OSError, yaml.YAMLError) as err:
-        raise InstrumentError(f"{Path(path).name}: cannot read playbook ({err})") from None
+    return read_data_file(path, "playbook.v1.yaml", "playbook")
 
 
 @lru_cache(maxsize=8)
