@@ -8,7 +8,7 @@ simulation under new slugs), then renders N x the Identify stage:
 2. batch-1 - ``alignkit batch --workers 1``;
 3. batch   - ``alignkit batch`` with the default number of workers;
 4. floor   - the notebook's own code cells run in this Python process without a
-             notebook or kernel (charts rendered to PNG as the kernel does),
+             notebook or kernel (charts rendered to SVG as the kernel does),
              imports excluded.
 
 It prints reports/min for each and ends with one line::
@@ -83,12 +83,12 @@ def run_batch(workspace: Path, out: Path, workers: int | None) -> float:
 
 
 def _display_value(value: Any) -> None:
-    """Render an output the way the kernel would: figures to retina PNG (no tight crop), the rest to HTML."""
+    """Render an output the way the kernel would: figures to SVG (no tight crop), the rest to HTML."""
     from IPython.core.pylabtools import print_figure
     from matplotlib.figure import Figure
 
     if isinstance(value, Figure):
-        print_figure(value, "retina", bbox_inches=None)  # as the notebooks configure it
+        print_figure(value, "svg", bbox_inches=None, metadata={"Date": None})  # as the notebooks do
     elif hasattr(value, "_repr_html_"):
         value._repr_html_()
     elif hasattr(value, "_repr_markdown_"):
