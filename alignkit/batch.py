@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from alignkit.batch_worker import WorkerSettings, init_worker, render_job
 from alignkit.branding import Brand, load_brand
@@ -28,6 +28,9 @@ from alignkit.report import ReportJob, ReportOutcome, check_job, notebooks_dir, 
 from alignkit.report_index import IndexCompany, write_indexes
 from alignkit.stages import STAGES
 from alignkit.store import Workspace
+
+if TYPE_CHECKING:
+    from alignkit.kernel import KernelForkServer
 
 __all__ = ["BatchReporter", "BatchResult", "available_stages", "default_workers", "render_batch"]
 
@@ -191,25 +194,48 @@ def render_batch(
     brand = load_brand(brand_file)
     base = {"wave": wave, "anonymity_min": anonymity_min, "formats": tuple(formats),
             "timeout": timeout, "brand": brand}
-    planned, refused = _plan(ws, chosen, chosen_stages, out, base)
-    out.mkdir(parents=True, exist_ok=True)
-    previous = load_manifest(out)
-    pending = [p for p in planned if force or not _unchanged(p, previous.get(p.job.company_stage))]
-    skipped = [previous[p.job.company_stage].skipped() for p in planned if p not in pending]
     workers = workers or default_workers()
-    if reporter:
-        reporter.start(len(planned) + len(refused), len(skipped))
-        for entry in refused:
-            reporter.finished(entry)
+    # kernels warm up while the batch is planned; dropped if little is left to do
+    server = _start_fork_server(fork and not scheduler and len(chosen) * len(chosen_stages) > workers)
     try:
-        done = _run(pending, workers, scheduler, fork, reporter)
-    finally:
+        planned, refused = _plan(ws, chosen, chosen_stages, out, base)
+        out.mkdir(parents=True, exist_ok=True)
+        previous = load_manifest(out)
+        pending = [p for p in planned
+                   if force or not _unchanged(p, previous.get(p.job.company_stage))]
+        skipped = [previous[p.job.company_stage].skipped() for p in planned if p not in pending]
+        if server is not None and len(pending) <= workers:  # one report per worker: not worth it
+            server.stop()
+            server = None
         if reporter:
-            reporter.close()
+            reporter.start(len(planned) + len(refused), len(skipped))
+            for entry in refused:
+                reporter.finished(entry)
+        try:
+            done = _run(pending, workers, scheduler, server, fork, reporter)
+        finally:
+            if reporter:
+                reporter.close()
+    finally:
+        if server is not None:
+            server.stop()
     return _finish(ws, out, previous, refused + skipped + done, brand, started, workers, scheduler)
 
 
-def _run(pending: list[PlannedJob], workers: int, scheduler: str | None, fork: bool,
+def _start_fork_server(wanted: bool) -> KernelForkServer | None:
+    """A kernel fork server, started now, when forking is possible and ``wanted``.
+
+    A fork server pays off once a worker renders more than one report.
+    """
+    if not (wanted and hasattr(os, "fork")):
+        return None
+    from alignkit.kernel import KernelForkServer
+
+    return KernelForkServer().start()
+
+
+def _run(pending: list[PlannedJob], workers: int, scheduler: str | None,
+         server: KernelForkServer | None, fork: bool,
          reporter: BatchReporter | None) -> list[ManifestEntry]:
     if not pending:
         return []
@@ -217,18 +243,13 @@ def _run(pending: list[PlannedJob], workers: int, scheduler: str | None, fork: b
         from alignkit.batch_dask import run_on_dask
 
         return run_on_dask(pending, scheduler, WorkerSettings(fork=fork), reporter, _entry)
-    return _run_local(pending, workers, fork, reporter)
+    return _run_local(pending, workers, server, reporter)
 
 
-def _run_local(pending: list[PlannedJob], workers: int, fork: bool,
+def _run_local(pending: list[PlannedJob], workers: int, server: KernelForkServer | None,
                reporter: BatchReporter | None) -> list[ManifestEntry]:
     from concurrent.futures import ProcessPoolExecutor
 
-    from alignkit.kernel import KernelForkServer
-
-    # A fork server pays off once a worker renders more than one report.
-    use_fork = fork and hasattr(os, "fork") and len(pending) > workers
-    server = KernelForkServer().start() if use_fork else None
     settings = WorkerSettings(fork=server is not None,
                               fork_socket=server.socket_path or "" if server else "")
     # Workers start while the fork server warms up; kernel launchers wait for it.
@@ -239,8 +260,6 @@ def _run_local(pending: list[PlannedJob], workers: int, fork: bool,
             render_job, p.job, p.company_name, settings), reporter)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        if server is not None:
-            server.stop()
 
 
 def _worker_context() -> Any:

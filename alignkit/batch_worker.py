@@ -59,7 +59,11 @@ class WorkerState:
         """This thread's renderer, built on first use."""
         renderer = getattr(self._local, "renderer", None)
         if renderer is None:
-            renderer = Renderer(fork_socket=self._socket(), retries=self.settings.retries)
+            socket = self._socket()
+            # with a fork server, launching the next kernel ahead is cheap and hides its start-up
+            renderer = Renderer(fork_socket=socket, retries=self.settings.retries,
+                                ahead=socket is not None)
+            atexit.register(renderer.close)
             self._local.renderer = renderer
         return renderer
 

@@ -9,26 +9,24 @@ a timeout or a dead kernel comes back as an :class:`ExecutionOutcome` with
 the executed notebook (outputs up to and including the error), never as an
 exception, so one broken report cannot stop a batch. The kernel's ``TMPDIR``
 is a private folder deleted with the kernel, so no temporary file of one
-company is left for the next.
+company is left for the next. A batch worker takes its kernels from a
+:class:`~alignkit.kernel_supply.KernelSupply`, which launches the next kernel
+while the current report runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
-import os
-import signal
-import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alignkit.kernel_supply import KernelSupply
 
 __all__ = ["ExecutionOutcome", "execute_notebook", "parameterize"]
-
-#: Extra kernel arguments: keep IPython's history in memory, not in a shared SQLite file.
-KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,8 @@ def parameterize(notebook: Any, parameters: dict[str, Any]) -> Any:
 
 
 def execute_notebook(
-    notebook: Any, *, cwd: Path, timeout: float, fork_socket: str | None = None
+    notebook: Any, *, cwd: Path, timeout: float, fork_socket: str | None = None,
+    supply: KernelSupply | None = None,
 ) -> ExecutionOutcome:
     """Run every cell of ``notebook`` (modified in place) in a new kernel.
 
@@ -82,21 +81,26 @@ def execute_notebook(
     fork_socket
         Socket of a running :class:`~alignkit.kernel.KernelForkServer`, or
         ``None`` to start the kernel as a new Python process.
+    supply
+        Where a worker that renders many reports gets its kernels (see
+        :class:`~alignkit.kernel_supply.KernelSupply`); ``fork_socket`` is then
+        the supply's. Without one, a kernel is launched for this run alone.
     """
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="alignkit-kernel-") as folder:
-        try:
-            asyncio.run(asyncio.wait_for(
-                _run(notebook, Path(folder), cwd, timeout, fork_socket), timeout))
-        except TimeoutError:
-            return ExecutionOutcome(notebook, time.perf_counter() - started, "Timeout",
+    try:
+        if supply is None:
+            asyncio.run(asyncio.wait_for(_run(notebook, cwd, timeout, None, fork_socket), timeout))
+        else:
+            supply.run(asyncio.wait_for(_run(notebook, cwd, timeout, supply, None), timeout))
+    except TimeoutError:
+        return ExecutionOutcome(notebook, time.perf_counter() - started, "Timeout",
+                                f"the report took longer than {timeout:g} s")
+    except _Failed as failed:
+        seconds = time.perf_counter() - started
+        if seconds >= timeout:  # nbclient turns our cancellation into "kernel died"
+            return ExecutionOutcome(notebook, seconds, "Timeout",
                                     f"the report took longer than {timeout:g} s")
-        except _Failed as failed:
-            seconds = time.perf_counter() - started
-            if seconds >= timeout:  # nbclient turns our cancellation into "kernel died"
-                return ExecutionOutcome(notebook, seconds, "Timeout",
-                                        f"the report took longer than {timeout:g} s")
-            return ExecutionOutcome(notebook, seconds, failed.name, failed.message)
+        return ExecutionOutcome(notebook, seconds, failed.name, failed.message)
     return ExecutionOutcome(notebook, time.perf_counter() - started)
 
 
@@ -106,23 +110,20 @@ class _Failed(Exception):
         self.name, self.message = name, message
 
 
-async def _run(notebook: Any, folder: Path, cwd: Path, timeout: float, fork_socket: str | None) -> None:
+async def _run(notebook: Any, cwd: Path, timeout: float, supply: KernelSupply | None,
+               fork_socket: str | None) -> None:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    from alignkit.kernel import report_kernel_manager, start_kernel_with_retry
+    from alignkit.kernel_supply import launch_kernel
 
-    km = report_kernel_manager(folder, fork_socket=fork_socket)
-    private_tmp = folder / "tmp"  # the kernel's temporary files go with it
-    private_tmp.mkdir()
-    env = {**os.environ, "TMPDIR": str(private_tmp)}
+    kernel = await (supply.take(cwd) if supply else launch_kernel(cwd, fork_socket))
     # the whole-report limit (asyncio.wait_for) fires first; the cell limit is a backstop
-    client = NotebookClient(notebook, km=km, timeout=timeout + 30, kernel_name="python3",
+    client = NotebookClient(notebook, km=kernel.km, timeout=timeout + 30, kernel_name="python3",
                             shutdown_kernel="immediate", resources={"metadata": {"path": str(cwd)}})
     try:
-        client.kc = await start_kernel_with_retry(km, cwd=str(cwd), env=env,
-                                                  extra_arguments=KERNEL_ARGUMENTS)
-        await client.async_execute(cleanup_kc=False)  # _stop kills the kernel, faster
+        client.kc = await kernel.connect()
+        await client.async_execute(cleanup_kc=False)  # kernel.stop() kills the kernel, faster
     except CellExecutionError as err:
         raise _Failed(err.ename or "CellExecutionError", _first_line(err.evalue)) from None
     except CellTimeoutError:
@@ -130,36 +131,8 @@ async def _run(notebook: Any, folder: Path, cwd: Path, timeout: float, fork_sock
     except DeadKernelError as err:
         raise _Failed("DeadKernelError", _first_line(str(err))) from None
     finally:
-        await _stop(km, client)
-
-
-async def _stop(km: Any, client: Any) -> None:
-    from alignkit.kernel import discard_kernel
-
-    kc, client.kc = client.kc, None
-    _kill_now(km)
-    await discard_kernel(km, kc)
-    km.close_log()
-    km.context.destroy(linger=0)  # the manager's own zmq context, shared with its client
-
-
-def _kill_now(km: Any) -> None:
-    """Kill the kernel's process group and reap it at once.
-
-    jupyter_client's own shutdown polls every 0.1 s for the process to go;
-    there is nothing in the kernel worth a graceful exit.
-    """
-    process = getattr(km.provisioner, "process", None) if km.provisioner is not None else None
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # the kernel runs in a session of its own
-    except (OSError, AttributeError):  # no process groups (Windows) or already gone
-        process.kill()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass  # jupyter_client's shutdown below tries again
+        client.kc = None
+        await kernel.stop()
 
 
 def _first_line(text: str | None) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -85,9 +86,13 @@ def report_kernel_manager(
 
 
 async def start_kernel_with_retry(
-    km: ReportKernelManager, *, attempts: int = 3, ready_timeout: float = 60.0, **kw: Any
+    km: ReportKernelManager, *, attempts: int = 3, ready_timeout: float = 60.0,
+    launched: bool = False, **kw: Any
 ) -> Any:
     """Start ``km``'s kernel and a ready client, trying again after a failed start.
+
+    With ``launched``, the first attempt waits for the kernel ``km`` already
+    started (see :mod:`alignkit.kernel_supply`) instead of starting one.
 
     Returns
     -------
@@ -103,14 +108,15 @@ async def start_kernel_with_retry(
     for attempt in range(1, attempts + 1):
         client = None
         try:
-            await km.start_kernel(**kw)
+            if attempt > 1 or not (launched and km.has_kernel):
+                await km.start_kernel(**kw)
             client = km.client()
             client.start_channels()
             await wait_until_ready(client, timeout=ready_timeout)
             return client
         except (RuntimeError, OSError, TimeoutError) as err:
             last = err
-            await discard_kernel(km, client)
+            await discard_kernel(km, client, again=True)
             await asyncio.sleep(0.2 * attempt)
     raise ReportError(f"the report kernel did not start after {attempts} attempts: {last}")
 
@@ -144,16 +150,20 @@ async def wait_until_ready(client: Any, *, timeout: float = 60.0) -> None:
     raise TimeoutError(f"the kernel did not answer within {timeout:g} s")
 
 
-async def discard_kernel(km: ReportKernelManager, client: Any) -> None:
-    """Stop a kernel and its client's channels, and free the manager's resources."""
+async def discard_kernel(km: ReportKernelManager, client: Any, *, again: bool = False) -> None:
+    """Stop a kernel and its client's channels, and free the manager's resources.
+
+    With ``again``, the manager stays usable for another start (its zmq
+    context and connection file are kept).
+    """
     if client is not None:
         client.stop_channels()
     try:
         if km.has_kernel:
-            await km.shutdown_kernel(now=True)
+            await km.shutdown_kernel(now=True, restart=again)
     except (RuntimeError, OSError):
         pass
-    await km.cleanup_resources()
+    await km.cleanup_resources(restart=again)
 
 
 class KernelForkServer:
@@ -169,6 +179,7 @@ class KernelForkServer:
         self.modules = tuple(WARM_MODULES if modules is None else modules)
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._process: subprocess.Popen[bytes] | None = None
+        self._ready = False
         self.socket_path: str | None = None
 
     def start(self) -> KernelForkServer:
@@ -191,11 +202,19 @@ class KernelForkServer:
             When the server exited instead.
         """
         line = self._process.stdout.readline() if self._process and self._process.stdout else b""
-        if line.strip() != b"ready":
+        self._ready = line.strip() == b"ready"
+        if not self._ready:
             self.stop()
             raise ReportError("the kernel fork server did not start; try again without it "
                               "(alignkit batch --no-fork)")
         return self
+
+    def _warm(self) -> bool:
+        """True once the server said it is ready (checked without waiting)."""
+        if not self._ready and self._process is not None and self._process.stdout is not None:
+            waiting, _, _ = select.select([self._process.stdout], [], [], 0)
+            self._ready = bool(waiting) and self._process.stdout.readline().strip() == b"ready"
+        return self._ready
 
     @property
     def pid(self) -> int | None:
@@ -208,8 +227,14 @@ class KernelForkServer:
         return self._process is not None and self._process.poll() is None
 
     def stop(self) -> None:
-        """Stop the server (its kernels are killed) and remove its socket folder."""
+        """Stop the server (its kernels are killed) and remove its socket folder.
+
+        A server still importing its modules has no kernels yet and is killed
+        at once instead of being asked to finish.
+        """
         if self._process is not None:
+            if not self._warm():
+                self._process.kill()
             if self._process.stdin:
                 self._process.stdin.close()
             try:

@@ -131,15 +131,25 @@ class Renderer:
         ``None`` to start every kernel as a new Python process.
     retries
         How many times a report that timed out is run again.
+    ahead
+        Launch the next report's kernel while a report runs (for workers that
+        render many reports); call :meth:`close` when done.
     """
 
-    def __init__(self, fork_socket: str | None = None, retries: int = 1) -> None:
+    def __init__(self, fork_socket: str | None = None, retries: int = 1, *,
+                 ahead: bool = False) -> None:
+        from alignkit.kernel_supply import KernelSupply
         from alignkit.report_html import ReportExporter
 
         self.fork_socket = fork_socket
         self.retries = retries
         self.exporter = ReportExporter()
+        self.supply = KernelSupply(fork_socket, ahead=ahead)
         self._notebooks: dict[Path, tuple[float, Any]] = {}
+
+    def close(self) -> None:
+        """Stop the kernel launched ahead, if any."""
+        self.supply.close()
 
     def render(self, job: ReportJob, company_name: str) -> ReportOutcome:
         """Run ``job``; never raises for a failing notebook (see the outcome)."""
@@ -153,7 +163,7 @@ class Renderer:
             attempt += 1
             executed = parameterize(source, job.parameters)
             run = execute_notebook(executed, cwd=job.notebook.parent.resolve(),
-                                   timeout=job.timeout, fork_socket=self.fork_socket)
+                                   timeout=job.timeout, supply=self.supply)
             spent += run.seconds
             if not (run.timed_out and attempt <= self.retries):
                 break
@@ -259,7 +269,11 @@ def render_report(
     job = ReportJob(company, stage, Path(out_dir), Workspace(workspace).root, wave, anonymity_min,
                     timeout=timeout, brand=brand or load_brand())
     name = check_job(job)
-    outcome = Renderer(retries=0).render(job, name)
+    renderer = Renderer(retries=0)
+    try:
+        outcome = renderer.render(job, name)
+    finally:
+        renderer.close()
     if outcome.status != "ok":
         kept = f" (executed notebook kept at {job.out_dir / outcome.executed_notebook})" \
             if outcome.executed_notebook else ""
