@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
-from matplotlib.colors import to_rgb
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.transforms import blended_transform_factory
 
 from alignkit.chart_style import (
     BAND_CMAP,
@@ -36,6 +37,8 @@ from alignkit.chart_style import (
     message_figure,
     ordered_groups,
     rect,
+    row_grid,
+    row_labels,
     style_axes,
     team_colour,
     team_label,
@@ -49,6 +52,7 @@ __all__ = ["TEAM_COLOURS", "TEAM_LABELS", "GROUP_ORDER",
 _SCORE_COLUMNS = ("dimension", "dimension_name", "group", "n", "mean", "favourable", "suppressed")
 _GAP_COLUMNS = ("dimension", "dimension_name", "a_mean", "b_mean", "gap", "low", "high")
 _INDEX_COLUMNS = ("group", "n", "index", "level", "suppressed")
+_NO_DATA = "#EEF0F1"  # heatmap cell of a shown group without answers
 
 
 def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
@@ -87,12 +91,16 @@ def _signed(value: float) -> str:
 
 def _group_info(frame: pd.DataFrame) -> pd.DataFrame:
     """Per group (chart order): ``suppressed`` (every row hidden) and ``n`` (largest shown)."""
-    hidden = frame["suppressed"].astype(bool)
-    info = (frame.assign(hidden=hidden, shown_n=frame["n"].where(~hidden))
-            .groupby("group", sort=False, observed=True)
-            .agg(n=("n", "max"), shown_n=("shown_n", "max"), suppressed=("hidden", "all")))
-    info["n"] = info["shown_n"].fillna(info["n"])
-    return info.loc[ordered_groups(frame["group"])]
+    hidden = frame["suppressed"].astype(bool).to_numpy()
+    sizes, groups = frame["n"].to_numpy(float), frame["group"].to_numpy()
+    order = ordered_groups(frame["group"])
+    n, suppressed = [], []
+    for group in order:
+        rows = groups == group
+        shown = rows & ~hidden
+        n.append(sizes[shown].max() if shown.any() else sizes[rows].max())
+        suppressed.append(not shown.any())
+    return pd.DataFrame({"n": n, "suppressed": suppressed}, index=pd.Index(order, name="group"))
 
 
 def _hidden_note(n: float, anonymity_min: int, *, short: bool = False) -> str:
@@ -158,30 +166,52 @@ def _colour_bar(fig: Figure, ax: Axes) -> None:
 
 
 def _draw_cells(ax: Axes, values: np.ndarray, hidden: np.ndarray) -> None:
-    gap = 0.03
+    """Coloured cells with their means; hidden cells are hatched placeholders without text.
+
+    Each style of cell is one collection rather than one patch per cell, which is much
+    cheaper to build and to render; the axes limits are set by :func:`_heatmap_axes`.
+    """
+    colours = SCORE_CMAP(SCORE_NORM(values))
+    colours[np.isnan(values)] = to_rgba(_NO_DATA)
+    shown = ~hidden
+    ax.add_collection(PolyCollection(_cell_corners(shown), facecolors=colours[shown],
+                                     edgecolors="none", linewidths=0), autolim=False)
+    if hidden.any():  # no value and no text, only a hatched placeholder
+        ax.add_collection(PolyCollection(_cell_corners(hidden), facecolors="#F3F4F5",
+                                         edgecolors="#D3D8DB", linewidths=0, hatch="///"),
+                          autolim=False)
     for (i, j), value in np.ndenumerate(values):
-        if hidden[i, j]:  # no value and no text, only a hatched placeholder
-            ax.add_patch(Rectangle((j + gap, i + gap), 1 - 2 * gap, 1 - 2 * gap, linewidth=0,
-                                   facecolor="#F3F4F5", edgecolor="#D3D8DB", hatch="///"))
-        else:
-            colour = "#EEF0F1" if np.isnan(value) else SCORE_CMAP(SCORE_NORM(value))
-            ax.add_patch(Rectangle((j + gap, i + gap), 1 - 2 * gap, 1 - 2 * gap,
-                                   facecolor=colour, linewidth=0))
-            text = "\u2013" if np.isnan(value) else f"{value:.1f}"
-            ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=10.5,
-                    color=MUTED if np.isnan(value) else _contrast(colour))
+        if not hidden[i, j]:
+            missing = bool(np.isnan(value))
+            ax.text(j + 0.5, i + 0.5, "\u2013" if missing else f"{value:.1f}", ha="center",
+                    va="center", fontsize=10.5,
+                    color=MUTED if missing else _contrast(tuple(colours[i, j])))
+
+
+def _cell_corners(mask: np.ndarray) -> np.ndarray:
+    """Corners (x, y) of a slightly inset unit square per ``True`` cell of ``mask``.
+
+    Cell (row i, column j) spans x from j and y from i; shape ``(cells, 4, 2)``.
+    """
+    gap = 0.03
+    side = 1 - 2 * gap
+    rows, cols = np.nonzero(mask)
+    x0, y0 = cols + gap, rows + gap
+    x1, y1 = x0 + side, y0 + side
+    return np.stack([np.column_stack(corner) for corner in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))],
+                    axis=1)
 
 
 def _heatmap_axes(ax: Axes, labels: list[str], info: pd.DataFrame, anonymity_min: int) -> None:
     ax.set_xlim(0, len(info))
     ax.set_ylim(len(labels), 0)
-    ax.set_yticks(np.arange(len(labels)) + 0.5, labels)
+    ax.tick_params(labelsize=10, labelcolor=INK, length=0, pad=4)  # before ticks exist: cheaper
+    row_labels(ax, np.arange(len(labels)) + 0.5, labels, pad=4)
     headers = [f"{team_label(g)}\n" + (_hidden_note(row.n, anonymity_min, short=True)
                                          if row.suppressed else f"n={int(row.n)}")
                for g, row in info.iterrows()]
     ax.set_xticks(np.arange(len(info)) + 0.5, headers)
     ax.xaxis.tick_top()
-    ax.tick_params(labelsize=10, labelcolor=INK, length=0, pad=4)
     for tick, (group, row) in zip(ax.get_xticklabels(), info.iterrows(), strict=True):
         tick.set_color("#9AA0A4" if row.suppressed else team_colour(group))
         tick.set_fontweight("normal" if row.suppressed else "bold")
@@ -231,16 +261,18 @@ def gap_chart(perception_gaps: pd.DataFrame, *, title: str | None = None) -> Fig
 
 
 def _draw_notes(fig: Figure, ax: Axes, notes: list, width: float, header: str) -> None:
-    """The column of gap texts to the right of the dumbbells, one per row."""
-    _, bottom, _, height = ax.get_position().bounds
-    nax = fig.add_axes((1 - (MARGIN + width) / FIG_WIDTH, bottom, width / FIG_WIDTH, height),
-                       sharey=ax)
-    nax.set_axis_off()
+    """The column of gap texts to the right of the dumbbells, one per row.
+
+    The texts belong to ``ax`` (its rows) but start ``width`` + margin inches from the
+    figure's right edge: no axes of their own, which would only cost time to build.
+    """
+    left = 1 - (MARGIN + width) / FIG_WIDTH  # figure fraction
+    rows = blended_transform_factory(fig.transFigure, ax.transData)
     for y, (note, reliable) in enumerate(notes):
-        nax.text(0, y, note, ha="left", va="center", fontsize=10,
-                 color=INK if reliable else "#8A9196", fontweight="bold" if reliable else "normal")
-    nax.annotate(header, (0, 1), xycoords="axes fraction", xytext=(0, 9),
-                 textcoords="offset points", va="center", fontsize=10, color=MUTED)
+        ax.text(left, y, note, transform=rows, ha="left", va="center", fontsize=10,
+                color=INK if reliable else "#8A9196", fontweight="bold" if reliable else "normal")
+    ax.annotate(header, (left, 1), xycoords=blended_transform_factory(fig.transFigure, ax.transAxes),
+                xytext=(0, 9), textcoords="offset points", va="center", fontsize=10, color=MUTED)
 
 
 def _gap_note(gap: float, low: float, high: float, level: int) -> tuple[str, bool]:
@@ -258,12 +290,13 @@ def _draw_dumbbells(ax: Axes, rows: pd.DataFrame, sides: tuple[str, str]) -> Non
     handles = [ax.scatter(x, y + sign * nudge, s=95, color=team_colour(side), edgecolor="white",
                           linewidth=1.2, zorder=3, label=team_label(side))
                for side, x, sign in zip(sides, means, (-1, 1), strict=True)]
+    style_axes(ax, grid="x")  # before the ticks exist, so that each is built styled
+    ax.tick_params(axis="x", labelsize=9.5)
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_yticks(y, [wrap(name) for name in rows["dimension_name"]])
+    row_labels(ax, y, [wrap(name) for name in rows["dimension_name"]])
+    row_grid(ax, y)
     ax.set_xlim(0.8, 5.2)
     ax.set_xticks([1, 2, 3, 4, 5], [f"{i}\n{name}" for i, name in enumerate(SCALE_NAMES, 1)])
-    style_axes(ax, grid="both")
-    ax.tick_params(axis="x", labelsize=9.5)
     ax.spines["left"].set_visible(False)
     ax.spines["bottom"].set_bounds(1, 5)
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2,
@@ -307,10 +340,11 @@ def maturity_chart(alignment_index: pd.DataFrame, bands: list[dict], *,
     top = -0.5 - (0.75 + 0.32 * max(wrap(b["name"], 16).count("\n") + 1 for b in bands))
     fig, ax = labelled_axes(title, subtitle, labels, row=0.55, top=0.0, extra=0.55 * -top,
                              bottom=0.95 if footnote else 0.7, right=MARGIN + 0.1)
+    style_axes(ax)  # before the ticks exist, so that each is built styled
     _draw_bands(ax, bands, top)
     _draw_index_markers(ax, shown, bands)
     ax.set_ylim(len(shown) - 0.45, top)
-    ax.set_yticks(np.arange(len(shown)), labels)
+    row_labels(ax, np.arange(len(shown)), labels)
     fig.text(MARGIN / FIG_WIDTH, 0.12 / fig.get_figheight(), footnote, ha="left",
              va="bottom", fontsize=9.5, color=MUTED)
     return fig
@@ -357,7 +391,6 @@ def _draw_index_markers(ax: Axes, shown: pd.DataFrame, bands: list[dict]) -> Non
                     xytext=(-11 if right else 11, 0), textcoords="offset points",
                     ha="right" if right else "left", va="center", fontsize=10.5,
                     fontweight="bold", color=INK, zorder=4)
-    style_axes(ax)
     ax.spines["left"].set_visible(False)
     ax.set_xlabel("Alignment index (0\u2013100)", fontsize=10, color=MUTED, labelpad=6)
 
@@ -412,6 +445,7 @@ def favourability_bars(dimension_scores: pd.DataFrame, *, group: str = "overall"
 def _draw_bars(ax: Axes, rows: pd.DataFrame, colour: str) -> None:
     percent = rows["favourable"].to_numpy(float) * 100
     y = np.arange(len(percent))
+    style_axes(ax, grid="x")  # before the ticks exist, so that each is built styled
     ax.barh(y, np.nan_to_num(percent), height=0.62, color=colour, alpha=0.9, zorder=2)
     for i, (value, hidden) in enumerate(zip(percent, rows["hidden"], strict=True)):
         missing = bool(np.isnan(value))
@@ -422,8 +456,7 @@ def _draw_bars(ax: Axes, rows: pd.DataFrame, colour: str) -> None:
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     ax.axvline(50, color="#5F676B", linewidth=1, linestyle=(0, (4, 3)), alpha=0.7, zorder=1)
     ax.set_ylim(len(percent) - 0.5, -0.5)
-    ax.set_yticks(y, [wrap(name) for name in rows["dimension_name"]])
+    row_labels(ax, y, [wrap(name) for name in rows["dimension_name"]])
     ax.set_xlim(0, 108)
     ax.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
-    style_axes(ax, grid="x")
     ax.spines["bottom"].set_bounds(0, 100)

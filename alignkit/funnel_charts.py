@@ -24,6 +24,7 @@ from alignkit.chart_style import (
     TEAM_COLOURS,
     new_figure,
     rect,
+    row_labels,
     style_axes,
     text_width,
 )
@@ -155,7 +156,7 @@ def _draw_funnel(ax: Axes, rows: pd.DataFrame, leak: pd.DataFrame | None) -> lis
             ax.barh(i, previous[i] - counts[i], left=counts[i], height=0.62, color=lost,
                     zorder=1)
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_yticks(np.arange(len(rows)), list(rows["label"]))
+    row_labels(ax, np.arange(len(rows)), list(rows["label"]))
     ax.set_xlim(0, np.nanmax(counts) * 1.02)
     style_axes(ax, grid="x")
     ax.spines["left"].set_visible(False)
@@ -310,7 +311,7 @@ def _draw_money(ax: Axes, rows: pd.DataFrame, labels: list[str]) -> None:
                     color=INK)
     ax.set_xlim(0, top * 1.55)
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_yticks(y, labels)
+    row_labels(ax, y, labels)
     ax.xaxis.set_major_formatter(lambda v, _: _money(v))
     style_axes(ax, grid="x")
     ax.spines["left"].set_visible(False)

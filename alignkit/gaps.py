@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from alignkit.instrument import Instrument
-from alignkit.scoring import respondent_dimension_means
+from alignkit.scoring import Answers, prepare_answers
 
 __all__ = ["bootstrap_mean_difference", "perception_gaps"]
 
@@ -39,7 +39,7 @@ def bootstrap_mean_difference(
 
 
 def perception_gaps(
-    answers: pd.DataFrame,
+    answers: Answers,
     instrument: Instrument,
     *,
     between: tuple[str, str] = ("sales", "marketing"),
@@ -54,7 +54,8 @@ def perception_gaps(
     Parameters
     ----------
     answers
-        Long answers frame (``respondent, team, item, value``).
+        Long answers frame (``respondent, team, item, value``), or the same answers
+        as :class:`~alignkit.scoring.PreparedAnswers`.
     instrument
         The instrument the answers belong to.
     between
@@ -77,11 +78,14 @@ def perception_gaps(
     rng = np.random.default_rng(seed)
     rows = []
     if not ({a, b} & set(hidden)):
-        per_person = respondent_dimension_means(answers, instrument)
+        per_person = prepare_answers(answers, instrument).person_means
+        dimension = per_person["dimension"].to_numpy()
+        team = per_person["team"].to_numpy()
+        score = per_person["score"].to_numpy(float)
+        in_a, in_b = team == a, team == b
         for dim in instrument.dimensions:
-            here = per_person[per_person["dimension"] == dim.id]
-            va = here.loc[here["team"] == a, "score"].to_numpy(float)
-            vb = here.loc[here["team"] == b, "score"].to_numpy(float)
+            here = dimension == dim.id
+            va, vb = score[here & in_a], score[here & in_b]  # respondents in frame order
             if len(va) < threshold or len(vb) < threshold:
                 continue
             low, high = bootstrap_mean_difference(va, vb, confidence=confidence,

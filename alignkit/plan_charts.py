@@ -33,6 +33,7 @@ from alignkit.chart_style import (
     TEAM_COLOURS,
     labelled_axes,
     message_figure,
+    row_labels,
     style_axes,
     wrap,
 )
@@ -91,7 +92,7 @@ def gap_size_chart(gaps: pd.DataFrame, *, target_level: float = 4.0, limit: int 
     ax.barh(y, perception, left=short, height=0.62, color=PERCEPTION_COLOUR, zorder=2)
     _bar_labels(ax, y, short + perception, [f"{v:.1f}" for v in short + perception], bold=True)
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_yticks(y, labels)
+    row_labels(ax, y, labels)
     ax.set_xlim(0, max(1.0, float((short + perception).max())) * 1.12)
     ax.set_xlabel("Gap size (points on the 1\u20135 scale)", fontsize=10, color=MUTED)
     style_axes(ax, grid="x")
@@ -124,7 +125,7 @@ def priority_chart(plan: pd.DataFrame) -> Figure:
                      f"\u00f7 effort {int(row.effort)}")
     _bar_labels(ax, y, values, notes)
     ax.set_ylim(len(plan) - 0.5, -0.5)
-    ax.set_yticks(y, labels)
+    row_labels(ax, y, labels)
     ax.set_xlim(0, max(1.0, float(values.max())) * 1.04)
     style_axes(ax, grid="x")
     ax.spines["left"].set_visible(False)
@@ -155,7 +156,7 @@ def roadmap_chart(plan: pd.DataFrame) -> Figure:
             zorder=2)
     _bar_labels(ax, y, right, [_due_note(rec) for rec in rows.itertuples(index=False)])
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_yticks(y, labels)
+    row_labels(ax, y, labels)
     ax.set_xlim(left.min() - 3, right.max() + 3)
     ax.xaxis.set_major_locator(MonthLocator(interval=max(1, round((right.max() - left.min()) / 240))))
     ax.xaxis.set_major_formatter(DateFormatter("%b\n%Y"))
@@ -190,7 +191,7 @@ def sla_funnel_chart(sla: ServiceLevelAgreement) -> Figure:
                 f"{count_text(rec.per_week)} a week", ha="left", va="center", fontsize=10.5,
                 color=INK)
     ax.set_ylim(len(volumes) - 0.5, -0.5)
-    ax.set_yticks(y, labels)
+    row_labels(ax, y, labels)
     ax.set_xlim(-widths.max() * 0.52, widths.max() * 1.15)
     ax.set_xticks([])
     style_axes(ax)
@@ -253,7 +254,7 @@ def scenario_chart(comparison: pd.DataFrame, *, currency: str = "", goal: float 
                              max_width=3.9)
     left, bottom, width, height = ax.get_position().bounds
     _scenario_panel(ax, comparison, "pipeline", "Qualified pipeline created", currency)
-    ax.set_yticks(np.arange(len(labels)), labels)
+    row_labels(ax, np.arange(len(labels)), labels)
     second = fig.add_axes((left + width + 0.03, bottom, width, height), sharey=ax)
     _scenario_panel(second, comparison, "revenue", "Won revenue", currency, goal)
     second.tick_params(labelleft=False)
@@ -274,7 +275,7 @@ def lever_chart(effects: pd.DataFrame, *, currency: str = "") -> Figure:
     _bar_labels(ax, y, gains, [f"+{_money(g, currency)}  ({p:+.0%})" for g, p in
                                zip(gains, effects["revenue_change_pct"], strict=True)])
     ax.set_ylim(len(effects) - 0.5, -0.5)
-    ax.set_yticks(y, labels)
+    row_labels(ax, y, labels)
     ax.set_xlim(0, max(1.0, float(gains.max())) * 1.35)
     ax.set_xticks([])
     style_axes(ax)

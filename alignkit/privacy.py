@@ -97,16 +97,23 @@ def suppress_small_groups(
         A copy of ``frame`` with the values blanked and a ``suppressed`` column.
     """
     out = frame.copy()
-    out["suppressed"] = False
-    forced = set(forced)
-    groups = out.groupby(list(keys), observed=True, sort=False) if keys else [((), out)]
-    for _, part in groups:
-        sizes = dict(zip(part["group"].astype(str), part["n"].astype(int), strict=True))
-        hide = hidden_groups(sizes, threshold, forced)
-        mask = part.index[part["group"].astype(str).isin(hide)]
-        out.loc[mask, "suppressed"] = True
+    out["suppressed"] = _hidden_rows(out, keys, threshold, set(forced))
     out.loc[out["suppressed"], list(value_columns)] = np.nan
     return out
+
+
+def _hidden_rows(frame: pd.DataFrame, keys: Sequence[str], threshold: int,
+                 forced: set[str]) -> np.ndarray:
+    """Per row of ``frame``: is its group hidden within its combination of ``keys``?"""
+    cells = (frame.groupby(list(keys), observed=True, sort=False).indices.values() if keys
+             else [np.arange(len(frame))])
+    groups = frame["group"].astype(str).to_numpy()
+    sizes = frame["n"].to_numpy()
+    hidden = np.zeros(len(frame), dtype=bool)
+    for rows in cells:
+        hide = hidden_groups({groups[r]: int(sizes[r]) for r in rows}, threshold, forced)
+        hidden[rows] = [groups[r] in hide for r in rows]
+    return hidden
 
 
 def visible_comments(respondents: pd.DataFrame, hidden: Iterable[str]) -> pd.DataFrame:

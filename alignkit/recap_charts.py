@@ -25,6 +25,8 @@ from alignkit.chart_style import (
     message_figure,
     new_figure,
     rect,
+    row_grid,
+    row_labels,
     style_axes,
     team_colour,
     team_label,
@@ -97,10 +99,11 @@ def _draw_scores(ax: Axes, rows: pd.DataFrame, labels: list[str]) -> None:
                zorder=3)
     ax.scatter(rows["after"], y, s=80, color=colours, edgecolor="white", linewidth=1, zorder=4)
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_yticks(y, labels)
+    row_labels(ax, y, labels)
+    row_grid(ax, y)
     ax.set_xlim(0.8, 5.2)
     ax.set_xticks([1, 2, 3, 4, 5], [f"{i}\n{name}" for i, name in enumerate(SCALE_NAMES, 1)])
-    style_axes(ax, grid="both")
+    style_axes(ax, grid="x")
     ax.tick_params(axis="x", labelsize=9)
     ax.spines["left"].set_visible(False)
     ax.spines["bottom"].set_bounds(1, 5)
@@ -190,7 +193,7 @@ def _draw_gap_rows(ax: Axes, rows: pd.DataFrame, labels: list[str]) -> None:
                edgecolor="white", linewidth=1, zorder=4)
     ax.set_xlim(-reach, reach)
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_yticks(y, labels)
+    row_labels(ax, y, labels)
     style_axes(ax, grid="x")
     ax.spines["left"].set_visible(False)
     for text, side, shift in (("\u2190 marketing rates it higher", "right", -8),
@@ -232,9 +235,9 @@ def process_chart(process: pd.DataFrame, *, groups: tuple[str, ...] = ("overall"
         ax = fig.add_axes(rect(fig, left + k * (width + 0.35), 0.5, width, body))
         _process_panel(ax, process[process["group"] == group], items, followup, group)
         if k == 0:
-            ax.set_yticks(np.arange(len(items)), labels)
+            row_labels(ax, np.arange(len(items)), labels)
         else:
-            ax.tick_params(axis="y", labelleft=False)
+            ax.set_yticks([])  # no labels, no grid: its rows need no ticks
     return fig
 
 

@@ -4,9 +4,16 @@ Every function takes the long answers frame (``respondent, team, item, value``
 with NaN for N/A) and returns a new DataFrame with an ``n`` beside each figure.
 Groups are ``overall`` plus each team. Nothing here hides small groups: apply
 :func:`alignkit.privacy.suppress_small_groups` before showing a table.
+
+Several scores start from the same intermediate frames (answers joined to their
+dimension, each respondent's dimension means). To compute many scores of one wave,
+wrap the answers once in :class:`PreparedAnswers` and pass that instead of the
+frame: each intermediate frame is then built only once.
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -15,10 +22,12 @@ from alignkit.instrument import OUTCOME_DIMENSION, Instrument
 
 __all__ = [
     "OVERALL",
+    "PreparedAnswers",
     "alignment_index",
     "dimension_scores",
     "item_scores",
     "maturity_level",
+    "prepare_answers",
     "respondent_dimension_means",
     "team_sizes",
 ]
@@ -41,9 +50,57 @@ def _tidy(frame: pd.DataFrame, instrument: Instrument, keys: list[str]) -> pd.Da
     return frame.sort_values(keys + ["group"]).reset_index(drop=True)
 
 
-def team_sizes(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+class PreparedAnswers:
+    """One wave's answers with the intermediate frames its scores share, each built once.
+
+    The frames are built on first use and must be treated as read-only.
+    """
+
+    def __init__(self, answers: pd.DataFrame, instrument: Instrument) -> None:
+        self.answers = answers
+        self.instrument = instrument
+
+    @cached_property
+    def answered(self) -> pd.DataFrame:
+        """Answers with ``dimension`` and ``dimension_name``, N/A left out."""
+        return _with_dimensions(self.answers, self.instrument).dropna(subset=["value"])
+
+    @cached_property
+    def by_group(self) -> pd.DataFrame:
+        """:attr:`answered` stacked per group, with ``fav`` (answer is favourable)."""
+        scored = _with_groups(self.answered)
+        scored["fav"] = scored["value"] >= self.instrument.favourable_min
+        return scored
+
+    @cached_property
+    def person_means(self) -> pd.DataFrame:
+        """See :func:`respondent_dimension_means`."""
+        scored = self.answered[self.answered["dimension"] != OUTCOME_DIMENSION]
+        return (
+            scored.groupby(["respondent", "team", "dimension"], observed=True)["value"]
+            .mean()
+            .rename("score")
+            .reset_index()
+        )
+
+
+#: A long answers frame, or the same answers already prepared for scoring.
+Answers = pd.DataFrame | PreparedAnswers
+
+
+def prepare_answers(answers: Answers, instrument: Instrument) -> PreparedAnswers:
+    """``answers`` as :class:`PreparedAnswers` for ``instrument`` (reused when it already is)."""
+    if isinstance(answers, PreparedAnswers):
+        if answers.instrument is instrument:
+            return answers
+        answers = answers.answers
+    return PreparedAnswers(answers, instrument)
+
+
+def team_sizes(answers: Answers, instrument: Instrument) -> pd.DataFrame:
     """Respondents per group: columns ``group, n`` (overall first)."""
-    people = answers.drop_duplicates("respondent")[["respondent", "team"]]
+    frame = prepare_answers(answers, instrument).answers
+    people = frame.drop_duplicates("respondent")[["respondent", "team"]]
     counts = _with_groups(people).groupby("group", observed=True)["respondent"].nunique()
     order = _group_order(instrument)
     return pd.DataFrame({"group": order, "n": [int(counts.get(g, 0)) for g in order]})
@@ -55,14 +112,13 @@ def _with_dimensions(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFr
     return merged
 
 
-def item_scores(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+def item_scores(answers: Answers, instrument: Instrument) -> pd.DataFrame:
     """Per item and group: ``n`` answered (N/A excluded), ``mean``, ``favourable``.
 
     ``favourable`` is the share of answers at or above the instrument's
     ``favourable_min`` (4 = agree on the 1–5 scale).
     """
-    scored = _with_groups(_with_dimensions(answers, instrument).dropna(subset=["value"]))
-    scored["fav"] = scored["value"] >= instrument.favourable_min
+    scored = prepare_answers(answers, instrument).by_group
     out = (
         scored.groupby(["item", "group"], observed=True)
         .agg(n=("value", "size"), mean=("value", "mean"), favourable=("fav", "mean"))
@@ -73,33 +129,26 @@ def item_scores(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     return _tidy(out, instrument, ["order"]).drop(columns="order")
 
 
-def respondent_dimension_means(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+def respondent_dimension_means(answers: Answers, instrument: Instrument) -> pd.DataFrame:
     """Each respondent's mean per dimension: ``respondent, team, dimension, score``.
 
     The outcome item is not part of any dimension and is left out.
     """
-    scored = _with_dimensions(answers, instrument).dropna(subset=["value"])
-    scored = scored[scored["dimension"] != OUTCOME_DIMENSION]
-    return (
-        scored.groupby(["respondent", "team", "dimension"], observed=True)["value"]
-        .mean()
-        .rename("score")
-        .reset_index()
-    )
+    return prepare_answers(answers, instrument).person_means.copy()
 
 
-def dimension_scores(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+def dimension_scores(answers: Answers, instrument: Instrument) -> pd.DataFrame:
     """Per dimension and group: ``n`` respondents, ``mean`` (1–5), ``favourable``.
 
     The mean is the average of respondents' own dimension means, so a person
     who answered four items weighs as much as one who answered three.
     """
-    per_person = _with_groups(respondent_dimension_means(answers, instrument))
+    prepared = prepare_answers(answers, instrument)
+    per_person = _with_groups(prepared.person_means)
     means = per_person.groupby(["dimension", "group"], observed=True)["score"].agg(
         n="size", mean="mean"
     )
-    scored = _with_groups(_with_dimensions(answers, instrument).dropna(subset=["value"]))
-    scored["fav"] = scored["value"] >= instrument.favourable_min
+    scored = prepared.by_group
     fav = scored.groupby(["dimension", "group"], observed=True)["fav"].mean().rename("favourable")
     out = means.join(fav).reset_index()
     names = instrument.dimension_names()
@@ -118,7 +167,7 @@ def maturity_level(index: float, instrument: Instrument) -> tuple[int, str]:
     return band.level, band.name
 
 
-def alignment_index(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+def alignment_index(answers: Answers, instrument: Instrument) -> pd.DataFrame:
     """Alignment index 0–100 and maturity level per group.
 
     A respondent's index is the mean of their dimension means rescaled from
@@ -126,7 +175,7 @@ def alignment_index(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFra
     Columns: ``group, n, index, level, level_name``.
     """
     low, high = instrument.scale_min, instrument.scale_max
-    per_dim = respondent_dimension_means(answers, instrument)
+    per_dim = prepare_answers(answers, instrument).person_means
     person = per_dim.groupby(["respondent", "team"], observed=True)["score"].mean().reset_index()
     person["index"] = (person["score"] - low) / (high - low) * 100
     out = (

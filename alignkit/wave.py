@@ -18,7 +18,13 @@ from alignkit.privacy import (
     suppress_small_groups,
     visible_comments,
 )
-from alignkit.scoring import alignment_index, dimension_scores, item_scores, team_sizes
+from alignkit.scoring import (
+    alignment_index,
+    dimension_scores,
+    item_scores,
+    prepare_answers,
+    team_sizes,
+)
 from alignkit.store import Company, Workspace
 
 __all__ = ["WaveData", "WaveScores", "load_wave", "score_wave"]
@@ -142,21 +148,22 @@ def score_wave(data: WaveData, *, anonymity_min: int = DEFAULT_THRESHOLD) -> Wav
     """
     k = check_threshold(anonymity_min)
     inst = data.instrument
-    sizes = team_sizes(data.answers, inst)
+    answers = prepare_answers(data.answers, inst)  # shared steps of the scores, built once
+    sizes = team_sizes(answers, inst)
     hidden = hidden_groups(dict(zip(sizes["group"], sizes["n"], strict=True)), k)
     hidden_sizes = sizes.assign(suppressed=sizes["group"].isin(hidden))
     value_cols = ["mean", "favourable"]
-    dimensions = suppress_small_groups(dimension_scores(data.answers, inst), keys=["dimension"],
+    dimensions = suppress_small_groups(dimension_scores(answers, inst), keys=["dimension"],
                                        value_columns=value_cols, threshold=k, forced=hidden)
     return WaveScores(
         sizes=hidden_sizes,
         dimensions=dimensions,
-        items=suppress_small_groups(item_scores(data.answers, inst), keys=["item"],
+        items=suppress_small_groups(item_scores(answers, inst), keys=["item"],
                                     value_columns=value_cols, threshold=k, forced=hidden),
-        index=suppress_small_groups(alignment_index(data.answers, inst), keys=[],
+        index=suppress_small_groups(alignment_index(answers, inst), keys=[],
                                     value_columns=["index", "level", "level_name"], threshold=k,
                                     forced=hidden).astype({"level": "Int64"}),
-        gaps=_visible_gaps(perception_gaps(data.answers, inst, threshold=k, hidden=hidden),
+        gaps=_visible_gaps(perception_gaps(answers, inst, threshold=k, hidden=hidden),
                            dimensions),
         comments=visible_comments(data.respondents, hidden),
         hidden=frozenset(hidden),

@@ -8,14 +8,14 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.collections import PathCollection
+from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 from alignkit import charts
+from alignkit.chart_style import ROW_LABEL
 
 DIMENSIONS = [
     "Shared goals and targets",
@@ -97,6 +97,16 @@ def _flat(text: str) -> str:
     return text.replace("\n", " ")
 
 
+def _row_labels(ax) -> list[str]:
+    """Texts of the labels written left of each row (see ``chart_style.row_labels``)."""
+    return [t.get_text() for t in ax.texts if t.get_label() == ROW_LABEL]
+
+
+def _annotations(ax) -> list[str]:
+    """Texts on the axes other than the row labels."""
+    return [t.get_text() for t in ax.texts if t.get_label() != ROW_LABEL]
+
+
 def _markers(ax) -> list[PathCollection]:
     return [c for c in ax.collections if isinstance(c, PathCollection)]
 
@@ -158,7 +168,7 @@ def test_chart_has_no_top_or_right_spines(name):
 # ----------------------------------------------------------------- heatmap
 def test_heatmap_shows_every_dimension_name_in_full_and_in_order():
     ax = charts.heatmap(_scores()).axes[0]
-    assert [_flat(t.get_text()) for t in ax.get_yticklabels()] == DIMENSIONS
+    assert [_flat(text) for text in _row_labels(ax)] == DIMENSIONS
 
 
 def test_heatmap_columns_and_headers():
@@ -230,24 +240,53 @@ def test_heatmap_colour_scale_runs_red_to_teal():
     frame = _scores()
     frame.loc[(frame.group == "sales") & (frame.dimension == "D01"), "mean"] = 1.0
     frame.loc[(frame.group == "sales") & (frame.dimension == "D02"), "mean"] = 5.0
-    ax = charts.heatmap(frame).axes[0]
-    cells = {(round(p.get_x()), round(p.get_y())): p.get_facecolor() for p in ax.patches
-             if isinstance(p, Rectangle)}
-    low, high = cells[(1, 0)], cells[(1, 1)]
+    cells = _cells(charts.heatmap(frame).axes[0])
+    low, high = cells[(1, 0)][0], cells[(1, 1)][0]
     assert low[0] > low[1] and low[0] > low[2]  # red dominates at 1
     assert high[1] > high[0] and high[2] > high[0]  # blue-green dominates at 5
+
+
+def _cells(ax) -> dict[tuple[int, int], tuple[tuple, str | None]]:
+    """Each drawn heatmap cell as (column, row) -> (face colour, hatch)."""
+    cells = {}
+    for collection in ax.collections:
+        if isinstance(collection, PolyCollection):
+            paths = collection.get_paths()
+            colours = np.broadcast_to(collection.get_facecolor(), (len(paths), 4))
+            for path, colour in zip(paths, colours, strict=True):
+                x, y = path.vertices.min(axis=0)
+                cells[(round(x), round(y))] = (tuple(colour), collection.get_hatch())
+    return cells
+
+
+def test_heatmap_hatches_exactly_the_hidden_cells():
+    frame = _hide(_scores(), "sales", ["D04", "D05"])
+    cells = _cells(charts.heatmap(frame).axes[0])
+    assert len(cells) == len(DIMENSIONS) * len(GROUP_N)
+    hatched = {cell for cell, (_, hatch) in cells.items() if hatch}
+    assert hatched == {(1, 3), (1, 4)} | {(3, row) for row in range(len(DIMENSIONS))}
+    assert len({colour for colour, hatch in cells.values() if hatch}) == 1
+
+
+def test_heatmap_cell_of_a_shown_group_without_answers_is_grey_with_a_dash():
+    frame = _scores()
+    frame.loc[(frame.group == "sales") & (frame.dimension == "D02"), "mean"] = np.nan
+    ax = charts.heatmap(frame).axes[0]
+    colour, hatch = _cells(ax)[(1, 1)]
+    assert hatch is None and _same_colour(colour, "#EEF0F1")
+    assert [t.get_text() for t in ax.texts if t.get_position() == (1.5, 1.5)] == ["\u2013"]
 
 
 # ----------------------------------------------------------------- gap chart
 def test_gap_chart_sorts_by_absolute_gap():
     ax = charts.gap_chart(_gaps()).axes[0]
     expected = [DIMENSIONS[i] for i in np.argsort(-np.abs(GAPS), kind="stable")]
-    assert [_flat(t.get_text()) for t in ax.get_yticklabels()] == expected
+    assert [_flat(text) for text in _row_labels(ax)] == expected
 
 
 def test_gap_chart_writes_intervals_and_marks_reliable_gaps():
     fig = charts.gap_chart(_gaps())
-    notes = {t.get_text(): t for t in fig.axes[1].texts}
+    notes = {t.get_text(): t for t in fig.axes[0].texts}
     reliable = notes["gap +0.8 (90% CI +0.4 to +1.2)"]
     unreliable = notes["gap +0.3 (90% CI \u22120.1 to +0.7)"]
     assert reliable.get_fontweight() == "bold"
@@ -260,7 +299,7 @@ def test_gap_chart_interval_bounds_near_zero_keep_their_sign():
     gaps = _gaps()
     gaps.loc[0, ["gap", "low", "high"]] = [-0.3, -0.52, -0.012]
     gaps.loc[2, ["gap", "low", "high"]] = [0.25, 0.004, 0.5]
-    notes = {t.get_text(): t for t in charts.gap_chart(gaps).axes[1].texts}
+    notes = {t.get_text(): t for t in charts.gap_chart(gaps).axes[0].texts}
     assert notes["gap \u22120.3 (90% CI \u22120.5 to \u22120.01)"].get_fontweight() == "bold"
     assert notes["gap +0.2 (90% CI +0.00 to +0.5)"].get_fontweight() == "bold"
     assert not any("to 0.0)" in note for note in notes)
@@ -312,7 +351,7 @@ def test_maturity_chart_draws_no_marker_for_suppressed_groups(leadership_index):
     assert not any(_same_colour(m.get_facecolor()[0], charts.TEAM_COLOURS["leadership"])
                    for m in markers)
     assert [m.get_offsets()[0, 0] for m in markers] == [62.4, 68.9, 51.2, 88.5]
-    labels = [t.get_text() for t in ax.get_yticklabels()]
+    labels = _row_labels(ax)
     assert [label.split("\n")[0] for label in labels] == ["All respondents", "Sales",
                                                           "Marketing", "Other"]
     texts = _texts(fig)
@@ -357,8 +396,8 @@ def test_favourability_bars_sorted_descending_with_percent_labels():
     fig = charts.favourability_bars(scores, group="sales")
     ax = fig.axes[0]
     sales = scores[scores.group == "sales"].sort_values("favourable", ascending=False)
-    assert [_flat(t.get_text()) for t in ax.get_yticklabels()] == list(sales["dimension_name"])
-    assert [t.get_text() for t in ax.texts] == [f"{v * 100:.0f}%" for v in sales["favourable"]]
+    assert [_flat(text) for text in _row_labels(ax)] == list(sales["dimension_name"])
+    assert _annotations(ax) == [f"{v * 100:.0f}%" for v in sales["favourable"]]
     widths = [p.get_width() for p in ax.patches]
     assert widths == sorted(widths, reverse=True)
     assert all(_same_colour(p.get_facecolor(), charts.TEAM_COLOURS["sales"]) for p in ax.patches)
@@ -377,9 +416,9 @@ def test_favourability_bars_partly_suppressed_group():
     frame = _hide(_scores(leak_suppressed=True), "sales", ["D04", "D05"])
     frame.loc[frame["suppressed"], ["mean", "favourable"]] = 0.99  # leaked values stay hidden
     ax = charts.favourability_bars(frame, group="sales").axes[0]
-    labels = [t.get_text() for t in ax.texts]
+    labels = _annotations(ax)
     assert labels[-2:] == ["not shown (small group)"] * 2 and "99%" not in labels
-    names = [_flat(t.get_text()) for t in ax.get_yticklabels()]
+    names = [_flat(text) for text in _row_labels(ax)]
     assert set(names[-2:]) == {DIMENSIONS[3], DIMENSIONS[4]}
     assert [p.get_width() for p in ax.patches][-2:] == [0, 0]
 

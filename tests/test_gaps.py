@@ -8,7 +8,7 @@ import pytest
 
 from alignkit.gaps import GAP_COLUMNS, bootstrap_mean_difference, perception_gaps
 from alignkit.instrument import load_instrument
-from alignkit.scoring import respondent_dimension_means
+from alignkit.scoring import prepare_answers, respondent_dimension_means
 
 N = 40
 
@@ -145,3 +145,10 @@ def test_interval_does_not_depend_on_respondent_order():
     shuffled = bootstrap_mean_difference(a[::-1], b[[3, 1, 5, 0, 2, 4]],
                                          rng=np.random.default_rng(1))
     assert first == shuffled
+
+
+def test_prepared_answers_give_the_same_gaps(known_gap, instrument):
+    expected = perception_gaps(known_gap, instrument)
+    got = perception_gaps(prepare_answers(known_gap, instrument), instrument)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got.attrs == expected.attrs

@@ -15,7 +15,7 @@ from alignkit.report import render_report
 from alignkit.store import Workspace
 from alignkit.survey_import import import_survey
 
-IMG = re.compile(r'<div class="jp-RenderedSVG[^>]*>\s*<img[^>]+src="data:image/svg\+xml;base64,')  # one per chart
+IMG = re.compile(r'<div class="jp-RenderedSVG[^>]*>\s*<img[^>]+src="data:image/svg\+xml;base64,')  # a chart
 
 
 @pytest.fixture(scope="module")

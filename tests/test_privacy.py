@@ -11,7 +11,7 @@ import pytest
 
 from alignkit.demo import DEMO_COMPANIES, write_demo_survey
 from alignkit.exceptions import AlignkitError
-from alignkit.privacy import check_threshold, hidden_groups
+from alignkit.privacy import check_threshold, hidden_groups, suppress_small_groups
 from alignkit.scoring import respondent_dimension_means
 from alignkit.store import Company
 from alignkit.survey_import import import_survey
@@ -72,6 +72,42 @@ def test_hidden_groups_uses_the_threshold():
     sizes = {"overall": 26, "sales": 20, "leadership": 3, "other": 3}
     assert hidden_groups(sizes, 3) == set()
     assert hidden_groups(sizes, 4) == {"leadership", "other"}
+
+
+# -- blanking a frame -------------------------------------------------------------------
+def _cells_frame() -> pd.DataFrame:
+    """Two dimensions: in 'a' leadership (3) and the smallest team (other, 6) must hide."""
+    sizes = {"a": {"overall": 41, "sales": 20, "marketing": 12, "leadership": 3, "other": 6},
+             "b": {"overall": 40, "sales": 20, "marketing": 12, "other": 8}}
+    rows = [{"dimension": d, "group": g, "n": n, "mean": 3.0 + k / 10, "label": f"{d}-{g}"}
+            for d, groups in sizes.items() for k, (g, n) in enumerate(groups.items())]
+    return pd.DataFrame(rows, index=[10 * i for i in range(len(rows))])  # not a RangeIndex
+
+
+def test_suppress_small_groups_blanks_hidden_cells_only():
+    frame = _cells_frame()
+    out = suppress_small_groups(frame, keys=["dimension"], value_columns=["mean", "label"],
+                                threshold=K)
+    hidden = set(out.loc[out["suppressed"], "label"].isna().index)
+    assert {frame.loc[i, "label"] for i in hidden} == {"a-leadership", "a-other"}
+    assert out.loc[out["suppressed"], ["mean", "label"]].isna().all(axis=None)
+    assert out.loc[~out["suppressed"], ["mean", "label"]].notna().all(axis=None)
+    pd.testing.assert_series_equal(out["n"], frame["n"])  # sizes stay, to explain the gap
+    assert out.index.equals(frame.index) and out["suppressed"].dtype == bool
+    assert "suppressed" not in frame  # the input is left as it was
+
+
+def test_suppress_small_groups_forced_and_without_keys():
+    frame = _cells_frame()
+    out = suppress_small_groups(frame, keys=["dimension"], value_columns=["mean"], threshold=K,
+                                forced={"marketing"})
+    # in 'a' forced marketing (12) already hides leadership (3): 'other' can stay
+    assert set(out.loc[out["suppressed"], "label"]) == {"a-leadership", "a-marketing",
+                                                        "b-marketing"}
+    # keys=[]: the whole frame is one cell; other (8 < 10) hides with the smallest visible team
+    whole = suppress_small_groups(frame[frame["dimension"] == "b"], keys=[],
+                                  value_columns=["mean"], threshold=10)
+    assert set(whole.loc[whole["suppressed"], "group"]) == {"other", "marketing"}
 
 
 # -- scored waves ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from alignkit.chart_style import ROW_LABEL
 from alignkit.recap import CHANGE_COLUMNS, GAP_CHANGE_COLUMNS
 from alignkit.recap_charts import change_chart, gap_change_chart, process_chart
 
@@ -15,6 +16,11 @@ from alignkit.recap_charts import change_chart, gap_change_chart, process_chart
 def texts(fig: Figure) -> list[str]:
     return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))
             if t.get_text()]
+
+
+def row_labels(ax) -> list[str]:
+    """The labels written left of each row of ``ax``, top to bottom."""
+    return [t.get_text() for t in ax.texts if t.get_label() == ROW_LABEL]
 
 
 def changes() -> pd.DataFrame:
@@ -36,7 +42,7 @@ def test_change_chart_orders_by_change_and_marks_clear_ones() -> None:
     assert isinstance(fig, Figure) and fig.get_figwidth() == 10
     assert plt.get_fignums() == before
     scores = fig.axes[0]
-    labels = [t.get_text() for t in scores.get_yticklabels()]
+    labels = row_labels(scores)
     assert labels == ["Dimension sla", "Dimension goals", "Dimension data"]  # +0.8, +0.05, -0.5
     bold = {t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_fontweight"))
             if hasattr(t, "get_text") and t.get_fontweight() == "bold"}
@@ -65,7 +71,7 @@ def gap_rows() -> pd.DataFrame:
 
 def test_gap_change_chart_leaves_out_gaps_that_never_were() -> None:
     fig = gap_change_chart(gap_rows())
-    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    labels = row_labels(fig.axes[0])
     assert labels == ["Dimension sla", "Dimension data", "Dimension content"]  # by |baseline|
     assert {"Narrowed, still open", "Closed", "New gap"} <= set(texts(fig))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import shutil
 from fractions import Fraction
@@ -15,6 +16,7 @@ from alignkit.scoring import (
     dimension_scores,
     item_scores,
     maturity_level,
+    prepare_answers,
     respondent_dimension_means,
     team_sizes,
 )
@@ -231,3 +233,33 @@ def test_scores_of_the_small_fixture_file(workspace, data_dir, tmp_path, instrum
     goals = row(dims, dimension="goals", group="sales")
     assert (goals["n"], goals["mean"]) == (3, pytest.approx(3.0))
     assert row(dims, dimension="goals", group="overall")["n"] == 7
+
+
+# -- prepared answers ------------------------------------------------------------------------
+@pytest.mark.parametrize("score", [item_scores, dimension_scores, alignment_index, team_sizes,
+                                   respondent_dimension_means])
+def test_prepared_answers_give_the_same_scores(tiny, instrument, score):
+    prepared = prepare_answers(tiny, instrument)
+    pd.testing.assert_frame_equal(score(prepared, instrument), score(tiny, instrument),
+                                  check_exact=True)
+
+
+def test_prepared_answers_are_reused_for_their_own_instrument_only(tiny, instrument):
+    prepared = prepare_answers(tiny, instrument)
+    assert prepare_answers(prepared, instrument) is prepared
+    other = dataclasses.replace(instrument)
+    again = prepare_answers(prepared, other)
+    assert again is not prepared and again.answers is tiny and again.instrument is other
+
+
+def test_scores_do_not_change_the_prepared_frames(tiny, instrument):
+    prepared = prepare_answers(tiny, instrument)
+    means = respondent_dimension_means(prepared, instrument)
+    means["score"] = 0.0  # a caller's copy: the prepared means stay as they were
+    pd.testing.assert_frame_equal(respondent_dimension_means(prepared, instrument),
+                                  respondent_dimension_means(tiny, instrument))
+    for score in (item_scores, dimension_scores, alignment_index):
+        score(prepared, instrument)
+    fresh = prepare_answers(tiny, instrument)
+    for frame in ("answered", "by_group", "person_means"):
+        pd.testing.assert_frame_equal(getattr(prepared, frame), getattr(fresh, frame))
