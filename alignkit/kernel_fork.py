@@ -23,6 +23,7 @@ Run as ``python -m alignkit.kernel_fork SOCKET MODULE...``.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -39,8 +40,9 @@ __all__ = ["LAUNCHER", "WARM_MODULES", "launcher_command", "serve"]
 WARM_MODULES: tuple[str, ...] = (
     "numpy", "pandas", "scipy.stats", "matplotlib", "matplotlib.pyplot",
     "matplotlib_inline.backend_inline", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
-    "ipykernel.debugger", "ipywidgets", "alignkit", "alignkit.charts", "alignkit.narrative",
-    "alignkit.wave",
+    "ipykernel.debugger", "ipywidgets", "matplotlib.backends.backend_svg", "alignkit",
+    "alignkit.charts", "alignkit.narrative", "alignkit.wave", "alignkit.disconnects",
+    "alignkit.funnel", "alignkit.funnel_charts", "alignkit.funnel_store",
 )
 
 #: The launcher script (standard library only, so it starts in milliseconds).
@@ -62,10 +64,14 @@ def _preload(modules: list[str]) -> None:
         except ImportError:
             continue  # an optional module; the kernel imports it itself if it needs it
     _warm_fonts()
+    # Everything loaded so far is shared with every kernel. Keep the garbage collector
+    # of a kernel from walking (and so copying, page by page) this inherited memory.
+    gc.collect()
+    gc.freeze()
 
 
 def _warm_fonts() -> None:
-    """Draw one throw-away figure so font files and glyph caches are loaded once."""
+    """Draw one throw-away figure so font files and glyph outlines are loaded once."""
     import io
 
     from matplotlib.figure import Figure
@@ -74,7 +80,7 @@ def _warm_fonts() -> None:
     axes = figure.add_subplot()
     axes.set_title("Aa", fontweight="bold")
     axes.text(0.5, 0.5, "0.5 %", fontsize=9, color="grey")
-    figure.savefig(io.BytesIO(), format="png", dpi=144)
+    figure.savefig(io.BytesIO(), format="svg")  # as the notebooks render their charts
 
 
 def _die_with_parent() -> None:

@@ -184,3 +184,13 @@ def test_a_kernel_that_never_starts_is_one_clear_error(tmp_path: Path) -> None:
         asyncio.run(start_kernel_with_retry(km))
     km.close_log()
     km.context.destroy(linger=0)
+
+
+def test_forked_kernel_starts_warm_with_the_inherited_heap_frozen(fork_server, tmp_path: Path) -> None:
+    nb = parameterize(_notebook(
+        "import gc, sys\n"
+        "print(gc.get_freeze_count() > 10000, 'matplotlib.backends.backend_svg' in sys.modules,"
+        " 'alignkit.funnel_charts' in sys.modules, gc.isenabled())"), {"company": "acme"})
+    assert execute_notebook(nb, cwd=tmp_path, timeout=60, fork_socket=fork_server.socket_path).ok
+    # the server's own objects are skipped by the kernel's garbage collector, which still runs
+    assert nb.cells[2].outputs[0]["text"] == "True True True True\n"
