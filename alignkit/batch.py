@@ -196,7 +196,8 @@ def render_batch(
             "timeout": timeout, "brand": brand}
     workers = workers or default_workers()
     # kernels warm up while the batch is planned; dropped if little is left to do
-    server = _start_fork_server(fork and not scheduler and len(chosen) * len(chosen_stages) > workers)
+    server = _start_fork_server(fork and not scheduler and len(chosen) * len(chosen_stages) > workers,
+                                chosen_stages)
     try:
         planned, refused = _plan(ws, chosen, chosen_stages, out, base)
         out.mkdir(parents=True, exist_ok=True)
@@ -222,16 +223,20 @@ def render_batch(
     return _finish(ws, out, previous, refused + skipped + done, brand, started, workers, scheduler)
 
 
-def _start_fork_server(wanted: bool) -> KernelForkServer | None:
+def _start_fork_server(wanted: bool, stages: Sequence[str]) -> KernelForkServer | None:
     """A kernel fork server, started now, when forking is possible and ``wanted``.
 
-    A fork server pays off once a worker renders more than one report.
+    A fork server pays off once a worker renders more than one report. It
+    preloads what the ``stages``' notebooks import (and nothing they do not).
     """
     if not (wanted and hasattr(os, "fork")):
         return None
-    from alignkit.kernel import KernelForkServer
+    from alignkit.kernel import KernelForkServer, notebook_imports
+    from alignkit.kernel_fork import KERNEL_MODULES
 
-    return KernelForkServer().start()
+    notebooks = [notebooks_dir() / STAGES[s].notebook for s in stages if s in STAGES]
+    return KernelForkServer(KERNEL_MODULES + notebook_imports(n for n in notebooks if n.is_file())
+                            ).start()
 
 
 def _run(pending: list[PlannedJob], workers: int, scheduler: str | None,

@@ -14,14 +14,16 @@ own, at a fraction of the start-up cost.
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import json
 import os
 import select
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,6 +34,7 @@ from alignkit.exceptions import ReportError
 __all__ = [
     "KernelForkServer",
     "ReportKernelManager",
+    "notebook_imports",
     "report_kernel_manager",
     "start_kernel_with_retry",
     "wait_until_ready",
@@ -166,6 +169,35 @@ async def discard_kernel(km: ReportKernelManager, client: Any, *, again: bool = 
     await km.cleanup_resources(restart=again)
 
 
+def notebook_imports(notebooks: Iterable[Path]) -> tuple[str, ...]:
+    """Modules the code cells of ``notebooks`` import, in order of first appearance.
+
+    For ``from package import name`` both ``package`` and ``package.name`` are
+    listed (``name`` may be a module); a name that is not a module is skipped
+    by the fork server. Magics and cells that do not parse are ignored.
+    """
+    found: dict[str, None] = {}
+    for path in notebooks:
+        for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", []):
+            if cell.get("cell_type") != "code":
+                continue
+            source = "".join(cell.get("source", []))
+            code = "\n".join(line for line in source.splitlines()
+                             if not line.lstrip().startswith(("%", "!")))
+            try:
+                tree = ast.parse(code)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    found.update(dict.fromkeys(alias.name for alias in node.names))
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    found[node.module] = None
+                    found.update(dict.fromkeys(f"{node.module}.{a.name}" for a in node.names
+                                               if a.name != "*"))
+    return tuple(found)
+
+
 class KernelForkServer:
     """A running fork server (see :mod:`alignkit.kernel_fork`) and its socket.
 
@@ -174,9 +206,12 @@ class KernelForkServer:
     """
 
     def __init__(self, modules: Sequence[str] | None = None) -> None:
-        from alignkit.kernel_fork import WARM_MODULES
+        if modules is None:
+            from alignkit.kernel_fork import KERNEL_MODULES
+            from alignkit.report import notebooks_dir
 
-        self.modules = tuple(WARM_MODULES if modules is None else modules)
+            modules = KERNEL_MODULES + notebook_imports(sorted(notebooks_dir().glob("*.ipynb")))
+        self.modules = tuple(modules)
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._ready = False

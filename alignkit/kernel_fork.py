@@ -34,15 +34,14 @@ import sys
 import traceback
 from pathlib import Path
 
-__all__ = ["LAUNCHER", "WARM_MODULES", "launcher_command", "serve"]
+__all__ = ["KERNEL_MODULES", "LAUNCHER", "launcher_command", "serve"]
 
-#: Modules every stage notebook imports; loaded once by the server.
-WARM_MODULES: tuple[str, ...] = (
-    "numpy", "pandas", "scipy.stats", "matplotlib", "matplotlib.pyplot",
-    "matplotlib_inline.backend_inline", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
-    "ipykernel.debugger", "ipywidgets", "matplotlib.backends.backend_svg", "alignkit",
-    "alignkit.charts", "alignkit.narrative", "alignkit.wave", "alignkit.disconnects",
-    "alignkit.funnel", "alignkit.funnel_charts", "alignkit.funnel_store",
+#: What every report kernel needs whatever its notebook: loaded once by the server, next
+#: to the modules the batch's notebooks import (see :func:`alignkit.kernel.notebook_imports`).
+KERNEL_MODULES: tuple[str, ...] = (
+    "numpy", "pandas", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
+    "matplotlib.backends.backend_svg", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
+    "ipykernel.debugger",
 )
 
 #: The launcher script (standard library only, so it starts in milliseconds).
@@ -64,6 +63,13 @@ def _preload(modules: list[str]) -> None:
         except ImportError:
             continue  # an optional module; the kernel imports it itself if it needs it
     _warm_fonts()
+    if "alignkit.charts" in modules:  # the stage notebooks' kernels: fill their caches once
+        try:
+            from alignkit.kernel_warmup import warm_up
+
+            warm_up()
+        except Exception:  # noqa: BLE001 - a failed warm-up costs speed, never a report
+            traceback.print_exc()
     # Everything loaded so far is shared with every kernel. Keep the garbage collector
     # of a kernel from walking (and so copying, page by page) this inherited memory.
     gc.collect()
