@@ -72,6 +72,7 @@ class ReportExporter:
         self._html = HTMLExporter(
             template_name="alignkit", extra_template_basedirs=[str(templates_dir())],
             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+            optimistic_validation=True,  # check the notebook once, not after every preprocessor
         )
         self._html.register_preprocessor(
             TagRemovePreprocessor(remove_cell_tags={"notebook-only"}), enabled=True)
