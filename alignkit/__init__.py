@@ -7,11 +7,17 @@ The verbs a notebook needs::
     alignkit.charts.heatmap(scores.dimensions)
 """
 
-from alignkit.exceptions import AlignkitError
-from alignkit.instrument import load_instrument
-from alignkit.store import Workspace
-from alignkit.survey_import import import_survey
-from alignkit.wave import load_wave, score_wave
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alignkit.exceptions import AlignkitError
+    from alignkit.instrument import load_instrument
+    from alignkit.store import Workspace
+    from alignkit.survey_import import import_survey
+    from alignkit.wave import load_wave, score_wave
 
 __all__ = [
     "AlignkitError",
@@ -22,3 +28,27 @@ __all__ = [
     "score_wave",
 ]
 __version__ = "0.1.0"
+
+#: Where each name above lives; imported on first use, so that ``import alignkit.cli``
+#: (or a batch worker) does not pay for pandas before it needs it.
+_HOMES = {
+    "AlignkitError": "alignkit.exceptions",
+    "Workspace": "alignkit.store",
+    "import_survey": "alignkit.survey_import",
+    "load_instrument": "alignkit.instrument",
+    "load_wave": "alignkit.wave",
+    "score_wave": "alignkit.wave",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'alignkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from alignkit.exceptions import AlignkitError
+from alignkit.anonymity import DEFAULT_THRESHOLD, MIN_THRESHOLD, check_threshold
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -25,21 +25,7 @@ __all__ = [
     "visible_comments",
 ]
 
-DEFAULT_THRESHOLD = 5
-MIN_THRESHOLD = 3
 OVERALL = "overall"
-
-
-def check_threshold(threshold: int) -> int:
-    """Return the threshold if allowed (an integer of at least 3), else raise."""
-    if isinstance(threshold, bool) or not isinstance(threshold, int | np.integer):
-        raise AlignkitError(f"the anonymity threshold must be a whole number, not {threshold!r}")
-    if threshold < MIN_THRESHOLD:
-        raise AlignkitError(
-            f"the anonymity threshold must be at least {MIN_THRESHOLD} (got {threshold}); "
-            "smaller groups would expose individual answers"
-        )
-    return int(threshold)
 
 
 def hidden_groups(sizes: dict[str, int], threshold: int, forced: Iterable[str] = ()) -> set[str]:

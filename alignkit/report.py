@@ -21,9 +21,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from alignkit.anonymity import DEFAULT_THRESHOLD, check_threshold
 from alignkit.branding import Brand
 from alignkit.exceptions import ReportError
-from alignkit.privacy import DEFAULT_THRESHOLD, check_threshold
 from alignkit.stages import STAGES
 from alignkit.store import Workspace
 

@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from alignkit.exceptions import StoreError, UnknownCompanyError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "Company",
@@ -292,6 +294,8 @@ class Workspace:
         respondents: pd.DataFrame,
         answers: pd.DataFrame,
     ) -> None:
+        import pandas as pd
+
         ids: dict[int, int] = {}
         for rec in respondents.itertuples(index=False):
             cur = con.execute(
@@ -316,6 +320,8 @@ class Workspace:
 
         ``value`` is a float (NaN for N/A). Team and item are categoricals.
         """
+        import pandas as pd
+
         self._require_wave(slug, wave)
         with self.connect() as con:
             frame = pd.read_sql_query(
@@ -333,6 +339,8 @@ class Workspace:
 
     def respondents(self, slug: str, wave: str) -> pd.DataFrame:
         """One row per respondent of a wave: ``respondent, team, role, comment``."""
+        import pandas as pd
+
         self._require_wave(slug, wave)
         with self.connect() as con:
             return pd.read_sql_query(

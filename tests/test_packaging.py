@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -58,3 +60,20 @@ def test_notebook_cells_hold_calls_not_logic(path: Path) -> None:
 def test_readme_states_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme
+
+
+def test_the_batch_orchestrator_and_its_workers_do_without_pandas() -> None:
+    """Only kernels analyse data; the processes around them start without pandas."""
+    code = ("import sys, alignkit.cli, alignkit.batch, alignkit.batch_preload; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'matplotlib') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_package_exports_its_verbs_on_first_use() -> None:
+    import alignkit
+
+    assert alignkit.score_wave.__module__ == "alignkit.wave"
+    assert set(alignkit.__all__) <= set(dir(alignkit))
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        alignkit.nothing_here  # noqa: B018
