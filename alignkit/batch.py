@@ -198,6 +198,8 @@ def render_batch(
     # kernels warm up while the batch is planned; dropped if little is left to do
     server = _start_fork_server(fork and not scheduler and len(chosen) * len(chosen_stages) > workers,
                                 chosen_stages)
+    if not scheduler and chosen:
+        _start_worker_server()
     try:
         planned, refused = _plan(ws, chosen, chosen_stages, out, base)
         out.mkdir(parents=True, exist_ok=True)
@@ -265,6 +267,14 @@ def _run_local(pending: list[PlannedJob], workers: int, server: KernelForkServer
             render_job, p.job, p.company_name, settings), reporter)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker_server() -> None:
+    """Start the process that forks the workers now, so it imports while the batch is planned."""
+    if _worker_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _worker_context() -> Any:

@@ -51,9 +51,7 @@ def _company_query(table: str, path: list[tuple[str, str, str, str]]) -> str:
 
 def _hash_rows(digest: Any, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
     digest.update(f"\x1e{table}\x1f".encode())
-    for row in sorted(repr(r) for r in rows):
-        digest.update(row.encode("utf-8"))
-        digest.update(b"\x1f")
+    digest.update("".join(f"{row}\x1f" for row in sorted(map(repr, rows))).encode("utf-8"))
 
 
 def company_data_hashes(workspace: Workspace, slugs: Iterable[str]) -> dict[str, str]:
