@@ -10,6 +10,7 @@ the controls render offline; other pages carry no script at all.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -64,12 +65,11 @@ class ReportExporter:
     """nbconvert set up once for client pages: branded template, no code."""
 
     def __init__(self) -> None:
-        from nbconvert import HTMLExporter
         from nbconvert.preprocessors import TagRemovePreprocessor
 
         from alignkit.report import templates_dir
 
-        self._html = HTMLExporter(
+        self._html = _page_exporter_class()(
             template_name="alignkit", extra_template_basedirs=[str(templates_dir())],
             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
             optimistic_validation=True,  # check the notebook once, not after every preprocessor
@@ -105,6 +105,57 @@ class ReportExporter:
         except Exception as err:  # playwright raises its own error classes
             raise ReportError(f"PDF printing failed in Chromium: {type(err).__name__}: "
                               f"{str(err).splitlines()[0] if str(err) else ''}") from None
+
+
+_OUTPUT_DIV = re.compile(
+    r'<div\b[^>]*?\bclass="[^"]*\bjp-(?:OutputArea-output|Cell-inputWrapper)\b[^"]*"[^>]*')
+_IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)[^>]*?(?=\s*/?>)")
+
+
+def focusable_outputs(html: str) -> str:
+    """What nbconvert's HTMLExporter does to a page last, without re-parsing it.
+
+    Outputs and inputs become focusable (``tabindex="0"``) and images without
+    alternative text get nbconvert's placeholder. Works on the markup our
+    templates write: each such tag's attributes on one line.
+    """
+    html = _OUTPUT_DIV.sub(lambda m: m.group(0) if "tabindex=" in m.group(0)
+                           else f'{m.group(0)} tabindex="0"', html)
+    return _IMG_WITHOUT_ALT.sub(
+        lambda m: f'{m.group(0)} alt="No description has been provided for this image"', html)
+
+
+def _page_exporter_class() -> type:
+    """nbconvert's HTMLExporter without its closing BeautifulSoup pass.
+
+    nbconvert parses each finished page again (a megabyte of inline charts) only
+    to add alternative texts and tab stops; :func:`focusable_outputs` does the
+    same on the text. If nbconvert's internals ever differ from what this
+    expects, the exporter falls back to nbconvert's own pass.
+    """
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    class PageExporter(HTMLExporter):
+        def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> Any:
+            try:
+                from nbconvert.filters.highlight import Highlight2HTML
+                from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+                resources = self._init_resources(resources)
+                language = nb.metadata.get("language_info", {})
+                self.register_filter("highlight_code", self.filters.get(
+                    "highlight_code", Highlight2HTML(
+                        pygments_lexer=language.get("pygments_lexer", language.get("name")),
+                        parent=self)))
+                self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                    notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            except (ImportError, AttributeError, TypeError):
+                return super().from_notebook_node(nb, resources, **kw)
+            html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return focusable_outputs(html), resources
+
+    return PageExporter
 
 
 def _system_chromium_pdf_exporter() -> Any:
