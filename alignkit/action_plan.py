@@ -282,7 +282,6 @@ def edit_action(workspace: Workspace, company: str, action_id: int, *,
     return actions.loc[actions["id"] == action_id].iloc[0]
 
 
-
 # -- the client workbook ----------------------------------------------------------------
 _XLSX_COLUMNS = (("#", 5), ("Action", 34), ("Closes the gap in", 26), ("Priority", 9),
                  ("Sales owner", 16), ("Marketing owner", 16), ("Due", 12), ("KPI", 34),

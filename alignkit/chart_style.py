@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+import pandas as pd
 from matplotlib import rcParams
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
@@ -25,9 +26,10 @@ from matplotlib.text import Text
 
 __all__ = [
     "BAND_CMAP", "FIG_WIDTH", "GRID", "GROUP_ORDER", "INK", "MARGIN", "MUTED", "ROW_LABEL",
-    "RULE", "SCALE_NAMES", "SCORE_CMAP", "SCORE_NORM", "TEAM_COLOURS", "TEAM_LABELS",
-    "labelled_axes", "message_figure", "new_figure", "ordered_groups", "rect", "row_height",
-    "row_grid", "row_labels", "style_axes", "team_colour", "team_label", "text_width", "wrap",
+    "RULE", "SCALE_NAMES", "SCORE_CMAP", "SCORE_COLUMNS", "SCORE_NORM", "TEAM_COLOURS",
+    "TEAM_LABELS", "group_info", "hidden_note", "labelled_axes", "message_figure", "new_figure",
+    "ordered_groups", "rect", "require_columns", "row_height", "row_grid", "row_labels",
+    "style_axes", "team_colour", "team_label", "text_width", "wrap",
 ]
 
 TEAM_COLOURS: dict[str, str] = {"sales": "#1F5F8B", "marketing": "#E07A1F",
@@ -180,3 +182,35 @@ def row_grid(ax: Axes, positions: Iterable[float]) -> None:
 def row_height(labels: Sequence[str], base: float) -> float:
     lines = max((s.count("\n") + 1 for s in labels), default=1)
     return max(base, 0.17 * lines + 0.14)
+
+
+#: Columns of a dimension score frame (see :func:`alignkit.scoring.dimension_scores`).
+SCORE_COLUMNS = ("dimension", "dimension_name", "group", "n", "mean", "favourable", "suppressed")
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    """Raise ``ValueError`` naming the columns ``frame`` lacks."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} is missing column(s): {', '.join(missing)}")
+
+
+def group_info(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per group (chart order): ``suppressed`` (every row hidden) and ``n`` (largest shown)."""
+    hidden = frame["suppressed"].astype(bool).to_numpy()
+    sizes, groups = frame["n"].to_numpy(float), frame["group"].to_numpy()
+    order = ordered_groups(frame["group"])
+    n, suppressed = [], []
+    for group in order:
+        rows = groups == group
+        shown = rows & ~hidden
+        n.append(sizes[shown].max() if shown.any() else sizes[rows].max())
+        suppressed.append(not shown.any())
+    return pd.DataFrame({"n": n, "suppressed": suppressed}, index=pd.Index(order, name="group"))
+
+
+def hidden_note(n: float, anonymity_min: int, *, short: bool = False) -> str:
+    """Why a group is hidden: too small itself, or hidden so smaller ones cannot be inferred."""
+    if n < anonymity_min:
+        return f"fewer than {anonymity_min}" + ("" if short else " respondents, not shown")
+    return "not shown" + ("" if short else ", so that smaller groups cannot be inferred")

@@ -5,19 +5,15 @@ Each public function takes a frame from the scoring module and returns a
 nothing leaks between reports; nothing is shown or saved here. All charts are 10 in
 wide, with a bold left-aligned title, a grey "how to read this" line and the team
 palette :data:`TEAM_COLOURS`. Suppressed groups (below the anonymity threshold) are
-never drawn, whatever values their rows carry.
+never drawn, whatever values their rows carry. The heatmap lives in
+:mod:`alignkit.heatmap_chart` and is available here as :func:`heatmap`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.cm import ScalarMappable
-from matplotlib.collections import PolyCollection
-from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
@@ -29,14 +25,15 @@ from alignkit.chart_style import (
     MARGIN,
     MUTED,
     SCALE_NAMES,
-    SCORE_CMAP,
-    SCORE_NORM,
+    SCORE_COLUMNS,
     TEAM_COLOURS,
     TEAM_LABELS,
+    group_info,
+    hidden_note,
     labelled_axes,
     message_figure,
     ordered_groups,
-    rect,
+    require_columns,
     row_grid,
     row_labels,
     style_axes,
@@ -45,177 +42,19 @@ from alignkit.chart_style import (
     text_width,
     wrap,
 )
+from alignkit.heatmap_chart import heatmap
 
 __all__ = ["TEAM_COLOURS", "TEAM_LABELS", "GROUP_ORDER",
            "heatmap", "gap_chart", "maturity_chart", "favourability_bars"]
 
-_SCORE_COLUMNS = ("dimension", "dimension_name", "group", "n", "mean", "favourable", "suppressed")
 _GAP_COLUMNS = ("dimension", "dimension_name", "a_mean", "b_mean", "gap", "low", "high")
 _INDEX_COLUMNS = ("group", "n", "index", "level", "suppressed")
-_NO_DATA = "#EEF0F1"  # heatmap cell of a shown group without answers
-
-
-def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what} is missing column(s): {', '.join(missing)}")
-
-
-
-
-
-
-
-
 
 
 def _signed(value: float) -> str:
     """``+0.8`` / ``\u22120.8``; values near but not at zero keep two decimals and their sign."""
     text = f"{value:+.{2 if 0 < abs(value) < 0.05 else 1}f}"
     return "0.0" if value == 0 else text.replace("-", "\u2212")
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-def _group_info(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per group (chart order): ``suppressed`` (every row hidden) and ``n`` (largest shown)."""
-    hidden = frame["suppressed"].astype(bool).to_numpy()
-    sizes, groups = frame["n"].to_numpy(float), frame["group"].to_numpy()
-    order = ordered_groups(frame["group"])
-    n, suppressed = [], []
-    for group in order:
-        rows = groups == group
-        shown = rows & ~hidden
-        n.append(sizes[shown].max() if shown.any() else sizes[rows].max())
-        suppressed.append(not shown.any())
-    return pd.DataFrame({"n": n, "suppressed": suppressed}, index=pd.Index(order, name="group"))
-
-
-def _hidden_note(n: float, anonymity_min: int, *, short: bool = False) -> str:
-    """Why a group is hidden: too small itself, or hidden so smaller ones cannot be inferred."""
-    if n < anonymity_min:
-        return f"fewer than {anonymity_min}" + ("" if short else " respondents, not shown")
-    return "not shown" + ("" if short else ", so that smaller groups cannot be inferred")
-
-
-def _contrast(colour: tuple) -> str:
-    r, g, b = to_rgb(colour)
-    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else INK
-
-
-def heatmap(dimension_scores: pd.DataFrame, *, title: str = "Alignment by dimension and team",
-            anonymity_min: int = 5) -> Figure:
-    """Mean score per dimension (rows, instrument order) and group (columns).
-
-    Parameters
-    ----------
-    dimension_scores
-        Long frame: ``dimension``, ``dimension_name``, ``group``, ``n``, ``mean``,
-        ``favourable``, ``suppressed``.
-    title, anonymity_min
-        Chart title; anonymity threshold quoted in suppressed groups' headers.
-
-    Returns
-    -------
-    Figure
-        Columns overall, sales, marketing, leadership, other (those present). Suppressed
-        cells are hatched and blank; a group hidden throughout says why in its header.
-    """
-    _require(dimension_scores, _SCORE_COLUMNS, "dimension_scores")
-    dims = dimension_scores.drop_duplicates("dimension")
-    info = _group_info(dimension_scores)
-    grid = (dimension_scores.set_index(["dimension", "group"])[["mean", "suppressed"]].unstack()
-            .reindex(index=dims["dimension"]))
-    values = np.array(grid["mean"].reindex(columns=info.index), dtype=float)
-    hidden = grid["suppressed"].reindex(columns=info.index).eq(True).to_numpy()
-    values[hidden] = np.nan
-    labels = [wrap(name) for name in dims["dimension_name"]]
-    subtitle = ("Each cell is a team's average score on the 1\u20135 scale: teal is agreement, red "
-                "is disagreement, cream is neutral (3). Hatched cells are hidden to protect the "
-                f"anonymity of small groups (fewer than {anonymity_min} respondents).")
-    fig, ax = labelled_axes(title, subtitle, labels, row=0.42, top=0.5, bottom=1.05,
-                             max_width=1.35 * len(info))
-    _draw_cells(ax, values, hidden)
-    _heatmap_axes(ax, labels, info, anonymity_min)
-    _colour_bar(fig, ax)
-    return fig
-
-
-def _colour_bar(fig: Figure, ax: Axes) -> None:
-    """Horizontal 1-5 colour key under the heatmap, left-aligned with it."""
-    left, _, width, _ = ax.get_position().bounds
-    cax = fig.add_axes(rect(fig, left * FIG_WIDTH, 0.62, min(width * FIG_WIDTH, 4.5), 0.14))
-    bar = fig.colorbar(ScalarMappable(SCORE_NORM, SCORE_CMAP), cax=cax,
-                       orientation="horizontal", ticks=[1, 2, 3, 4, 5])
-    bar.outline.set_visible(False)
-    bar.set_label("Mean score (1 = strongly disagree, 5 = strongly agree)", fontsize=10,
-                  color=MUTED)
-    cax.tick_params(labelsize=9.5, length=0, labelcolor=INK)
-
-
-def _draw_cells(ax: Axes, values: np.ndarray, hidden: np.ndarray) -> None:
-    """Coloured cells with their means; hidden cells are hatched placeholders without text.
-
-    Each style of cell is one collection rather than one patch per cell, which is much
-    cheaper to build and to render; the axes limits are set by :func:`_heatmap_axes`.
-    """
-    colours = SCORE_CMAP(SCORE_NORM(values))
-    colours[np.isnan(values)] = to_rgba(_NO_DATA)
-    shown = ~hidden
-    ax.add_collection(PolyCollection(_cell_corners(shown), facecolors=colours[shown],
-                                     edgecolors="none", linewidths=0), autolim=False)
-    if hidden.any():  # no value and no text, only a hatched placeholder
-        ax.add_collection(PolyCollection(_cell_corners(hidden), facecolors="#F3F4F5",
-                                         edgecolors="#D3D8DB", linewidths=0, hatch="///"),
-                          autolim=False)
-    for (i, j), value in np.ndenumerate(values):
-        if not hidden[i, j]:
-            missing = bool(np.isnan(value))
-            ax.text(j + 0.5, i + 0.5, "\u2013" if missing else f"{value:.1f}", ha="center",
-                    va="center", fontsize=10.5,
-                    color=MUTED if missing else _contrast(tuple(colours[i, j])))
-
-
-def _cell_corners(mask: np.ndarray) -> np.ndarray:
-    """Corners (x, y) of a slightly inset unit square per ``True`` cell of ``mask``.
-
-    Cell (row i, column j) spans x from j and y from i; shape ``(cells, 4, 2)``.
-    """
-    gap = 0.03
-    side = 1 - 2 * gap
-    rows, cols = np.nonzero(mask)
-    x0, y0 = cols + gap, rows + gap
-    x1, y1 = x0 + side, y0 + side
-    return np.stack([np.column_stack(corner) for corner in ((x0, y0), (x1, y0), (x1, y1), (x0, y1))],
-                    axis=1)
-
-
-def _heatmap_axes(ax: Axes, labels: list[str], info: pd.DataFrame, anonymity_min: int) -> None:
-    ax.set_xlim(0, len(info))
-    ax.set_ylim(len(labels), 0)
-    ax.tick_params(labelsize=10, labelcolor=INK, length=0, pad=4)  # before ticks exist: cheaper
-    row_labels(ax, np.arange(len(labels)) + 0.5, labels, pad=4)
-    headers = [f"{team_label(g)}\n" + (_hidden_note(row.n, anonymity_min, short=True)
-                                         if row.suppressed else f"n={int(row.n)}")
-               for g, row in info.iterrows()]
-    ax.set_xticks(np.arange(len(info)) + 0.5, headers)
-    ax.xaxis.tick_top()
-    for tick, (group, row) in zip(ax.get_xticklabels(), info.iterrows(), strict=True):
-        tick.set_color("#9AA0A4" if row.suppressed else team_colour(group))
-        tick.set_fontweight("normal" if row.suppressed else "bold")
-    ax.spines[:].set_visible(False)
 
 
 def gap_chart(perception_gaps: pd.DataFrame, *, title: str | None = None) -> Figure:
@@ -243,7 +82,7 @@ def gap_chart(perception_gaps: pd.DataFrame, *, title: str | None = None) -> Fig
     if perception_gaps.empty:
         return message_figure(title, "Not enough respondents in both teams to compare "
                                       "perceptions.")
-    _require(perception_gaps, _GAP_COLUMNS, "perception_gaps")
+    require_columns(perception_gaps, _GAP_COLUMNS, "perception_gaps")
     if "a" not in attrs or "b" not in attrs:
         raise ValueError('perception_gaps.attrs must name the two teams: {"a": ..., "b": ...}')
     order = np.argsort(-perception_gaps["gap"].abs().fillna(-1).to_numpy(), kind="stable")
@@ -325,7 +164,7 @@ def maturity_chart(alignment_index: pd.DataFrame, bands: list[dict], *,
         One marker row per scored group (overall first); suppressed groups get no
         marker and are named in a grey footnote.
     """
-    _require(alignment_index, _INDEX_COLUMNS, "alignment_index")
+    require_columns(alignment_index, _INDEX_COLUMNS, "alignment_index")
     rows = alignment_index.set_index("group").loc[ordered_groups(alignment_index["group"])]
     hidden = rows["suppressed"].astype(bool)
     shown = rows[~hidden & rows["index"].notna()]
@@ -352,8 +191,8 @@ def maturity_chart(alignment_index: pd.DataFrame, bands: list[dict], *,
 
 def _maturity_footnote(rows: pd.DataFrame, hidden: pd.Series, anonymity_min: int) -> str:
     small = rows["n"] < anonymity_min
-    parts = [(hidden & small, _hidden_note(0, anonymity_min)),
-             (hidden & ~small, _hidden_note(anonymity_min, anonymity_min)),
+    parts = [(hidden & small, hidden_note(0, anonymity_min)),
+             (hidden & ~small, hidden_note(anonymity_min, anonymity_min)),
              (~hidden & rows["index"].isna(), "no index available")]
     return " ".join(f"{', '.join(map(team_label, rows.index[mask]))}: {why}."
                     for mask, why in parts if mask.any())
@@ -421,16 +260,16 @@ def favourability_bars(dimension_scores: pd.DataFrame, *, group: str = "overall"
     ValueError
         If ``group`` has no rows.
     """
-    _require(dimension_scores, _SCORE_COLUMNS, "dimension_scores")
+    require_columns(dimension_scores, SCORE_COLUMNS, "dimension_scores")
     rows = dimension_scores[dimension_scores["group"] == group]
     if rows.empty:
         known = ", ".join(ordered_groups(dimension_scores["group"]))
         raise ValueError(f"no rows for group {group!r} (groups present: {known})")
     label = team_label(group)
     title = title or f"Share of favourable answers: {label}"
-    info = _group_info(rows).iloc[0]
+    info = group_info(rows).iloc[0]
     if info.suppressed:
-        return message_figure(title, f"{label}: {_hidden_note(info.n, anonymity_min)}.")
+        return message_figure(title, f"{label}: {hidden_note(info.n, anonymity_min)}.")
     hidden = rows["suppressed"].astype(bool)
     rows = rows.assign(favourable=rows["favourable"].where(~hidden), hidden=hidden).sort_values(
         "favourable", ascending=False, kind="stable", na_position="last")
