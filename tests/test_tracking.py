@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import numpy as np
@@ -208,3 +209,17 @@ def test_demo_data_is_added_once(demo_copy: Workspace) -> None:
         execute.populate(demo_copy, company)
         followup.populate(demo_copy, company)
     assert snapshot(demo_copy) == before
+
+
+@pytest.mark.parametrize("company", ["northwind-software", "bluepeak-logistics", "corvid-health"])
+def test_burn_up_statuses_match_action_status_on_every_day(company: str) -> None:
+    from alignkit.tracking import _statuses_on
+
+    ws = Workspace(os.environ["ALIGNKIT_WORKSPACE"])  # the demo workspace of conftest.py
+    plan, history = load_actions(ws, company), load_action_updates(ws, company)
+    assert len(history)
+    days = list(pd.date_range(history["updated_on"].min() - pd.Timedelta(days=3),
+                              history["updated_on"].max() + pd.Timedelta(days=3), freq="D"))
+    for day, status in zip(days, _statuses_on(plan, history, days), strict=True):
+        expected = action_status(plan, history, as_of=day.date())["status"].tolist()
+        assert status.tolist() == expected, day
