@@ -1,5 +1,10 @@
 """The joint action plan in the workspace: save, load and update actions.
 
+Each company's actions are numbered 1..n in priority order when the plan is
+stored; actions added later continue the count. That number is the action's
+``id`` everywhere a person sees or types it (reports, workbook, CLI, update
+files), so it never changes between reports; the database key stays internal.
+
 Actions are written by the Plan stage and updated by the Execute stage. Every
 call is one transaction, checked row by row before anything is written. An
 action's stored ``status`` is always that of its latest update by date (on a
@@ -149,25 +154,28 @@ def save_actions(workspace: Workspace, company: str, actions: pd.DataFrame, *,
         cid = _company_id(con, company)
         if replace:
             con.execute("DELETE FROM actions WHERE company_id = ?", (cid,))
+        first = con.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM actions WHERE company_id = ?",
+                            (cid,)).fetchone()[0]
         con.executemany(
-            f"INSERT INTO actions (company_id, {', '.join(columns)}, created_at, updated_at) "
-            f"VALUES (?, {', '.join('?' for _ in columns)}, ?, ?)",
-            [(cid, *values, now, now) for values in rows],
+            f"INSERT INTO actions (company_id, number, {', '.join(columns)}, created_at, "
+            f"updated_at) VALUES (?, ?, {', '.join('?' for _ in columns)}, ?, ?)",
+            [(cid, first + k, *values, now, now) for k, values in enumerate(rows)],
         )
     return load_actions(workspace, company)
 
 
 def load_actions(workspace: Workspace, company: str) -> pd.DataFrame:
-    """A company's actions in :data:`ACTION_COLUMNS` order.
+    """A company's actions in :data:`ACTION_COLUMNS` order, by their number.
 
-    ``due`` is datetime64, ``id`` Int64 and ``baseline``, ``target`` and
+    ``id`` is the action's number within the company (1..n in priority order
+    when the plan was stored). ``due`` is datetime64, ``id`` Int64 and ``baseline``, ``target`` and
     ``priority`` float64, also when there are no actions or no figures.
     """
     workspace.company(company)
     with workspace.connect() as con:
         frame = pd.read_sql_query(
-            f"SELECT a.{', a.'.join(ACTION_COLUMNS)} FROM actions a "
-            "JOIN companies c ON c.id = a.company_id WHERE c.slug = ? ORDER BY a.id",
+            f"SELECT a.number AS id, a.{', a.'.join(ACTION_COLUMNS[1:])} FROM actions a "
+            "JOIN companies c ON c.id = a.company_id WHERE c.slug = ? ORDER BY a.number",
             con, params=(company,),
         )
     frame["due"] = pd.to_datetime(frame["due"])
@@ -199,10 +207,11 @@ def update_action(workspace: Workspace, company: str, action_id: int,
         raise StoreError(f"action {action_id}: {err}") from None
     workspace.company(company)
     with workspace.connect() as con:
-        if action_id not in _company_actions(con, company):
+        keys = _company_actions(con, company)
+        if action_id not in keys:
             raise StoreError(_no_such_action(company, action_id))
         con.execute(f"UPDATE actions SET {', '.join(f'{c} = ?' for c in changes)}, "
-                    "updated_at = ? WHERE id = ?", (*values, _now(), action_id))
+                    "updated_at = ? WHERE id = ?", (*values, _now(), keys[action_id]))
 
 
 # -- status updates ----------------------------------------------------------------------------
@@ -231,10 +240,11 @@ def _update_row(record: dict[str, Any]) -> tuple[int, str, str, float | None, st
     return action, day, record["status"], _progress(record.get("progress")), note
 
 
-def _company_actions(con: Any, company: str) -> set[int]:
-    return {row[0] for row in con.execute(
-        "SELECT a.id FROM actions a JOIN companies c ON c.id = a.company_id WHERE c.slug = ?",
-        (company,))}
+def _company_actions(con: Any, company: str) -> dict[int, int]:
+    """The company's action numbers, each with its database key."""
+    return dict(con.execute(
+        "SELECT a.number, a.id FROM actions a JOIN companies c ON c.id = a.company_id "
+        "WHERE c.slug = ?", (company,)).fetchall())
 
 
 def _no_such_action(company: str, action_id: int) -> str:
@@ -281,10 +291,11 @@ def record_action_update(workspace: Workspace, company: str, action_id: int, *, 
     workspace.company(company)
     row = (action_id, (updated_on or date.today()).isoformat(), status, progress, note)
     with workspace.connect() as con:
-        if action_id not in _company_actions(con, company):
+        keys = _company_actions(con, company)
+        if action_id not in keys:
             raise StoreError(_no_such_action(company, action_id))
-        _insert_updates(con, [row])
-        _refresh_status(con, {action_id})
+        _insert_updates(con, [(keys[action_id], *row[1:])])
+        _refresh_status(con, {keys[action_id]})
 
 
 def record_action_updates(workspace: Workspace, company: str, updates: pd.DataFrame) -> int:
@@ -324,8 +335,9 @@ def record_action_updates(workspace: Workspace, company: str, updates: pd.DataFr
         for number, row in enumerate(rows, start=1):
             if row[0] not in known:
                 raise StoreError(f"update row {number}: {_no_such_action(company, row[0])}")
-        added = _insert_updates(con, rows)
-        _refresh_status(con, {row[0] for row in rows})
+        keyed = [(known[row[0]], *row[1:]) for row in rows]
+        added = _insert_updates(con, keyed)
+        _refresh_status(con, {row[0] for row in keyed})
     return added
 
 
@@ -338,7 +350,7 @@ def load_action_updates(workspace: Workspace, company: str) -> pd.DataFrame:
     workspace.company(company)
     with workspace.connect() as con:
         frame = pd.read_sql_query(
-            "SELECT u.action_id, u.updated_on, u.status, u.progress, u.note "
+            "SELECT a.number AS action_id, u.updated_on, u.status, u.progress, u.note "
             "FROM action_updates u JOIN actions a ON a.id = u.action_id "
             "JOIN companies c ON c.id = a.company_id WHERE c.slug = ? "
             "ORDER BY u.updated_on, u.id", con, params=(company,),

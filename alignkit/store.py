@@ -83,6 +83,22 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _upgrade(con: sqlite3.Connection) -> None:
+    """Bring a workspace written by an older alignkit up to the current tables.
+
+    Actions stored before they had a number are numbered 1..n per company in
+    priority order, the order their plan was ranked in.
+    """
+    columns = {row[1] for row in con.execute("PRAGMA table_info(actions)")}
+    if "number" not in columns:
+        con.execute("ALTER TABLE actions ADD COLUMN number INTEGER")
+    con.execute(
+        "UPDATE actions SET number = (SELECT k FROM (SELECT id, ROW_NUMBER() OVER ("
+        "PARTITION BY company_id ORDER BY priority DESC, id) AS k FROM actions) r "
+        "WHERE r.id = actions.id) WHERE number IS NULL")
+    con.execute("CREATE UNIQUE INDEX IF NOT EXISTS actions_number ON actions(company_id, number)")
+
+
 class Workspace:
     """A workspace folder and its database.
 
@@ -124,6 +140,7 @@ class Workspace:
             if create or not self._schema_checked:
                 # IF NOT EXISTS throughout: also brings older workspaces up to date.
                 con.executescript(_SCHEMA)
+                _upgrade(con)
                 self._schema_checked = True
                 con.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)

@@ -97,6 +97,7 @@ CREATE TABLE IF NOT EXISTS funnel_counts (
 CREATE TABLE IF NOT EXISTS actions (
     id INTEGER PRIMARY KEY,
     company_id INTEGER NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+    number INTEGER,  -- 1..n per company in priority order; what people see and type
     tactic TEXT NOT NULL,
     title TEXT NOT NULL,
     dimension TEXT,
@@ -128,4 +129,12 @@ CREATE TABLE IF NOT EXISTS kpi_observations (
     value REAL NOT NULL,
     target REAL,
     UNIQUE (company_id, kpi, observed_on)
+);
+
+-- Engagement settings: one value per company and key (revenue goal, currency, SLA terms …).
+CREATE TABLE IF NOT EXISTS engagement_settings (
+    company_id INTEGER NOT NULL REFERENCES companies(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (company_id, key)
 );
