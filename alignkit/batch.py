@@ -24,7 +24,14 @@ from alignkit.branding import Brand, load_brand
 from alignkit.exceptions import ReportError, StoreError
 from alignkit.fingerprint import company_data_hashes, files_hash, report_fingerprint
 from alignkit.manifest import ManifestEntry, load_manifest, now_iso, write_manifest
-from alignkit.report import ReportJob, ReportOutcome, check_job, notebooks_dir, templates_dir
+from alignkit.report import (
+    ReportJob,
+    ReportOutcome,
+    check_job,
+    notebooks_dir,
+    report_day,
+    templates_dir,
+)
 from alignkit.report_index import IndexCompany, write_indexes
 from alignkit.stages import STAGES
 from alignkit.store import Workspace
@@ -105,9 +112,11 @@ def _plan(ws: Workspace, companies: Sequence[str], stages: Sequence[str], out_di
     env = _environment_hash(base["brand"], base["formats"])
     planned, refused = [], []
     for slug in companies:
+        day = report_day(ws, slug, base.get("as_of", ""))
         for stage in stages:
             job = ReportJob(slug, stage, out_dir / slug, ws.root, index_link="index.html",
-                            notebook_path=(notebooks_dir() / STAGES[stage].notebook).resolve(), **base)
+                            notebook_path=(notebooks_dir() / STAGES[stage].notebook).resolve(),
+                            **{**base, "as_of": day})
             try:
                 name = check_job(job, ws)
             except StoreError as err:  # this company's data is not ready; the others go on
@@ -151,6 +160,7 @@ def render_batch(
     brand_file: str | Path | None = None,
     fork: bool = True,
     reporter: BatchReporter | None = None,
+    as_of: str = "",
 ) -> BatchResult:
     """Render every company x stage into ``out_dir`` and write the manifest and indexes.
 
@@ -192,7 +202,7 @@ def render_batch(
         raise ReportError(f"unknown format {', '.join(bad)}; choose html and/or pdf")
     chosen = list(dict.fromkeys(companies)) if companies else [c.slug for c in ws.companies()]
     brand = load_brand(brand_file)
-    base = {"wave": wave, "anonymity_min": anonymity_min, "formats": tuple(formats),
+    base = {"wave": wave, "anonymity_min": anonymity_min, "formats": tuple(formats), "as_of": as_of,
             "timeout": timeout, "brand": brand}
     workers = workers or default_workers()
     # kernels warm up while the batch is planned; dropped if little is left to do

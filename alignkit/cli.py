@@ -210,9 +210,11 @@ def score(company: str, wave: str, as_json: bool, anonymity_min: int,
               help="Output folder [default: <workspace>/reports/<company>].")
 @click.option("--timeout", type=click.IntRange(min=10), default=600, show_default=True,
               help="Seconds a cell may run before the report is abandoned.")
+@click.option("--as-of", default="", help="Read every figure as of this day, YYYY-MM-DD "
+                                          "[default: the stored report date, else today].")
 @anonymity_option
 @workspace_option
-def report(company: str, stage: str, wave: str, out: Path | None, timeout: int,
+def report(company: str, stage: str, wave: str, out: Path | None, timeout: int, as_of: str,
            anonymity_min: int, workspace: Path | None) -> None:
     """Render a stage report for one company as self-contained HTML."""
     from alignkit.report import render_report
@@ -220,7 +222,7 @@ def report(company: str, stage: str, wave: str, out: Path | None, timeout: int,
     ws = _workspace(workspace)
     target = out or ws.reports_dir / company
     done = render_report(company, stage, target, workspace=ws.root, wave=wave,
-                         anonymity_min=anonymity_min, timeout=timeout)
+                         anonymity_min=anonymity_min, timeout=timeout, as_of=as_of)
     click.echo(f"wrote {done.html}")
 
 

@@ -61,7 +61,7 @@ SUMMARY_COLUMNS = ["kpi", "label", "n", "first_on", "first", "latest_on", "lates
                    "change", "closed", "status"]
 STATUS_WORDS = {"met": "target met", "improving": "improving", "stalled": "stalled",
                 "worsening": "moving away from target", "single": "one observation so far",
-                "no_target": "no target set"}
+                "no_target": "no target set", "none": "no figure recorded yet"}
 
 
 def _trend_share(obs: pd.DataFrame, target: float) -> float:
@@ -101,17 +101,27 @@ def _kpi_status(obs: pd.DataFrame, target: float, higher: bool) -> tuple[float, 
     return share, "worsening" if share <= -0.2 and worse else "stalled"
 
 
-def kpi_summary(observations: pd.DataFrame) -> pd.DataFrame:
+def kpi_summary(observations: pd.DataFrame, records: pd.DataFrame | None = None) -> pd.DataFrame:
     """First and latest observation of each KPI against its (latest) target.
+
+    Parameters
+    ----------
+    observations
+        ``kpi, observed_on, value, target``; for a report, the series of
+        :func:`alignkit.metrics.tracked_series`, whose first point is the baseline.
+    records
+        :func:`alignkit.metrics.kpi_records`: when given, the rows follow their
+        order and a tracked KPI without any figure gets a row of its own
+        (status ``none``), so every agreed KPI is listed.
 
     Returns
     -------
     pandas.DataFrame
-        One row per KPI (catalogue order, then custom KPIs by name):
-        :data:`SUMMARY_COLUMNS`. ``closed`` is the share of the distance to
-        the target covered by the trend line; ``status`` is ``met``,
-        ``improving``, ``stalled``, ``worsening``, ``single`` or ``no_target``
-        (see :func:`_kpi_status`).
+        One row per KPI (catalogue order, then custom KPIs by name, unless
+        ``records`` sets the order): :data:`SUMMARY_COLUMNS`. ``closed`` is the
+        share of the distance to the target covered by the trend line;
+        ``status`` is ``met``, ``improving``, ``stalled``, ``worsening``,
+        ``single``, ``no_target`` or ``none`` (see :func:`_kpi_status`).
     """
     rows = []
     for kpi, obs in observations.sort_values("observed_on").groupby("kpi", sort=False):
@@ -120,23 +130,45 @@ def kpi_summary(observations: pd.DataFrame) -> pd.DataFrame:
         target = float(targets.iloc[-1]) if len(targets) else np.nan
         definition = kpi_definition(str(kpi))
         closed, status = _kpi_status(obs, target, definition.higher_is_better)
+        recorded = int((~obs["is_baseline"].astype(bool)).sum()) if "is_baseline" in obs else len(obs)
+        if not recorded:  # only the baseline: nothing measured since
+            rows.append((kpi, definition.label, len(obs), first["observed_on"], first["value"],
+                         pd.NaT, np.nan, target, np.nan, np.nan, "none"))
+            continue
         rows.append((kpi, definition.label, len(obs), first["observed_on"], first["value"],
                      latest["observed_on"], latest["value"], target,
                      latest["value"] - first["value"], closed, status))
     out = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    order = {k: i for i, k in enumerate(kpi_catalogue())}
+    if records is not None:
+        seen = set(out["kpi"])
+        empty = [(r.id, r.label, 0, pd.NaT, np.nan, pd.NaT, np.nan, r.target, np.nan, np.nan,
+                  "none") for r in records.itertuples(index=False) if r.id not in seen]
+        if empty:
+            out = pd.concat([out, pd.DataFrame(empty, columns=SUMMARY_COLUMNS)],
+                            ignore_index=True) if len(out) else pd.DataFrame(
+                empty, columns=SUMMARY_COLUMNS)
+        order = {k: i for i, k in enumerate(records["id"])}
+    else:
+        order = {k: i for i, k in enumerate(kpi_catalogue())}
     out["order"] = out["kpi"].map(lambda k: order.get(k, len(order)))
     return out.sort_values(["order", "kpi"]).drop(columns="order").reset_index(drop=True)
 
 
 def kpi_table(summary: pd.DataFrame) -> Styler:
-    """Display table: KPI, first, latest, target and status, one row per KPI."""
-    rows = [{"KPI": r.label,
-             "First": f"{format_kpi_value(r.kpi, r.first)} ({r.first_on:%b %Y})",
-             "Latest": f"{format_kpi_value(r.kpi, r.latest)} ({r.latest_on:%b %Y})",
+    """Display table: KPI, baseline, latest, target and status, one row per KPI.
+
+    The baseline is the summary's first figure (the series starts at the
+    baseline); a KPI with nothing recorded after it shows no latest figure.
+    """
+    def when(kpi: str, value: float, stamp: object) -> str:
+        text = format_kpi_value(kpi, value)
+        return text if pd.isna(stamp) or pd.isna(value) else f"{text} ({stamp:%d %b %Y})"
+
+    rows = [{"KPI": r.label, "Baseline": when(r.kpi, r.first, r.first_on),
+             "Latest": when(r.kpi, r.latest, r.latest_on),
              "Target": format_kpi_value(r.kpi, r.target),
              "Status": STATUS_WORDS[r.status]} for r in summary.itertuples()]
-    return report_table(pd.DataFrame(rows, columns=["KPI", "First", "Latest", "Target",
+    return report_table(pd.DataFrame(rows, columns=["KPI", "Baseline", "Latest", "Target",
                                                     "Status"]), "kpis")
 
 
@@ -164,5 +196,8 @@ def kpi_findings(summary: pd.DataFrame, *, say_if_empty: bool = True) -> str:
             "single": f"- **{r.label}**: one observation so far ({latest}); the target is "
                       f"{target}.",
             "no_target": f"- **{r.label}**: {first} → {latest}; no target has been agreed.",
+            "none": f"- **{r.label}**: no figure recorded yet"
+                    + (f" since the baseline of {first}" if pd.notna(r.first) else "")
+                    + f"; the target is {target}.",
         }[r.status])
     return "\n".join(lines)

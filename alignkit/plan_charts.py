@@ -37,6 +37,8 @@ from alignkit.chart_style import (
     style_axes,
     wrap,
 )
+from alignkit.escaping import escape_markdown
+from alignkit.money import DEFAULT_CURRENCY, format_money
 from alignkit.playbook import Playbook, load_playbook
 from alignkit.sla import ServiceLevelAgreement, count_text
 
@@ -65,7 +67,7 @@ def _bar_labels(ax: Axes, y: np.ndarray, ends: np.ndarray, texts: list[str], *,
 
 
 def gap_size_chart(gaps: pd.DataFrame, *, target_level: float = 4.0, limit: int = 14) -> Figure:
-    """Gap size per dimension, largest first, split into its two parts.
+    """Need per dimension (what the plan ranks by), largest first, split into its two parts.
 
     Parameters
     ----------
@@ -75,14 +77,14 @@ def gap_size_chart(gaps: pd.DataFrame, *, target_level: float = 4.0, limit: int 
     target_level, limit
         The level quoted in the subtitle; most dimensions shown.
     """
-    title = "Where the gaps are largest"
+    title = "Where the need is greatest"
     rows = gaps[gaps["gap_size"] > 0].head(limit)
     if rows.empty:
         return message_figure(title, f"Every facet already scores {target_level:g} or more, "
                                       "with no clear gap between the teams.")
-    subtitle = (f"Gap size in points on the 1\u20135 scale: how far the average answer lies below "
-                f"{target_level:g} (agree), plus the difference between sales and marketing "
-                "where it is clearly more than chance.")
+    subtitle = (f"Need, in points on the 1\u20135 scale: how far the average answer lies below "
+                f"{target_level:g} (agree), plus the perception gap between sales and marketing "
+                "where that gap is clear.")
     labels = [wrap(n) for n in rows["dimension_name"]]
     fig, ax = labelled_axes(title, subtitle, labels, row=0.42, top=0.45, bottom=0.55,
                              right=MARGIN + 0.5)
@@ -94,7 +96,7 @@ def gap_size_chart(gaps: pd.DataFrame, *, target_level: float = 4.0, limit: int 
     ax.set_ylim(len(rows) - 0.5, -0.5)
     row_labels(ax, y, labels)
     ax.set_xlim(0, max(1.0, float((short + perception).max())) * 1.12)
-    ax.set_xlabel("Gap size (points on the 1\u20135 scale)", fontsize=10, color=MUTED)
+    ax.set_xlabel("Need (points on the 1\u20135 scale)", fontsize=10, color=MUTED)
     style_axes(ax, grid="x")
     ax.spines["left"].set_visible(False)
     _legend(ax, [Patch(color=SHORTFALL_COLOUR, label=f"Below {target_level:g} (agree)"),
@@ -202,10 +204,8 @@ def sla_funnel_chart(sla: ServiceLevelAgreement) -> Figure:
 
 
 def _money(value: float, currency: str) -> str:
-    """An amount to three significant digits, as people say it: 5,650 / 667,000 / 1.09M."""
-    if abs(value) >= 1e6:
-        return f"{currency}{value / 1e6:.3g}M"
-    return f"{currency}{float(f'{value:.3g}'):,.0f}"
+    """An amount as chart labels show it (:func:`alignkit.money.format_money`, compact)."""
+    return format_money(value, currency, compact=True)
 
 
 def _scenario_panel(ax: Axes, frame: pd.DataFrame, column: str, heading: str,
@@ -232,7 +232,7 @@ def _scenario_panel(ax: Axes, frame: pd.DataFrame, column: str, heading: str,
     ax.spines[["left", "bottom"]].set_visible(False)
 
 
-def scenario_chart(comparison: pd.DataFrame, *, currency: str = "", goal: float | None = None,
+def scenario_chart(comparison: pd.DataFrame, *, currency: str = DEFAULT_CURRENCY, goal: float | None = None,
                    title: str = "What the scenarios are worth each month") -> Figure:
     """Qualified pipeline and won revenue per month, today (grey) against each scenario.
 
@@ -253,7 +253,7 @@ def scenario_chart(comparison: pd.DataFrame, *, currency: str = "", goal: float 
     fig, ax = labelled_axes(title, subtitle, labels, row=0.5, top=0.45, bottom=0.2,
                              max_width=3.9)
     left, bottom, width, height = ax.get_position().bounds
-    _scenario_panel(ax, comparison, "pipeline", "Qualified pipeline created", currency)
+    _scenario_panel(ax, comparison, "pipeline", "Value of new SQLs (at the average deal)", currency)
     row_labels(ax, np.arange(len(labels)), labels)
     second = fig.add_axes((left + width + 0.03, bottom, width, height), sharey=ax)
     _scenario_panel(second, comparison, "revenue", "Won revenue", currency, goal)
@@ -261,7 +261,7 @@ def scenario_chart(comparison: pd.DataFrame, *, currency: str = "", goal: float 
     return fig
 
 
-def lever_chart(effects: pd.DataFrame, *, currency: str = "") -> Figure:
+def lever_chart(effects: pd.DataFrame, *, currency: str = DEFAULT_CURRENCY) -> Figure:
     """What each lever alone adds to won revenue per month, largest first."""
     title = "What moving each lever is worth"
     subtitle = ("Extra won revenue a month when one lever moves and everything else stays as "
@@ -285,7 +285,7 @@ def lever_chart(effects: pd.DataFrame, *, currency: str = "") -> Figure:
 
 # -- tables and words of the Plan report -------------------------------------------
 def plan_findings(plan: pd.DataFrame, gaps: pd.DataFrame, agreement: ServiceLevelAgreement,
-                  comparison: pd.DataFrame, *, currency: str = "") -> str:
+                  comparison: pd.DataFrame, *, currency: str = DEFAULT_CURRENCY) -> str:
     """The four sentences a consultant opens the Plan report with (Markdown bullets)."""
     named = ((plan["sales_owner"] != PLACEHOLDER) & (plan["marketing_owner"] != PLACEHOLDER)).sum()
     if plan.attrs.get("source") == "stored":
@@ -297,16 +297,19 @@ def plan_findings(plan: pd.DataFrame, gaps: pd.DataFrame, agreement: ServiceLeve
     lines = [f"- {state}"]
     if len(gaps) and gaps["gap_size"].iloc[0] > 0:
         top = gaps.iloc[0]
-        lines.append(f"- **Largest gap:** {top['dimension_name']} ({top['gap_size']:.1f} points"
-                     f" on the 1\u20135 scale).")
+        parts = f"{top['shortfall']:.1f} below agree"
+        if top["perception_gap"] > 0:
+            parts += f" plus a {top['perception_gap']:.1f}-point perception gap"
+        lines.append(f"- **Most in need:** {top['dimension_name']} (need {top['gap_size']:.1f}: "
+                     f"{parts}).")
     lines.append(f"- **The agreement:** marketing delivers {agreement.needed('mql')} MQLs a month;"
                  f" sales contacts each within {agreement.sales.first_touch_hours:g} hours.")
     expected = comparison[comparison["scenario"] == "Expected"]
     if len(expected):
         row = expected.iloc[0]
-        lines.append(f"- **What it is worth:** the expected scenario adds about {currency}"
-                     f"{row['revenue_change']:,.0f} of won revenue a month from "
-                     f"marketing-sourced deals ({row['revenue_change_pct']:+.0%}).")
+        lines.append(f"- **What it is worth:** the expected scenario adds about "
+                     f"{format_money(row['revenue_change'], currency)} of won revenue a month "
+                     f"from marketing-sourced deals ({row['revenue_change_pct']:+.0%}).")
     return "\n".join(lines)
 
 
@@ -316,28 +319,31 @@ def _number(value: float) -> str:
 
 def priority_markdown(plan: pd.DataFrame, *, target_level: float = TARGET_LEVEL) -> str:
     """How the ranking works, in plain words, worked through for the first action."""
-    text = (f"**How the actions are ranked.** For every facet of working together we measure a "
-            f"*gap size* in points on the 1\u20135 scale: how far the average answer lies below "
-            f"{target_level:g} (*agree*), plus how far apart sales and marketing rate it when "
-            "that difference is clearly more than chance. Each tactic in the playbook is scored "
-            "by the gap it closes, how strongly it works (impact, 1\u20135) and how much work "
-            "it takes (effort, 1\u20135): **priority = gap size \u00d7 impact \u00f7 effort**. "
-            "A tactic counts the full gap of the facet it mainly targets and half the gap of a "
-            "facet it only supports. At most two actions aim at the same facet, so the plan "
-            "covers several gaps.")
+    text = (f"**How the actions are ranked.** For every facet of working together we measure its "
+            f"*need* in points on the 1\u20135 scale: how far the average answer lies below "
+            f"{target_level:g} (*agree*), plus the perception gap between sales and marketing "
+            "when that gap is clear. Each tactic in the playbook is scored by the need it meets, "
+            "how strongly it works (impact, 1\u20135) and how much work it takes (effort, "
+            "1\u20135): **priority = need \u00d7 impact \u00f7 effort**. A tactic counts the full "
+            "need of the facet it mainly targets and half the need of a facet it only supports. "
+            "Each of the three lowest-scoring facets and every clear perception gap gets at least "
+            "one action; the other places go to the highest priorities, at most two per facet. "
+            "Ties go to the larger perception gap. Actions are numbered in priority order and "
+            "keep their number in every report.")
     top = plan.dropna(subset=["gap_size", "weight", "impact", "effort"]).head(1)
     if top.empty:
         return text
     row = top.iloc[0]
     parts = f"{_number(row['shortfall'])} below {target_level:g}"
     if row["perception_gap"] > 0:
-        parts += f" plus a {_number(row['perception_gap'])}-point gap between the teams"
+        parts += f" plus a {_number(row['perception_gap'])}-point perception gap"
     gap = row["gap_size"] * row["weight"]
     half = "" if row["weight"] == 1 else (f", halved to {_number(gap)} because the tactic only "
                                           "supports this facet")
     return text + (
-        f"\n\nFor example, *{row['title']}* addresses **{row['dimension_name']}**: {parts} gives "
-        f"a gap size of {_number(row['gap_size'])}{half}. With impact {int(row['impact'])} and "
+        f"\n\nFor example, action {int(row['rank'])}, *{row['title']}*, addresses "
+        f"**{row['dimension_name']}**: {parts} gives a need of {_number(row['gap_size'])}{half}. "
+        f"With impact {int(row['impact'])} and "
         f"effort {int(row['effort'])} its priority is {_number(gap)} \u00d7 {int(row['impact'])}"
         f" \u00f7 {int(row['effort'])} = **{_number(gap * row['impact'] / row['effort'])}**.")
 
@@ -359,15 +365,37 @@ def plan_table(plan: pd.DataFrame, playbook: Playbook | None = None) -> pd.DataF
             for k, b, t in zip(plan["kpi"], plan["baseline"], plan["target"], strict=True)]
     table = pd.DataFrame({
         "Action": plan["title"].to_numpy(),
-        "Closes the gap in": plan["dimension_name"].to_numpy(),
+        "Addresses": plan["dimension_name"].to_numpy(),
         "Priority": [("\u2013" if pd.isna(p) else f"{p:.1f}") for p in plan["priority"]],
         "Sales owner": plan["sales_owner"].fillna(PLACEHOLDER).to_numpy(),
         "Marketing owner": plan["marketing_owner"].fillna(PLACEHOLDER).to_numpy(),
         "Due": [d.strftime("%d %b %Y") if pd.notna(d) else "\u2013" for d in plan["due"]],
         "KPI": [name for name, _ in kpis],
         "Today \u2192 target": [change for _, change in kpis],
-    }, index=pd.RangeIndex(1, len(plan) + 1))
+    }, index=pd.Index(_numbers(plan), name="#"))
     return table
+
+
+def _numbers(plan: pd.DataFrame) -> list[int]:
+    """Each action's number: its stored id, else its rank."""
+    column = plan["id"] if "id" in plan else plan["rank"]
+    return [int(v) for v in column]
+
+
+def action_details_markdown(plan: pd.DataFrame, playbook: Playbook | None = None) -> str:
+    """Per action, by number: what the tactic involves and its first steps (Markdown)."""
+    book = playbook or load_playbook()
+    known = {t.id: t for t in book.tactics}
+    blocks = []
+    for number, row in zip(_numbers(plan), plan.to_dict("records"), strict=True):
+        tactic = known.get(row["tactic"])
+        if tactic is None:
+            continue
+        steps = "\n".join(f"   {k}. {escape_markdown(step)}"
+                          for k, step in enumerate(tactic.first_steps, 1))
+        blocks.append(f"**{number}. {escape_markdown(str(row['title']))}**\n\n"
+                      f"{escape_markdown(tactic.description)}\n\n*First steps:*\n\n{steps}")
+    return "\n\n".join(blocks) if blocks else "No actions yet."
 
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>#|~])")

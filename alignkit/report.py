@@ -78,12 +78,13 @@ class ReportJob:
     brand: Brand = field(default_factory=Brand)
     index_link: str = ""
     notebook_path: Path | None = None  # default: the stage's notebook in notebooks_dir()
+    as_of: str = ""  # YYYY-MM-DD every "as of" figure is read for ("": stored date, else today)
 
     @property
     def parameters(self) -> dict[str, Any]:
         """The notebook's parameters, exactly as injected."""
         return {"company": self.company, "wave": self.wave, "workspace": str(self.workspace),
-                "anonymity_min": self.anonymity_min}
+                "anonymity_min": self.anonymity_min, "as_of": self.as_of}
 
     @property
     def company_stage(self) -> tuple[str, str]:
@@ -198,7 +199,7 @@ class Renderer:
         context = {**job.brand.context(), "company": company_name,
                    "stage_title": STAGES[job.stage].title, "title": f"{company_name} · {job.stage}",
                    "subtitle": STAGES[job.stage].subtitle.format(wave=job.wave),
-                   "date": date.today().isoformat(),
+                   "date": job.as_of or date.today().isoformat(),
                    "anonymity_min": job.anonymity_min, "version": __version__,
                    "index_link": job.index_link}
         html = self.exporter.to_html(executed, context)
@@ -219,6 +220,24 @@ class Renderer:
         target = job.out_dir / f"{job.stage}.failed.ipynb"
         write_atomic(target, nbformat.writes(executed))
         return target.name
+
+
+def report_day(ws: Workspace, company: str, as_of: str | None = "") -> str:
+    """The day a report is read for: ``as_of`` if given, else the stored report date, else today.
+
+    Resolved before rendering so that the day is part of the report's
+    parameters (and of its fingerprint in a batch).
+    """
+    from datetime import date
+
+    from alignkit.engagement import load_settings
+
+    if as_of:
+        try:
+            return date.fromisoformat(str(as_of)).isoformat()
+        except ValueError:
+            raise ReportError(f"--as-of must be a day as YYYY-MM-DD, not {as_of!r}") from None
+    return load_settings(ws, company).as_of().isoformat()
 
 
 def check_job(job: ReportJob, workspace: Workspace | None = None) -> str:
@@ -253,8 +272,12 @@ def render_report(
     anonymity_min: int = DEFAULT_THRESHOLD,
     timeout: int = 600,
     brand: Brand | None = None,
+    as_of: str = "",
 ) -> RenderedReport:
     """Execute a stage notebook for one company and write ``<out_dir>/<stage>.html``.
+
+    ``as_of`` (``YYYY-MM-DD``) is the day every "as of" figure is read for;
+    empty: the company's stored report date, else today.
 
     Raises
     ------
@@ -266,8 +289,10 @@ def render_report(
     """
     from alignkit.branding import load_brand
 
-    job = ReportJob(company, stage, Path(out_dir), Workspace(workspace).root, wave, anonymity_min,
-                    timeout=timeout, brand=brand or load_brand())
+    ws = Workspace(workspace)
+    job = ReportJob(company, stage, Path(out_dir), ws.root, wave, anonymity_min,
+                    timeout=timeout, brand=brand or load_brand(),
+                    as_of=report_day(ws, company, as_of))
     name = check_job(job)
     renderer = Renderer(retries=0)
     try:

@@ -20,6 +20,7 @@ from typing import Any
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
+from alignkit.money import DEFAULT_CURRENCY, format_money
 from alignkit.plan_charts import scenario_chart
 from alignkit.scenarios import (
     Baseline,
@@ -83,7 +84,7 @@ class ScenarioExplorer:
         The ``VBox`` to display.
     """
 
-    def __init__(self, baseline: Baseline, *, currency: str = "", dpi: int = 100) -> None:
+    def __init__(self, baseline: Baseline, *, currency: str = DEFAULT_CURRENCY, dpi: int = 100) -> None:
         self.baseline = baseline
         self.currency = currency
         self.dpi = dpi
@@ -133,7 +134,7 @@ class ScenarioExplorer:
         change = comparison["revenue_change_pct"].iloc[-1]
         self.summary.value = (
             f"<p style='margin:8px 0'><b>Your scenario:</b> {self.projection.won:.1f} won deals "
-            f"and {self.currency}{self.projection.revenue:,.0f} of revenue a month "
+            f"and {format_money(self.projection.revenue, self.currency)} of revenue a month "
             f"(<b>{change:+.0%}</b> against today).</p>")
         return self.projection
 
@@ -166,6 +167,6 @@ class ScenarioExplorer:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-def scenario_explorer(baseline: Baseline, *, currency: str = "") -> ScenarioExplorer:
+def scenario_explorer(baseline: Baseline, *, currency: str = DEFAULT_CURRENCY) -> ScenarioExplorer:
     """Build the explorer for ``baseline``; display the result in a notebook cell."""
     return ScenarioExplorer(baseline, currency=currency)

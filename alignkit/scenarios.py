@@ -31,13 +31,14 @@ date to the first sales touch, an untouched MQL never counting as fast.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from alignkit.sla import FunnelRates, ServiceLevelAgreement, rates_from_conversion
+from alignkit.money import DEFAULT_CURRENCY, format_money
+from alignkit.sla import DEFAULT_RATES, FunnelRates, ServiceLevelAgreement
 
 __all__ = [
     "FAST_CONTACT_DEFAULT",
@@ -234,7 +235,7 @@ def lever_effects(baseline: Baseline) -> pd.DataFrame:
 
 def scenario_table(baseline: Baseline, comparison: pd.DataFrame,
                    scenarios: Mapping[str, Levers] | None = None, *,
-                   currency: str = "") -> pd.DataFrame:
+                   currency: str = DEFAULT_CURRENCY) -> pd.DataFrame:
     """Display table: what each scenario assumes and what it yields per month."""
     chosen = {"Today": Levers(), **(PRESETS if scenarios is None else dict(scenarios))}
     rows = []
@@ -246,10 +247,10 @@ def scenario_table(baseline: Baseline, comparison: pd.DataFrame,
                      "MQL\u2192SQL": f"{v['mql_to_sql']:.1%}",
                      "SQL\u2192won": f"{v['sql_to_won']:.1%}",
                      "Reached within the hour": f"{v['fast_contact_share']:.0%}",
-                     "Average deal": f"{currency}{v['deal_size']:,.0f}",
+                     "Average deal": format_money(v["deal_size"], currency),
                      "Won deals": f"{result.won:.1f}",
-                     "Pipeline": f"{currency}{result.pipeline:,.0f}",
-                     "Revenue": f"{currency}{result.revenue:,.0f}{change}"})
+                     "Value of new SQLs": format_money(result.pipeline, currency),
+                     "Revenue": f"{format_money(result.revenue, currency)}{change}"})
     return pd.DataFrame(rows).set_index("Scenario").rename_axis(None)
 
 
@@ -285,6 +286,8 @@ class FunnelSnapshot:
     within_sla_share: float | None = None
     untouched_share: float | None = None
     sla_hours: float | None = None
+    kpis: Mapping[str, float] = field(default_factory=dict)
+    mqls_per_month: float | None = None
 
     def goal_inputs(self) -> dict[str, float | None]:
         """The measured figures :func:`alignkit.sla.choose_goal` can use."""
@@ -297,18 +300,8 @@ class FunnelSnapshot:
         return self.leads_per_month is not None
 
     def kpi_baselines(self) -> dict[str, float]:
-        """Today's value of the playbook's funnel KPIs that could be measured."""
-        measured = self.rates.measured
-        values = {
-            "mql_to_sql_rate": (self.rates.mql_to_sql
-                                if {"mql_to_sal", "sal_to_sql"} <= measured else None),
-            "mql_acceptance_rate": self.rates.mql_to_sal if "mql_to_sal" in measured else None,
-            "sql_win_rate": (self.rates.sql_to_won
-                             if {"sql_to_opportunity", "opportunity_to_won"} <= measured else None),
-            "first_touch_within_sla": self.within_sla_share,
-            "untouched_mql_share": self.untouched_share,
-        }
-        return {k: float(v) for k, v in values.items() if v is not None}
+        """Today's value of the funnel KPIs that could be measured (:mod:`alignkit.metrics`)."""
+        return dict(self.kpis)
 
 
 def _times(leads: pd.DataFrame, column: str) -> pd.Series:
@@ -328,16 +321,21 @@ def _contact_shares(leads: pd.DataFrame, sla_hours: float) -> dict[str, float | 
             "untouched_share": float(hours.isna().mean())}
 
 
-def snapshot_from_leads(leads: pd.DataFrame, conversion: pd.DataFrame | None, *,
+def snapshot_from_leads(leads: pd.DataFrame, conversion: pd.DataFrame | None = None, *,
                         sla_hours: float = 24, min_won: int = 5) -> FunnelSnapshot:
     """Summarise a leads frame (one row per lead, as the ``leads`` table holds them).
 
-    Volumes, speed and deal size are measured on marketing-sourced leads;
-    ``marketing_share`` is their part of all won revenue. ``conversion`` is the
-    stage-conversion table of the same marketing-sourced leads. Deal size needs
-    at least ``min_won`` won deals with an amount.
+    Conversion rates and KPI values come from :func:`alignkit.metrics.measure_funnel`
+    (marketing-sourced MQLs), so the scenarios, the SLA and every report share
+    one definition of each rate. ``conversion`` is accepted for callers of the
+    earlier signature and ignored. Volumes, speed and deal size are measured on
+    marketing-sourced leads; ``marketing_share`` is their part of all won
+    revenue. Deal size needs at least ``min_won`` won deals with an amount.
     """
-    rates = rates_from_conversion(conversion)
+    from alignkit.metrics import measure_funnel
+
+    measures = measure_funnel(leads, sla_hours=sla_hours)
+    rates = FunnelRates(**{**DEFAULT_RATES, **measures.rates}, measured=frozenset(measures.rates))
     if leads is None or leads.empty:
         return FunnelSnapshot(rates)
     nothing = pd.Series("", index=leads.index)
@@ -345,9 +343,7 @@ def snapshot_from_leads(leads: pd.DataFrame, conversion: pd.DataFrame | None, *,
     outcome = leads["outcome"].astype(str) if "outcome" in leads else nothing
     amounts = pd.to_numeric(leads.get("amount", pd.Series(np.nan, index=leads.index)),
                             errors="coerce")
-    created = _times(leads, "created_at")
-    span = (created.max() - created.min()).days if created.notna().any() else 0
-    months = max(1.0, span / _DAYS_PER_MONTH)
+    months = measures.months or 1.0
     marketing = leads[source == "marketing"]
     won_amounts = amounts[(outcome == "won") & (amounts > 0)]
     mkt_won = won_amounts[source[won_amounts.index] == "marketing"]
@@ -357,6 +353,7 @@ def snapshot_from_leads(leads: pd.DataFrame, conversion: pd.DataFrame | None, *,
         marketing_share=float(mkt_won.sum() / won_amounts.sum()) if won_amounts.sum() > 0 else None,
         revenue_per_month=float(won_amounts.sum() / months) if len(won_amounts) else None,
         sla_hours=sla_hours, **_contact_shares(marketing, sla_hours),
+        kpis=measures.kpis, mqls_per_month=measures.kpis.get("mqls_delivered"),
     )
 
 
@@ -383,12 +380,10 @@ def load_funnel_snapshot(workspace: Any, company: str, *, sla_hours: float = 24)
     assumptions (the snapshot's ``has_data`` is then false).
     """
     try:
-        from alignkit.funnel import stage_conversion
         from alignkit.funnel_store import load_leads
     except ImportError:
         return FunnelSnapshot(FunnelRates())
     leads = load_leads(workspace, company)
     if leads is None or leads.empty:
         return FunnelSnapshot(FunnelRates())
-    return snapshot_from_leads(leads, stage_conversion(leads, source="marketing"),
-                               sla_hours=sla_hours)
+    return snapshot_from_leads(leads, sla_hours=sla_hours)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from alignkit.exceptions import AlignkitError
+from alignkit.money import DEFAULT_CURRENCY, format_money
 
 __all__ = [
     "DEFAULT_GOAL",
@@ -43,6 +44,8 @@ STAGE_LABELS: dict[str, str] = {
     "sal": "Sales accepted leads (SALs)", "sql": "Sales qualified leads (SQLs)",
     "opportunity": "Opportunities", "won": "Customers (won deals)",
 }
+#: Months in each period a revenue goal can be stated for.
+_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 #: Weeks in an average month: 52 weeks / 12 months.
 WEEKS_PER_MONTH = 52 / 12
 
@@ -163,7 +166,7 @@ class RevenueGoal:
     amount
         Revenue goal in the company's currency for one ``period``.
     period
-        ``"month"`` or ``"year"``: the goal is per month or per year.
+        ``"month"``, ``"quarter"`` or ``"year"``: what the goal amount covers.
     marketing_share
         Share of the goal that marketing-sourced deals must bring (0-1).
     deal_size
@@ -176,8 +179,9 @@ class RevenueGoal:
     deal_size: float
 
     def __post_init__(self) -> None:
-        if self.period not in ("month", "year"):
-            raise AlignkitError(f"revenue goal period must be 'month' or 'year', not {self.period!r}")
+        if self.period not in _MONTHS:
+            raise AlignkitError(f"revenue goal period must be one of {', '.join(_MONTHS)}, "
+                                f"not {self.period!r}")
         if not self.amount > 0 or not self.deal_size > 0:
             raise AlignkitError("revenue goal and average deal size must be positive amounts "
                                 f"(got {self.amount!r} and {self.deal_size!r})")
@@ -185,8 +189,8 @@ class RevenueGoal:
 
     @property
     def monthly(self) -> float:
-        """The goal per month (a yearly goal spread evenly over 12 months)."""
-        return self.amount if self.period == "month" else self.amount / 12
+        """The goal per month (a yearly or quarterly goal spread evenly over its months)."""
+        return self.amount / _MONTHS[self.period]
 
     @property
     def marketing_monthly(self) -> float:
@@ -285,11 +289,11 @@ def build_sla(goal: RevenueGoal, rates: FunnelRates,
 
 
 def _money(value: float, currency: str) -> str:
-    return f"{currency}{value:,.0f}"
+    return format_money(value, currency)
 
 
 def _period_words(goal: RevenueGoal) -> str:
-    return "a month" if goal.period == "month" else "a year"
+    return f"a {goal.period}"
 
 
 def commitments(sla: ServiceLevelAgreement) -> dict[str, list[str]]:
@@ -316,7 +320,8 @@ def _exact(sla: ServiceLevelAgreement, stage: str) -> str:
     return count_text(float(sla.volumes.loc[sla.volumes["stage"] == stage, "per_month"].iloc[0]))
 
 
-def agreement_markdown(sla: ServiceLevelAgreement, *, company: str, currency: str = "") -> str:
+def agreement_markdown(sla: ServiceLevelAgreement, *, company: str,
+                       currency: str = DEFAULT_CURRENCY) -> str:
     """The agreement both teams sign, as Markdown: each side's commitments and why."""
     goal = sla.goal
     sides = commitments(sla)
@@ -367,7 +372,7 @@ def choose_goal(*, amount: float | None = None, period: str = "year",
     (600000.0, 12000.0, 'assumed')
     """
     seen = dict(measured or {})
-    per_period = 12 if period == "year" else 1
+    per_period = _MONTHS.get(period, 12)
     revenue = seen.get("revenue_per_month")
     found = {"amount": revenue * per_period * (1 + growth) if revenue else None,
              "marketing_share": seen.get("marketing_share"), "deal_size": seen.get("deal_size")}
@@ -402,7 +407,7 @@ _ORIGIN_WORDS = {
 
 
 def assumptions_markdown(goal: RevenueGoal, origin: Mapping[str, str], rates: FunnelRates, *,
-                         currency: str = "", growth: float = 0.2) -> str:
+                         currency: str = DEFAULT_CURRENCY, growth: float = 0.2) -> str:
     """Where every input of the agreement comes from, as a Markdown list."""
     words = {key: text.format(growth=growth) for key, text in
              ((k, _ORIGIN_WORDS[k][origin.get(k, "assumed")]) for k in _ORIGIN_WORDS)}

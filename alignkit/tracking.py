@@ -78,8 +78,10 @@ def _latest_before(updates: pd.DataFrame, as_of: date) -> pd.DataFrame:
     last = seen.groupby("action_id", sort=False).tail(1).set_index("action_id")
     progress = seen.dropna(subset=["progress"]).groupby("action_id").tail(1)
     noted = seen[seen["note"].fillna("").astype(str).str.strip() != ""]
+    done = seen[seen["status"] == "done"].groupby("action_id").head(1)
     return pd.DataFrame({
         "status_then": last["status"], "last_update": last["updated_on"],
+        "done_on": done.set_index("action_id")["updated_on"],
         "progress_then": progress.set_index("action_id")["progress"].astype(float),
         "note": noted.groupby("action_id").tail(1).set_index("action_id")["note"],
     })
@@ -92,14 +94,16 @@ def action_status(actions: pd.DataFrame, updates: pd.DataFrame, *, as_of: date,
     The status is the last update on or before that day; an action without
     any update keeps its stored status, one whose updates all come later was
     still ``planned``. A done action counts as 100 % progress. An action is
-    overdue when its due date has passed and it is neither done nor dropped.
+    overdue when its due date has passed and it is neither done nor dropped;
+    it is late when it is overdue or was done after its due date.
 
     Returns
     -------
     pandas.DataFrame
         The action columns plus ``status``, ``progress`` (0–1, NaN unknown),
-        ``last_update``, ``note``, ``overdue``, ``days_overdue`` (0 if not) and
-        ``due_soon`` (open and due within ``due_soon_days``).
+        ``last_update``, ``note``, ``done_on`` (first day recorded done),
+        ``overdue``, ``days_overdue`` (0 if not), ``late`` (overdue, or done after
+        its due date) and ``due_soon`` (open and due within ``due_soon_days``).
     """
     updates = updates.assign(progress=pd.to_numeric(updates["progress"], errors="coerce"))
     latest = _latest_before(updates, as_of)
@@ -115,6 +119,9 @@ def action_status(actions: pd.DataFrame, updates: pd.DataFrame, *, as_of: date,
     is_open = out["status"].isin(OPEN)
     out["overdue"] = is_open & due.notna() & (due < day)
     out["days_overdue"] = np.where(out["overdue"], (day - due).dt.days, 0).astype(int)
+    done_on = pd.to_datetime(out["done_on"]).where(out["status"] == "done")
+    out["done_on"] = done_on
+    out["late"] = out["overdue"] | (done_on.notna() & due.notna() & (done_on > due))
     soon = day + pd.Timedelta(days=due_soon_days)
     out["due_soon"] = is_open & ~out["overdue"] & due.notna() & (due <= soon)
     return out.drop(columns=["status_then", "progress_then"]).reset_index(drop=True)
@@ -142,8 +149,9 @@ def status_overview(status: pd.DataFrame) -> Styler:
     order = status.assign(rank=np.where(status["overdue"], 0, status["status"].map(rank)))
     order = order.sort_values(["rank", "due", "id"], na_position="last")
     rows = [{"#": int(r["id"]), "Action": r["title"], **_owner_cells(r), "Due": _day(r["due"]),
-             "Status": STATUS_LABELS[r["status"]] + (f", {r['days_overdue']} days late"
-                                                     if r["overdue"] else ""),
+             "Status": STATUS_LABELS[r["status"]] + (
+                 f", {r['days_overdue']} days late" if r["overdue"] else
+                 f", {(r['done_on'] - r['due']).days} days late" if r["late"] else ""),
              "Progress": "\u2013" if pd.isna(r["progress"]) else f"{r['progress']:.0%}",
              "Last update": _day(r["last_update"])} for _, r in order.iterrows()]
     columns = ["#", "Action", "Sales", "Marketing", "Due", "Status", "Progress", "Last update"]
@@ -233,20 +241,23 @@ def _verdict(status: pd.DataFrame) -> str:
     due_now = status[(status["status"] == "done") | status["overdue"]]
     if due_now.empty:
         return "Nothing was due yet, so the plan cannot be behind."
-    share = (due_now["status"] == "done").mean()
+    share = ((due_now["status"] == "done") & ~due_now["late"]).mean()
     word = "on track" if share >= 0.8 else "slipping" if share >= 0.5 else "off track"
-    return (f"The plan is **{word}**: {share:.0%} of the actions that are due or finished are "
-            "done (on track means at least 80%, slipping at least 50%).")
+    return (f"The plan is **{word}**: {share:.0%} of the actions that are due or finished were "
+            "done on time (on track means at least 80%, slipping at least 50%).")
 
 
 def _overdue_sentence(status: pd.DataFrame) -> str:
     late = status[status["overdue"]].sort_values("days_overdue", ascending=False)
+    finished_late = int((status["late"] & ~status["overdue"]).sum())
+    after = (f" {finished_late} {'action was' if finished_late == 1 else 'actions were'} "
+             "finished after the due date." if finished_late else "")
     if late.empty:
-        return "- Nothing is overdue."
+        return "- Nothing is overdue." + after
     worst = late.iloc[0]
     return (f"- **{len(late)} {'action is' if len(late) == 1 else 'actions are'} overdue.** "
             f"The longest overdue is *{worst['title']}* ({_owners(worst)}), "
-            f"{worst['days_overdue']} days past its due date of {_day(worst['due'])}.")
+            f"{worst['days_overdue']} days past its due date of {_day(worst['due'])}." + after)
 
 
 def execute_findings(status: pd.DataFrame, *, as_of: date) -> str:

@@ -179,15 +179,17 @@ def test_snapshot_with_the_funnel_module_measures_rates() -> None:
     assert "lead_to_mql" in measured.measured
 
 
-def test_kpi_baselines_hold_only_measured_figures() -> None:
+def test_kpi_baselines_are_the_metrics_layer_figures() -> None:
+    from alignkit.metrics import measure_funnel
+
     empty = FunnelSnapshot(FunnelRates())
     assert empty.kpi_baselines() == {} and not empty.has_data
-    rates = FunnelRates(mql_to_sal=0.6, sal_to_sql=0.5, measured=frozenset({"mql_to_sal",
-                                                                           "sal_to_sql"}))
-    snap = FunnelSnapshot(rates, leads_per_month=100, within_sla_share=0.7, untouched_share=0.1)
-    assert snap.kpi_baselines() == pytest.approx({
-        "mql_to_sql_rate": 0.3, "mql_acceptance_rate": 0.6, "first_touch_within_sla": 0.7,
-        "untouched_mql_share": 0.1})
+    leads = leads_frame()
+    snap = snapshot_from_leads(leads, sla_hours=24)
+    assert snap.kpi_baselines() == measure_funnel(leads, sla_hours=24).kpis
+    # The scenario's MQL -> SQL rate is the KPI's baseline whenever both steps are measured.
+    if {"mql_to_sal", "sal_to_sql"} <= snap.rates.measured:
+        assert snap.rates.mql_to_sql == pytest.approx(snap.kpi_baselines()["mql_to_sql_rate"])
 
 
 def test_baseline_from_snapshot_falls_back_where_the_data_is_silent() -> None:

@@ -123,13 +123,16 @@ def register(main: click.Group) -> None:
                   help="branding.json with name, accent colour and logo [default: alignkit's].")
     @click.option("--no-fork", is_flag=True,
                   help="Start every kernel as a new Python process instead of forking a warm one.")
+    @click.option("--as-of", default="", help="Read every report as of this day, YYYY-MM-DD "
+                                              "[default: each company's stored report date, "
+                                              "else today].")
     @click.option("--json", "as_json", is_flag=True, help="Print this run's entries as JSON.")
     @anonymity_option
     @workspace_option
     def batch(companies: str | None, all_companies: bool, stages: list[str], workers: int | None,
               formats: list[str], out: Path | None, force: bool, scheduler: str | None,
-              timeout: float, wave: str, brand_file: Path | None, no_fork: bool, as_json: bool,
-              anonymity_min: int, workspace: Path | None) -> None:
+              timeout: float, wave: str, brand_file: Path | None, no_fork: bool, as_of: str,
+              as_json: bool, anonymity_min: int, workspace: Path | None) -> None:
         """Render every company x stage as HTML (and PDF), with indexes and a manifest.
 
         Reports run in parallel, each in a kernel of its own. A report whose
@@ -146,7 +149,7 @@ def register(main: click.Group) -> None:
             workspace, out_dir=out, companies=_split(companies) or None, stages=stages or None,
             workers=workers, formats=formats, force=force, scheduler=scheduler, timeout=timeout,
             wave=wave, anonymity_min=anonymity_min, brand_file=brand_file, fork=not no_fork,
-            reporter=reporter)
+            reporter=reporter, as_of=as_of)
         if as_json:
             click.echo(json.dumps({"run": {"seconds": round(result.seconds, 3), **result.counts},
                                    "reports": [e.to_json() for e in result.entries]}, indent=2))

@@ -40,44 +40,70 @@ def _records(frame: Any, columns: list[str]) -> list[dict[str, Any]]:
 
 
 def _goal_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Options of the revenue goal and the sales commitment (for `plan sla` and `export`)."""
+    """Options of the revenue goal and the sales commitment (for `plan sla` and `export`).
+
+    With ``--company`` they override the company's stored engagement settings
+    (`alignkit company set`) for this run only, and the command says so.
+    """
     options = [
         click.option("--revenue-goal", type=click.FloatRange(min=0, min_open=True),
-                     help="New revenue goal [default: from the CRM data, else 2,400,000 a year]."),
-        click.option("--period", type=click.Choice(["month", "year"]), default="year",
-                     show_default=True, help="Whether --revenue-goal is per month or per year."),
+                     help="New revenue goal [default: the stored setting, else from the CRM "
+                          "data, else 2,400,000 a year]."),
+        click.option("--period", type=click.Choice(["month", "quarter", "year"]),
+                     help="Whether --revenue-goal is per month, quarter or year "
+                          "[default: the stored setting, else year]."),
         click.option("--marketing-share", type=click.FloatRange(0, 1),
                      help="Share of the goal from marketing-sourced deals, e.g. 0.5."),
-        click.option("--deal-size", type=click.FloatRange(min=0, min_open=True),
-                     help="Average won deal [default: from the CRM data, else 25,000]."),
+        click.option("--deal-size", "--avg-deal", "avg_deal",
+                     type=click.FloatRange(min=0, min_open=True),
+                     help="Average won deal [default: the stored setting, else from the CRM "
+                          "data, else 25,000]."),
         click.option("--growth", type=click.FloatRange(min=0), default=0.2, show_default=True,
                      help="Growth over the CRM revenue when no goal is given."),
-        click.option("--sla-hours", type=click.FloatRange(min=0, min_open=True), default=24,
-                     show_default=True, help="Hours within which sales contacts a new MQL."),
-        click.option("--attempts", type=click.IntRange(min=1), default=6, show_default=True,
-                     help="Contact attempts before sales returns a lead."),
-        click.option("--follow-up-days", type=click.IntRange(min=1), default=14,
-                     show_default=True, help="Days over which sales makes those attempts."),
-        click.option("--currency", default="", help='Prefix for amounts, e.g. "€".'),
+        click.option("--sla-hours", type=click.FloatRange(min=0, min_open=True),
+                     help="Hours within which sales contacts a new MQL [default: stored, else 24]."),
+        click.option("--attempts", type=click.IntRange(min=1),
+                     help="Contact attempts before sales returns a lead [default: stored, else 6]."),
+        click.option("--follow-up-days", type=click.IntRange(min=1),
+                     help="Days over which sales makes those attempts [default: stored, else 14]."),
+        click.option("--currency", help="ISO currency code, e.g. EUR [default: stored, else EUR]."),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
+_SETTING_OPTIONS = ("revenue_goal", "period", "marketing_share", "avg_deal", "sla_hours",
+                    "attempts", "follow_up_days", "currency")
+
+
+def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
+    return {k: opts[k] for k in _SETTING_OPTIONS if opts.get(k) is not None}
+
+
+def _say_notes(notes: Any) -> None:
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+
+
 def _agreement(workspace: Any, company: str | None, opts: dict[str, Any]) -> tuple[Any, Any]:
-    """The SLA for a company (measured funnel when stored) or from the options alone."""
-    from alignkit.scenarios import FunnelSnapshot, load_funnel_snapshot
+    """The SLA of a company (its settings and measured funnel) or from the options alone."""
+    from alignkit.engagement import EngagementSettings, override
     from alignkit.sla import FunnelRates, SalesCommitment, build_sla, choose_goal
 
-    snapshot = (load_funnel_snapshot(workspace, company, sla_hours=opts["sla_hours"])
-                if company else FunnelSnapshot(FunnelRates()))
-    goal, origin = choose_goal(amount=opts["revenue_goal"], period=opts["period"],
-                               marketing_share=opts["marketing_share"],
-                               deal_size=opts["deal_size"], growth=opts["growth"],
-                               measured=snapshot.goal_inputs())
-    sales = SalesCommitment(opts["sla_hours"], opts["attempts"], opts["follow_up_days"])
-    return build_sla(goal, snapshot.rates, sales), origin
+    if company:
+        from alignkit.summary import load_engagement
+
+        engagement = load_engagement(company, opts.get("wave") or "baseline", workspace=workspace,
+                                     overrides=_overrides(opts), growth=opts["growth"])
+        _say_notes(engagement.notes)
+        return engagement.agreement, engagement.origin
+    settings, _ = override(EngagementSettings(), **_overrides(opts))
+    goal, origin = choose_goal(amount=settings.revenue_goal, period=settings.period,
+                               marketing_share=settings.marketing_share,
+                               deal_size=settings.avg_deal, growth=opts["growth"])
+    sales = SalesCommitment(settings.sla_hours, settings.attempts, settings.follow_up_days)
+    return build_sla(goal, FunnelRates(), sales), origin
 
 
 def _stored_plan(ws: Any, company: str, wave: str, anonymity_min: int) -> Any:
@@ -148,23 +174,25 @@ def _add_build(plan: click.Group, kit: _Kit) -> None:
                   help="Number of actions.")
     @click.option("--start", type=click.DateTime(["%Y-%m-%d"]),
                   help="Start date YYYY-MM-DD; each action is due weeks after it [default: today].")
-    @click.option("--sla-hours", type=click.FloatRange(min=0, min_open=True), default=24,
-                  show_default=True, help="Hours within which sales contacts a new MQL (for the "
-                                          "SLA KPI baseline).")
+    @click.option("--sla-hours", type=click.FloatRange(min=0, min_open=True),
+                  help="Hours within which sales contacts a new MQL, for the SLA KPI baseline "
+                       "[default: the stored setting, else 24].")
     @click.option("--replace", is_flag=True,
                   help="Replace a stored plan (deletes its progress updates).")
     @click.option("--json", "as_json", is_flag=True, help="Print the stored plan as JSON.")
     @kit.anonymity_option
     @kit.workspace_option
-    def build(company: str, wave: str, top: int, start: Any, sla_hours: float, replace: bool,
-              as_json: bool, anonymity_min: int, workspace: Path | None) -> None:
+    def build(company: str, wave: str, top: int, start: Any, sla_hours: float | None,
+              replace: bool, as_json: bool, anonymity_min: int, workspace: Path | None) -> None:
         """Rank the playbook's tactics against a wave's gaps and store the plan."""
         from alignkit.action_plan import build_action_plan, require_no_plan, store_plan
+        from alignkit.engagement import load_settings
         from alignkit.exceptions import StoreError
         from alignkit.scenarios import load_funnel_snapshot
         from alignkit.wave import load_wave, score_wave
 
         ws = kit.workspace(workspace)
+        sla_hours = sla_hours or load_settings(ws, company).sla_hours
         if not replace:
             require_no_plan(ws, company)  # refuse before any scoring work
         scores = score_wave(load_wave(company, wave, workspace=ws), anonymity_min=anonymity_min)
@@ -254,13 +282,19 @@ def _add_export(plan: click.Group, kit: _Kit) -> None:
                **opts: Any) -> None:
         """Write the plan and the SLA as an Excel workbook for the client."""
         from alignkit.action_plan import export_xlsx
+        from alignkit.exceptions import StoreError
+        from alignkit.summary import load_engagement
 
-        ws = kit.workspace(workspace)
-        info = ws.company(company)
-        stored = _stored_plan(ws, company, wave, anonymity_min)
-        agreement, _ = _agreement(ws, company, opts)
-        path = export_xlsx(stored, agreement, out, company=info.name, currency=opts["currency"])
-        click.echo(f"wrote {path}")
+        engagement = load_engagement(company, wave, workspace=kit.workspace(workspace),
+                                     anonymity_min=anonymity_min, overrides=_overrides(opts),
+                                     growth=opts["growth"])
+        if engagement.plan.attrs.get("source") != "stored":
+            raise StoreError(f"company '{company}' has no action plan yet; build one with "
+                             f"`alignkit plan build --company {company}`")
+        _say_notes(engagement.notes)
+        path = export_xlsx(engagement.plan_with_kpis(), engagement.agreement, out,
+                           company=engagement.company.name, currency=engagement.currency)
+        click.echo(f"wrote {path} (SLA: {engagement.agreement.needed('mql')} MQLs a month)")
 
 
 def _sla_json(agreement: Any, origin: dict[str, str]) -> dict[str, Any]:

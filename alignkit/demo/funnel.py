@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alignkit.demo.calendar import demo_calendar
 from alignkit.demo.survey import DemoCompany
 from alignkit.funnel_store import import_funnel
 from alignkit.store import Workspace
@@ -35,7 +36,7 @@ class FunnelProfile:
     """How one demo company's leads move through its funnel."""
 
     crm: str  # hubspot, salesforce-us or salesforce-eu
-    start: str
+    start: str  # first day of the export, YYYY-MM-DD ("": counted back from today)
     months: int
     leads: int
     marketing_share: float
@@ -55,21 +56,21 @@ class FunnelProfile:
 
 FUNNEL_PROFILES: dict[str, FunnelProfile] = {
     "northwind-software": FunnelProfile(
-        crm="hubspot", start="2024-04-01", months=9, leads=1300, marketing_share=0.72,
+        crm="hubspot", start="", months=9, leads=1300, marketing_share=0.72,
         mql_rate=0.52, touch_rate=0.8, accept_rate=0.55, touch_median_hours=30,
         touch_spread=1.3, sql_rate=0.62, opportunity_rate=0.55, win_marketing=0.22,
         win_sales=0.31, deal_size=18000,
         teams={"Inside Sales": ("Priya Nair", "Jonas Weber", "Ava Lindgren", "Marco Silva"),
                "Field Sales": ("Elena Rossi", "Tom Becker", "Nora Quinn")}, seed=101),
     "bluepeak-logistics": FunnelProfile(
-        crm="salesforce-us", start="2024-01-01", months=12, leads=820, marketing_share=0.62,
+        crm="salesforce-us", start="", months=12, leads=820, marketing_share=0.62,
         mql_rate=0.5, touch_rate=0.62, accept_rate=0.42, touch_median_hours=52,
         touch_spread=1.4, sql_rate=0.55, opportunity_rate=0.5, win_marketing=0.17,
         win_sales=0.26, deal_size=9000,
         teams={"Sales Development Rep": ("Mina Yusuf", "Dale Hart", "Ivy Chen"),
                "Account Executive": ("Rafael Costa", "Gwen Ford", "Omar Haddad")}, seed=202),
     "corvid-health": FunnelProfile(
-        crm="salesforce-eu", start="2024-07-01", months=6, leads=420, marketing_share=0.68,
+        crm="salesforce-eu", start="", months=6, leads=420, marketing_share=0.68,
         mql_rate=0.5, touch_rate=0.97, accept_rate=0.88, touch_median_hours=0.7,
         touch_spread=1.1, sql_rate=0.72, opportunity_rate=0.6, win_marketing=0.34,
         win_sales=0.36, deal_size=42000,
@@ -104,8 +105,9 @@ def _after(start: pd.Series, mean_days: float, rng: np.random.Generator) -> pd.S
 def simulate_leads(profile: FunnelProfile) -> pd.DataFrame:
     """Simulated leads with stage dates, outcome, first touch, owner and amount."""
     rng = np.random.default_rng(profile.seed)
-    n, start = profile.leads, datetime.fromisoformat(profile.start)
-    export_at = pd.Timestamp(start) + pd.DateOffset(months=profile.months, days=10)
+    first = profile.start or demo_calendar().crm_start(profile.months).isoformat()
+    n, start = profile.leads, datetime.fromisoformat(first)
+    export_at = pd.Timestamp(start) + pd.DateOffset(days=round(profile.months * 30.4) + 10)
     created = _business_time(rng, np.sort(rng.uniform(0, profile.months * 30.4, n)), start)
     roll = rng.random(n)
     source = np.where(roll < profile.marketing_share, "marketing",

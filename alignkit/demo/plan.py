@@ -3,25 +3,23 @@
 Each demo company's plan is built from its baseline survey exactly as
 ``alignkit plan build`` would, then given named owners (fictional first names,
 one in sales and one in marketing per action) as a consultant would record
-them after the planning workshop. Due dates count from :data:`DEMO_PLAN_START`,
-not from today, so rendered reports stay the same from one day to the next.
+them after the planning workshop. The plan starts on the demo calendar's
+plan start (:func:`alignkit.demo.calendar.demo_calendar`), seven weeks before
+the demo is built, so reports rendered that day find it mid-flight.
 """
 
 from __future__ import annotations
 
-from datetime import date
-
 from alignkit.action_plan import build_action_plan, store_plan
 from alignkit.action_store import load_actions
+from alignkit.demo.calendar import demo_calendar
 from alignkit.demo.survey import DemoCompany
 from alignkit.scenarios import load_funnel_snapshot
 from alignkit.store import Workspace
 from alignkit.wave import load_wave, score_wave
 
-__all__ = ["DEMO_OWNERS", "DEMO_PLAN_START", "populate"]
+__all__ = ["DEMO_OWNERS", "populate"]
 
-#: The Monday the demo plans start.
-DEMO_PLAN_START = date(2026, 6, 1)
 #: Point people per demo company: (sales names, marketing names), assigned in turn.
 DEMO_OWNERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "northwind-software": (("Priya", "Tomás", "Henrik"), ("Lena", "Marcus", "Aiko")),
@@ -36,7 +34,7 @@ def populate(workspace: Workspace, company: DemoCompany, *, wave: str = "baselin
         return
     scores = score_wave(load_wave(company.slug, wave, workspace=workspace))
     baselines = load_funnel_snapshot(workspace, company.slug).kpi_baselines()
-    plan = build_action_plan(scores, start=DEMO_PLAN_START, kpi_baselines=baselines)
+    plan = build_action_plan(scores, start=demo_calendar().plan_start, kpi_baselines=baselines)
     sales, marketing = DEMO_OWNERS.get(company.slug, (("Alex",), ("Sam",)))
     plan = plan.assign(sales_owner=[sales[k % len(sales)] for k in range(len(plan))],
                        marketing_owner=[marketing[k % len(marketing)] for k in range(len(plan))])
