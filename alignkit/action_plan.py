@@ -5,7 +5,8 @@
 * how far the average answer of all respondents lies below the target level
   (4 = *agree* by default; zero when the dimension already reaches it), plus
 * how far apart sales and marketing rate it, counted only when that
-  difference is clearly more than chance (its 90% interval excludes zero).
+  difference is clear (Holm-adjusted bootstrap p-value below 5%, as in
+  :mod:`alignkit.uncertainty`).
 
 **Priority** of a playbook tactic is ``gap size x impact / effort``. The gap
 size is the largest among the dimensions the tactic moves, where a dimension
@@ -34,6 +35,7 @@ from alignkit.playbook import Playbook, load_playbook
 from alignkit.scoring import OVERALL
 from alignkit.sla import ServiceLevelAgreement, commitments, rates_table
 from alignkit.store import Workspace
+from alignkit.uncertainty import clear_flags
 from alignkit.wave import WaveScores
 
 __all__ = [
@@ -68,16 +70,17 @@ def gap_sizes(scores: WaveScores, *, target_level: float = TARGET_LEVEL) -> pd.D
     pandas.DataFrame
         ``dimension, dimension_name, mean, shortfall, perception_gap, reliable,
         gap_size``: ``shortfall`` = max(0, target - mean of all respondents);
-        ``perception_gap`` = |sales - marketing| when ``reliable`` (its interval
-        excludes zero), else 0. Empty when all respondents are hidden.
+        ``perception_gap`` = |sales - marketing| when ``reliable`` (the gap is clear,
+        :mod:`alignkit.uncertainty`), else 0. Empty when all respondents are hidden.
     """
     dims = scores.dimensions
     overall = dims[(dims["group"].astype(str) == OVERALL) & ~dims["suppressed"].astype(bool)]
     frame = overall[["dimension", "dimension_name", "mean"]].dropna(subset=["mean"]).copy()
-    gaps = scores.gaps[["dimension", "gap", "low", "high"]] if not scores.gaps.empty else None
+    gaps = scores.gaps.assign(clear=clear_flags(scores.gaps))[["dimension", "gap", "clear"]] \
+        if not scores.gaps.empty else None
     frame = frame.merge(gaps, on="dimension", how="left") if gaps is not None else frame.assign(
-        gap=np.nan, low=np.nan, high=np.nan)
-    frame["reliable"] = (frame["low"] > 0) | (frame["high"] < 0)
+        gap=np.nan, clear=False)
+    frame["reliable"] = frame["clear"].eq(True)  # missing: no gap measured, so none counts
     frame["shortfall"] = (target_level - frame["mean"]).clip(lower=0)
     frame["perception_gap"] = frame["gap"].abs().where(frame["reliable"], 0.0)
     frame["gap_size"] = frame["shortfall"] + frame["perception_gap"]

@@ -43,6 +43,7 @@ from alignkit.chart_style import (
     wrap,
 )
 from alignkit.heatmap_chart import heatmap
+from alignkit.uncertainty import HOLM_MARK, LEVEL, clear_flags, excludes_zero, holm_note
 
 __all__ = ["TEAM_COLOURS", "TEAM_LABELS", "GROUP_ORDER",
            "heatmap", "gap_chart", "maturity_chart", "favourability_bars"]
@@ -64,16 +65,18 @@ def gap_chart(perception_gaps: pd.DataFrame, *, title: str | None = None) -> Fig
     ----------
     perception_gaps
         Frame with ``dimension``, ``dimension_name``, ``a_mean``, ``b_mean``, ``gap``
-        (a - b), ``low``, ``high`` and ``attrs`` ``{"a": team, "b": team,
-        "confidence": 0.9}``. May be empty.
+        (a - b), ``low``, ``high``, usually ``clear``
+        (:func:`alignkit.gaps.perception_gaps`), and ``attrs`` ``{"a": team, "b": team,
+        "confidence": 0.95}``. May be empty.
     title
         Chart title; default "Where <a> and <b> see things differently".
 
     Returns
     -------
     Figure
-        Gaps whose interval excludes zero are bold, the others grey. An empty frame gives
-        a small figure with an explanatory message.
+        Clear gaps (:mod:`alignkit.uncertainty`) are bold, the others grey; a grey gap
+        whose interval excludes zero is marked and explained in a footnote. An empty
+        frame gives a small figure with an explanatory message.
     """
     attrs = perception_gaps.attrs
     sides = (attrs.get("a", "sales"), attrs.get("b", "marketing"))
@@ -87,15 +90,26 @@ def gap_chart(perception_gaps: pd.DataFrame, *, title: str | None = None) -> Fig
         raise ValueError('perception_gaps.attrs must name the two teams: {"a": ..., "b": ...}')
     order = np.argsort(-perception_gaps["gap"].abs().fillna(-1).to_numpy(), kind="stable")
     rows = perception_gaps.iloc[order]
-    level = round(100 * float(attrs.get("confidence", 0.9)))
-    notes = [_gap_note(r.gap, r.low, r.high, level) for r in rows.itertuples()]
+    confidence = float(attrs.get("confidence", LEVEL))
+    level = round(100 * confidence)
+    notes = [_gap_note(r.gap, r.low, r.high, level, clear)
+             for r, clear in zip(rows.itertuples(), clear_flags(rows), strict=True)]
     note_w = text_width([note for note, _ in notes], 10, "bold") + 0.1
+    tests = attrs.get("tests", len(rows))
+    rule = (f"their bootstrap p-value is below 5% after Holm adjustment for the {tests} "
+            "dimensions compared" if "clear" in rows else
+            f"their {level}% confidence interval does not include zero")
     subtitle = (f"Dots show each team's average score (1\u20135), largest difference first. Bold"
-                f" gaps are reliable: their {level}% confidence interval does not include zero.")
+                f" gaps are clear: {rule}.")
+    footnote = holm_note(tests, confidence) if any(HOLM_MARK in n for n, _ in notes) else ""
     fig, ax = labelled_axes(title, subtitle, [wrap(n) for n in rows["dimension_name"]],
-                             row=0.48, top=0.42, bottom=0.85, right=MARGIN + note_w + 0.3)
+                             row=0.48, top=0.42, bottom=1.1 if footnote else 0.85,
+                             right=MARGIN + note_w + 0.3)
     _draw_dumbbells(ax, rows, sides)
     _draw_notes(fig, ax, notes, note_w, f"Gap ({la} \u2212 {lb})")
+    if footnote:
+        fig.text(MARGIN / FIG_WIDTH, 0.12 / fig.get_figheight(), footnote, ha="left",
+                 va="bottom", fontsize=9.5, color=MUTED)
     return fig
 
 
@@ -114,11 +128,12 @@ def _draw_notes(fig: Figure, ax: Axes, notes: list, width: float, header: str) -
                 xytext=(0, 9), textcoords="offset points", va="center", fontsize=10, color=MUTED)
 
 
-def _gap_note(gap: float, low: float, high: float, level: int) -> tuple[str, bool]:
+def _gap_note(gap: float, low: float, high: float, level: int,
+              clear: bool) -> tuple[str, bool]:
     if np.isnan(low) or np.isnan(high):
         return f"gap {_signed(gap)}", False
-    reliable = bool(low > 0 or high < 0)
-    return f"gap {_signed(gap)} ({level}% CI {_signed(low)} to {_signed(high)})", reliable
+    mark = f" {HOLM_MARK}" if excludes_zero(low, high) and not clear else ""
+    return f"gap {_signed(gap)} ({level}% CI {_signed(low)} to {_signed(high)}){mark}", clear
 
 
 def _draw_dumbbells(ax: Axes, rows: pd.DataFrame, sides: tuple[str, str]) -> None:

@@ -7,7 +7,7 @@ gets, capped at 1. A finding only counts once it passes a floor:
 =====================  ==========================================  ===========================
 finding                severity                                    listed when
 =====================  ==========================================  ===========================
-perception gap         abs(gap) / 1.5 points                       90% interval excludes zero
+perception gap         abs(gap) / 1.5 points                       clear after Holm (5%)
 weak practice          (3.5 - mean) / 1.5                          overall mean below 3.0
 MQLs never accepted    share / 0.40                                share of MQLs >= 10%
 MQLs never touched     share / 0.25                                share of MQLs >= 5%
@@ -24,6 +24,7 @@ from __future__ import annotations
 import pandas as pd
 
 from alignkit.funnel import FunnelAnalysis
+from alignkit.uncertainty import clear_flags
 from alignkit.wave import WaveScores
 
 __all__ = ["DISCONNECT_COLUMNS", "funnel_disconnects", "rank_disconnects", "survey_disconnects"]
@@ -54,7 +55,7 @@ def survey_disconnects(scores: WaveScores, *, weakest: int = 3) -> pd.DataFrame:
     gaps = scores.gaps
     if not gaps.empty:
         a, b = gaps.attrs.get("a", "sales"), gaps.attrs.get("b", "marketing")
-        for gap in gaps[(gaps["low"] > 0) | (gaps["high"] < 0)].itertuples():
+        for gap in gaps[clear_flags(gaps)].itertuples():
             higher, lower = (a, b) if gap.gap > 0 else (b, a)
             rows.append(_row(
                 "survey", "Perception gap",

@@ -1,4 +1,8 @@
-"""Perception gaps: how differently two teams rate each dimension, with uncertainty."""
+"""Perception gaps: how differently two teams rate each dimension, with uncertainty.
+
+Intervals, p-values and the verdict *clear* follow :mod:`alignkit.uncertainty`,
+the convention every stage uses.
+"""
 
 from __future__ import annotations
 
@@ -9,33 +13,30 @@ import pandas as pd
 
 from alignkit.instrument import Instrument
 from alignkit.scoring import Answers, prepare_answers
+from alignkit.uncertainty import ALPHA, LEVEL, N_BOOT, SEED, bootstrap_difference, judge
 
 __all__ = ["bootstrap_mean_difference", "perception_gaps"]
 
-GAP_COLUMNS = ["dimension", "dimension_name", "a_mean", "b_mean", "n_a", "n_b", "gap", "low", "high"]
+GAP_COLUMNS = ["dimension", "dimension_name", "a_mean", "b_mean", "n_a", "n_b", "gap", "low",
+               "high", "p", "p_holm", "clear"]
 
 
 def bootstrap_mean_difference(
     a: np.ndarray,
     b: np.ndarray,
     *,
-    confidence: float = 0.9,
-    n_boot: int = 2000,
-    rng: np.random.Generator,
+    confidence: float = LEVEL,
+    n_boot: int = N_BOOT,
+    rng: np.random.Generator | None = None,
 ) -> tuple[float, float]:
     """Percentile bootstrap interval for ``mean(a) - mean(b)``.
 
-    Each resample draws respondents with replacement within each group, so the
+    The interval of :func:`alignkit.uncertainty.bootstrap_difference`: each
+    resample draws respondents with replacement within each group, so the
     interval reflects how many people answered on each side.
     """
-    # Sorted first: respondents come in pseudonym order, which differs between
-    # workspaces, and the same answers must give the same interval everywhere.
-    a, b = np.sort(np.asarray(a, float)), np.sort(np.asarray(b, float))
-    means_a = a[rng.integers(0, len(a), size=(n_boot, len(a)))].mean(axis=1)
-    means_b = b[rng.integers(0, len(b), size=(n_boot, len(b)))].mean(axis=1)
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(means_a - means_b, [tail, 100 - tail])
-    return float(low), float(high)
+    found = bootstrap_difference(a, b, level=confidence, n_boot=n_boot, rng=rng)
+    return found.low, found.high
 
 
 def perception_gaps(
@@ -45,11 +46,12 @@ def perception_gaps(
     between: tuple[str, str] = ("sales", "marketing"),
     threshold: int = 5,
     hidden: Iterable[str] = (),
-    confidence: float = 0.9,
-    n_boot: int = 2000,
-    seed: int = 20141,
+    confidence: float = LEVEL,
+    alpha: float = ALPHA,
+    n_boot: int = N_BOOT,
+    seed: int = SEED,
 ) -> pd.DataFrame:
-    """Gap ``a - b`` per dimension between two teams, with a bootstrap interval.
+    """Gap ``a - b`` per dimension between two teams, with interval and verdict.
 
     Parameters
     ----------
@@ -64,18 +66,23 @@ def perception_gaps(
         Dimensions where either team has fewer respondents are left out.
     hidden
         Teams hidden for anonymity; if either side is hidden the result is empty.
-    confidence, n_boot, seed
-        Interval level, number of resamples and random seed (fixed, so a report
-        rendered twice shows the same interval).
+    confidence, alpha
+        Interval level; a gap is clear when its Holm-adjusted p-value is below
+        ``alpha``. Defaults: :mod:`alignkit.uncertainty`.
+    n_boot, seed
+        Number of resamples and random seed (fixed, so a report rendered twice
+        shows the same interval).
 
     Returns
     -------
     pandas.DataFrame
-        ``dimension, dimension_name, a_mean, b_mean, n_a, n_b, gap, low, high``
-        in instrument order; ``.attrs`` holds ``a``, ``b`` and ``confidence``.
+        ``dimension, dimension_name, a_mean, b_mean, n_a, n_b, gap, low, high, p,
+        p_holm, clear`` in instrument order: ``p`` is the bootstrap p-value of the
+        gap, ``p_holm`` the same adjusted over all dimensions compared, ``clear``
+        whether that is below ``alpha``. ``.attrs`` holds ``a``, ``b``,
+        ``confidence``, ``alpha`` and ``tests`` (dimensions compared).
     """
     a, b = between
-    rng = np.random.default_rng(seed)
     rows = []
     if not ({a, b} & set(hidden)):
         per_person = prepare_answers(answers, instrument).person_means
@@ -85,13 +92,15 @@ def perception_gaps(
         in_a, in_b = team == a, team == b
         for dim in instrument.dimensions:
             here = dimension == dim.id
-            va, vb = score[here & in_a], score[here & in_b]  # respondents in frame order
+            va, vb = score[here & in_a], score[here & in_b]
             if len(va) < threshold or len(vb) < threshold:
                 continue
-            low, high = bootstrap_mean_difference(va, vb, confidence=confidence,
-                                                  n_boot=n_boot, rng=rng)
+            found = bootstrap_difference(va, vb, level=confidence, n_boot=n_boot, seed=seed)
             rows.append((dim.id, dim.name, va.mean(), vb.mean(), len(va), len(vb),
-                         va.mean() - vb.mean(), low, high))
-    out = pd.DataFrame(rows, columns=GAP_COLUMNS)
-    out.attrs.update({"a": a, "b": b, "confidence": confidence})
+                         found.estimate, found.low, found.high, found.p))
+    out = pd.DataFrame(rows, columns=GAP_COLUMNS[:-2])
+    p_holm, clear = judge(out["p"].to_numpy(float), alpha=alpha)
+    out = out.assign(p_holm=p_holm, clear=clear.astype(bool))
+    out.attrs.update({"a": a, "b": b, "confidence": confidence, "alpha": alpha,
+                      "tests": len(out)})
     return out

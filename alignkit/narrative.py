@@ -12,6 +12,7 @@ import re
 import pandas as pd
 
 from alignkit.funnel import FunnelAnalysis
+from alignkit.uncertainty import LEVEL, clear_flags, excludes_zero
 from alignkit.wave import WaveData, WaveScores
 
 __all__ = [
@@ -73,10 +74,19 @@ def _gap_findings(scores: WaveScores) -> list[str]:
     if gaps.empty:
         return ["- Sales and marketing cannot be compared: one of the two teams has fewer "
                 f"than {scores.threshold} respondents."]
-    clear = gaps[(gaps["low"] > 0) | (gaps["high"] < 0)]
+    clear_rows = clear_flags(gaps)
+    clear = gaps[clear_rows]
+    level = round(100 * gaps.attrs.get("confidence", LEVEL))
+    holm_only = int((excludes_zero(gaps["low"], gaps["high"]) & ~clear_rows).sum())
+    on = f"{holm_only} more" if len(clear) else f"{holm_only} dimension{'s' * (holm_only > 1)}"
+    caveat = (f" On {on}, the {level}% interval of the gap excludes zero, but the difference "
+              f"is not clear after Holm adjustment for the {gaps.attrs.get('tests', len(gaps))}"
+              " dimensions compared." if holm_only else "")
     if clear.empty:
-        return ["- Sales and marketing see every dimension much the same way: no gap is "
-                "clearly larger than chance."]
+        same = ("- Sales and marketing see every dimension much the same way: no gap is "
+                "clearly larger than chance." if not holm_only else
+                "- No gap between sales and marketing is clear.")
+        return [same + caveat]
     top = clear.loc[clear["gap"].abs().idxmax()]
     higher, lower = ("Sales", "Marketing") if top["gap"] > 0 else ("Marketing", "Sales")
     return [
@@ -84,7 +94,8 @@ def _gap_findings(scores: WaveScores) -> list[str]:
         f"{abs(top['gap']):.1f} points higher than {lower} "
         f"({top['a_mean']:.1f} vs {top['b_mean']:.1f} for sales vs marketing).",
         f"- The two teams differ clearly on **{len(clear)} of {len(gaps)}** dimensions "
-        "(90% interval of the gap excludes zero).",
+        "(bootstrap p-value below 5% after Holm adjustment for the dimensions compared)."
+        + caveat,
     ]
 
 
