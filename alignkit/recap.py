@@ -1,12 +1,15 @@
 """Recap: a follow-up survey wave against the baseline.
 
 For every dimension and every group visible in both waves, the change in the
-mean score comes with a bootstrap interval (respondents resampled within each
-wave, as in :mod:`alignkit.gaps`) and a Mann–Whitney U test on respondents'
-dimension means, which suits answers on an ordinal 1–5 scale. Testing 14
-dimensions at once would produce a "significant" change by luck now and then,
-so p-values are Holm-adjusted within each group before they are called
-significant.
+mean score is judged by the convention of :mod:`alignkit.uncertainty`, exactly
+as Identify judges a gap between two teams: a 95% percentile bootstrap interval
+(respondents resampled within each wave), a bootstrap p-value from the same
+resamples, and Holm's adjustment over the dimensions of each group before a
+change is called clear (``significant``).
+
+A perception gap counts as *closed* only when the baseline gap was clear, the
+follow-up gap is not, and it moved toward zero by a meaningful amount (at
+least ``material`` points or half its size); see :func:`gap_changes`.
 
 A team hidden for anonymity in either wave is not compared at all. The two
 waves must belong to the same company. The words and tables of the Recap report
@@ -20,13 +23,21 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import mannwhitneyu
 
 from alignkit.exceptions import AlignkitError
-from alignkit.gaps import bootstrap_mean_difference
 from alignkit.privacy import DEFAULT_THRESHOLD
 from alignkit.scoring import OVERALL, respondent_dimension_means
 from alignkit.store import Company, Workspace
+from alignkit.uncertainty import (
+    ALPHA,
+    LEVEL,
+    N_BOOT,
+    SEED,
+    bootstrap_difference,
+    clear_flags,
+    holm_adjust,
+    judge,
+)
 from alignkit.wave import WaveData, WaveScores, load_wave, score_wave
 
 __all__ = [
@@ -48,7 +59,7 @@ GAP_STATUS_LABELS = {
     "none": "No clear gap",
 }
 GAP_CHANGE_COLUMNS = [f"{c}_{w}" for w in ("before", "after")
-                      for c in ("a_mean", "b_mean", "gap", "low", "high")]
+                      for c in ("a_mean", "b_mean", "gap", "low", "high", "p_holm", "clear")]
 GAP_CHANGE_COLUMNS = ["dimension", "dimension_name", *GAP_CHANGE_COLUMNS, "status"]
 CHANGE_COLUMNS = ["group", "dimension", "dimension_name", "n_before", "n_after", "before",
                   "after", "change", "low", "high", "superiority", "p_value", "p_adjusted",
@@ -92,28 +103,12 @@ class WaveComparison:
     alpha: float
 
 
-def holm_adjust(p_values: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjustment: control the chance of any false alarm among m tests.
-
-    Examples
-    --------
-    >>> holm_adjust(np.array([0.01, 0.04, 0.03])).round(2).tolist()
-    [0.03, 0.06, 0.06]
-    """
-    p = np.asarray(p_values, dtype=float)
-    m = len(p)
-    order = np.argsort(p, kind="stable")
-    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    adjusted = np.empty(m)
-    adjusted[order] = np.minimum(stepped, 1.0)
-    return adjusted
-
-
-def _mann_whitney(after: np.ndarray, before: np.ndarray) -> tuple[float, float]:
-    """Two-sided p-value and P(after > before) + ½ P(tie) from the U statistic."""
-    result = mannwhitneyu(after, before, alternative="two-sided")
-    p = float(result.pvalue)
-    return (1.0 if np.isnan(p) else p), float(result.statistic) / (len(after) * len(before))
+def _superiority(after: np.ndarray, before: np.ndarray) -> float:
+    """P(after > before) + ½ P(tie) for a respondent drawn from each wave (a description)."""
+    if len(after) == 0 or len(before) == 0:
+        return float("nan")
+    diff = np.subtract.outer(after, before)
+    return float(np.mean((diff > 0) + 0.5 * (diff == 0)))
 
 
 def _visible(scores: WaveScores) -> set[tuple[str, str]]:
@@ -131,17 +126,15 @@ def _people(group: str, dimension: str, per_person: pd.DataFrame) -> np.ndarray:
 
 def _change_rows(before: WaveData, after: WaveData, pairs: list[tuple[str, str]], *,
                  confidence: float, n_boot: int, seed: int) -> list[tuple]:
-    rng = np.random.default_rng(seed)
     means = {w: respondent_dimension_means(d.answers, d.instrument)
              for w, d in (("before", before), ("after", after))}
     names = before.instrument.dimension_names()
     rows = []
     for group, dim in pairs:
         a, b = _people(group, dim, means["before"]), _people(group, dim, means["after"])
-        low, high = bootstrap_mean_difference(b, a, confidence=confidence, n_boot=n_boot, rng=rng)
-        p, superiority = _mann_whitney(b, a)
+        moved = bootstrap_difference(b, a, level=confidence, n_boot=n_boot, seed=seed)
         rows.append((group, dim, names[dim], len(a), len(b), a.mean(), b.mean(),
-                     b.mean() - a.mean(), low, high, superiority, p))
+                     moved.estimate, moved.low, moved.high, _superiority(b, a), moved.p))
     return rows
 
 
@@ -155,42 +148,56 @@ def _dimension_changes(before: WaveData, after: WaveData, scores: tuple[WaveScor
              if (d.id, g) in both]
     rows = _change_rows(before, after, pairs, confidence=confidence, n_boot=n_boot, seed=seed)
     out = pd.DataFrame(rows, columns=CHANGE_COLUMNS[:-2])
-    out["p_adjusted"] = np.nan
-    for _, part in out.groupby("group", sort=False):
-        out.loc[part.index, "p_adjusted"] = holm_adjust(part["p_value"].to_numpy())
-    out["significant"] = out["p_adjusted"] < alpha
+    out["p_adjusted"], out["significant"] = np.nan, False
+    for _, part in out.groupby("group", sort=False):  # the dimensions of a group: one family
+        p_holm, clear = judge(part["p_value"].to_numpy(float), alpha=alpha)
+        out.loc[part.index, "p_adjusted"], out.loc[part.index, "significant"] = p_holm, clear
+    out["significant"] = out["significant"].astype(bool)
+    out.attrs.update({"confidence": confidence, "alpha": alpha})
     return out
 
 
-def _clear(low: pd.Series, high: pd.Series) -> pd.Series:
-    return (low > 0) | (high < 0)
+def _judged(gaps: pd.DataFrame) -> pd.DataFrame:
+    """The gap columns compared between waves, with the verdict of :mod:`alignkit.uncertainty`."""
+    out = gaps.assign(clear=clear_flags(gaps))
+    if "p_holm" not in out:
+        out["p_holm"] = np.nan
+    return out[["dimension", "dimension_name", "a_mean", "b_mean", "gap", "low", "high",
+                "p_holm", "clear"]]
 
 
 def gap_changes(before: WaveScores, after: WaveScores, *, material: float = 0.3) -> pd.DataFrame:
     """How each sales − marketing perception gap changed between two waves.
 
-    A gap is *clear* when its interval excludes zero, and it *shrank* when it
-    is at least ``material`` points or at least half smaller. Status per
-    dimension: ``closed`` (clear before; the follow-up interval includes zero
-    and the gap shrank), ``narrowed`` (still clear, but shrank), ``widened``
-    (clear, at least ``material`` larger), ``remains`` (clear in both
-    otherwise), ``new`` (clear only in the follow-up), ``unclear`` (no longer
-    clear but not smaller: fewer answers can hide a gap) and ``none`` (clear in
-    neither). Dimensions hidden in either wave are left out.
+    A gap is *clear* in a wave when Identify calls it clear there (Holm-adjusted
+    bootstrap p-value below 5%, :mod:`alignkit.uncertainty`). It *moved toward
+    zero* when it is at least ``material`` points or at least half smaller.
+    Status per dimension:
+
+    * ``closed``: clear at the baseline, not clear in the follow-up, and moved
+      toward zero;
+    * ``narrowed``: clear in both waves and moved toward zero;
+    * ``widened``: clear in both waves and at least ``material`` points larger;
+    * ``remains``: clear in both waves otherwise;
+    * ``unclear``: clear at the baseline, no longer clear, but not smaller
+      (fewer answers can hide a gap that is still there);
+    * ``new``: clear only in the follow-up;
+    * ``none``: clear in neither wave.
+
+    Dimensions hidden in either wave are left out.
     """
-    cols = ["dimension", "dimension_name", "a_mean", "b_mean", "gap", "low", "high"]
-    merged = before.gaps[cols].merge(after.gaps[cols], on=["dimension", "dimension_name"],
-                                     suffixes=("_before", "_after"))
-    was = _clear(merged["low_before"], merged["high_before"])
-    now = _clear(merged["low_after"], merged["high_after"])
+    merged = _judged(before.gaps).merge(_judged(after.gaps), on=["dimension", "dimension_name"],
+                                        suffixes=("_before", "_after"))
+    was, now = merged["clear_before"], merged["clear_after"]
     size_before, size_after = merged["gap_before"].abs(), merged["gap_after"].abs()
     shrank = (size_before - size_after >= material) | (size_after <= size_before / 2)
     grew = size_after - size_before >= material
     status = np.select(
         [was & ~now & shrank, was & ~now, was & shrank, was & grew, was, now],
         ["closed", "unclear", "narrowed", "widened", "remains", "new"], default="none")
-    out = merged.assign(status=status)
+    out = merged.assign(status=status)[GAP_CHANGE_COLUMNS]
     out.attrs.update(before.gaps.attrs)
+    out.attrs.update(material=material, tests_after=after.gaps.attrs.get("tests", len(out)))
     return out
 
 
@@ -248,13 +255,12 @@ def _person_index(data: WaveData) -> np.ndarray:
 def _index_test(index: pd.DataFrame, before: WaveData, after: WaveData, *, confidence: float,
                 n_boot: int, seed: int) -> pd.DataFrame:
     """Add ``low, high, p_value`` of the overall index change (one test, no adjustment)."""
-    a, b = _person_index(before), _person_index(after)
-    low, high = bootstrap_mean_difference(b, a, confidence=confidence, n_boot=n_boot,
-                                          rng=np.random.default_rng(seed + 1))
-    p, _ = _mann_whitney(b, a)
+    moved = bootstrap_difference(_person_index(after), _person_index(before), level=confidence,
+                                 n_boot=n_boot, seed=seed)
     overall = index["group"] == OVERALL  # may be absent: then nothing is added but NaN
-    return index.assign(low=np.where(overall, low, np.nan), high=np.where(overall, high, np.nan),
-                        p_value=np.where(overall, p, np.nan))
+    return index.assign(low=np.where(overall, moved.low, np.nan),
+                        high=np.where(overall, moved.high, np.nan),
+                        p_value=np.where(overall, moved.p, np.nan))
 
 
 def _total(scores: WaveScores) -> int:
@@ -262,9 +268,9 @@ def _total(scores: WaveScores) -> int:
 
 
 def compare_waves(before: WaveData, after: WaveData | None, *,
-                  anonymity_min: int = DEFAULT_THRESHOLD, confidence: float = 0.95,
-                  alpha: float = 0.05, material: float = 0.3, n_boot: int = 2000,
-                  seed: int = 20141) -> WaveComparison:
+                  anonymity_min: int = DEFAULT_THRESHOLD, confidence: float = LEVEL,
+                  alpha: float = ALPHA, material: float = 0.3, n_boot: int = N_BOOT,
+                  seed: int = SEED) -> WaveComparison:
     """Compare a follow-up wave with the baseline (``after=None``: baseline only).
 
     Parameters
@@ -274,10 +280,12 @@ def compare_waves(before: WaveData, after: WaveData | None, *,
     anonymity_min
         Groups below this size in either wave are not compared.
     confidence, alpha
-        Level of each change's bootstrap interval; significance level of the
-        Holm-adjusted Mann–Whitney p-values.
+        Level of each change's bootstrap interval; a change is clear when its
+        Holm-adjusted bootstrap p-value is below ``alpha``. Defaults:
+        :mod:`alignkit.uncertainty`, the convention Identify uses for its gaps.
     material
-        Smallest change of a perception gap (scale points) that counts.
+        Smallest move of a perception gap toward zero (scale points) that counts
+        for *closed* and *narrowed* (half the gap counts too).
     n_boot, seed
         Resamples and fixed seed, so a report rendered twice is identical.
 

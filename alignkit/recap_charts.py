@@ -34,6 +34,7 @@ from alignkit.chart_style import (
     wrap,
 )
 from alignkit.recap import GAP_STATUS_LABELS
+from alignkit.uncertainty import HOLM_MARK, LEVEL, clear_flags, excludes_zero, holm_note
 
 __all__ = ["change_chart", "gap_change_chart", "process_chart"]
 
@@ -55,7 +56,17 @@ def _change_colour(change: float, significant: bool) -> str:
     return UP if change > 0 else DOWN
 
 
-def change_chart(changes: pd.DataFrame, *, group: str = "overall", confidence: float = 0.95,
+def _holm_only(low: pd.Series, high: pd.Series, clear: pd.Series) -> pd.Series:
+    """Intervals that exclude zero around a difference that is not clear after Holm."""
+    return excludes_zero(low, high) & ~clear.astype(bool)
+
+
+def _footnote(fig: Figure, text: str) -> None:
+    fig.text(MARGIN / FIG_WIDTH, 0.12 / fig.get_figheight(), text, ha="left", va="bottom",
+             fontsize=9.5, color=MUTED)
+
+
+def change_chart(changes: pd.DataFrame, *, group: str = "overall", confidence: float = LEVEL,
                  title: str = "What moved since the baseline") -> Figure:
     """Baseline and follow-up score per dimension, and the change with its interval.
 
@@ -66,6 +77,9 @@ def change_chart(changes: pd.DataFrame, *, group: str = "overall", confidence: f
         largest rise first.
     group, confidence, title
         Which group; the interval level (for the subtitle); the title.
+
+    A change whose interval excludes zero but which is not clear after the Holm
+    adjustment is marked and explained in a footnote.
     """
     rows = changes[changes["group"] == group].sort_values("change", ascending=False)
     if rows.empty:
@@ -74,16 +88,19 @@ def change_chart(changes: pd.DataFrame, *, group: str = "overall", confidence: f
     level = round(100 * confidence)
     subtitle = (f"{team_label(group)}. Left: average score (1\u20135) in the baseline (grey) "
                 f"and the follow-up (coloured). Right: the change with its {level}% interval. "
-                "Bold and coloured: a clear change (Mann\u2013Whitney test, Holm-adjusted for "
-                f"{len(rows)} dimensions, p < 0.05).")
+                "Bold and coloured: a clear change (bootstrap p-value, Holm-adjusted for "
+                f"{len(rows)} dimensions, below 5%).")
     labels = [wrap(n) for n in rows["dimension_name"]]
-    fig, ax = labelled_axes(title, subtitle, labels, row=0.46, top=0.42, bottom=0.85,
-                             right=MARGIN + 3.55)
+    marked = _holm_only(rows["low"], rows["high"], rows["significant"])
+    fig, ax = labelled_axes(title, subtitle, labels, row=0.46, top=0.42,
+                             bottom=1.1 if marked.any() else 0.85, right=MARGIN + 3.55)
     _draw_scores(ax, rows, labels)
     left, bottom, _, height = ax.get_position().bounds
     cax = fig.add_axes(((FIG_WIDTH - MARGIN - 3.25) / FIG_WIDTH, bottom, 2.45 / FIG_WIDTH,
                         height), sharey=ax)
-    _draw_changes(cax, rows)
+    _draw_changes(cax, rows, marked.to_numpy())
+    if marked.any():
+        _footnote(fig, holm_note(len(rows), confidence))
     return fig
 
 
@@ -115,7 +132,7 @@ def _draw_scores(ax: Axes, rows: pd.DataFrame, labels: list[str]) -> None:
               fontsize=10, labelcolor=INK, handletextpad=0.3, borderaxespad=0.2, borderpad=0)
 
 
-def _draw_changes(ax: Axes, rows: pd.DataFrame) -> None:
+def _draw_changes(ax: Axes, rows: pd.DataFrame, marked: np.ndarray) -> None:
     reach = max(float(np.nanmax(np.abs(rows[["low", "high"]].to_numpy(float)))), 0.5) * 1.1
     ax.axvline(0, color=INK, linewidth=1, alpha=0.5, zorder=1)
     for k, r in enumerate(rows.itertuples()):
@@ -123,7 +140,8 @@ def _draw_changes(ax: Axes, rows: pd.DataFrame) -> None:
         ax.hlines(k, r.low, r.high, color=colour, linewidth=2.2, alpha=0.55, zorder=2)
         ax.scatter([r.change], [k], s=55, color=colour if r.significant else "white",
                    edgecolor=colour, linewidth=1.6, zorder=3)
-        ax.annotate(_signed(r.change), (reach, k), xytext=(8, 0), textcoords="offset points",
+        text = _signed(r.change) + (f" {HOLM_MARK}" if marked[k] else "")
+        ax.annotate(text, (reach, k), xytext=(8, 0), textcoords="offset points",
                     va="center", ha="left", fontsize=10, color=INK if r.significant else MUTED,
                     fontweight="bold" if r.significant else "normal", annotation_clip=False)
     ax.set_xlim(-reach, reach)
@@ -137,7 +155,7 @@ def _draw_changes(ax: Axes, rows: pd.DataFrame) -> None:
                 textcoords="offset points", va="center", fontsize=10, color=MUTED)
 
 
-def gap_change_chart(gaps: pd.DataFrame, *, confidence: float = 0.9,
+def gap_change_chart(gaps: pd.DataFrame, *, confidence: float | None = None,
                      title: str = "Perception gaps: which closed, which remain") -> Figure:
     """Sales − marketing gap per dimension in the baseline and the follow-up.
 
@@ -147,7 +165,11 @@ def gap_change_chart(gaps: pd.DataFrame, *, confidence: float = 0.9,
         :attr:`WaveComparison.gaps` (:func:`alignkit.recap.gap_changes`).
         Dimensions without a clear gap in either wave are left out.
     confidence, title
-        The interval level of the gaps (for the subtitle); the title.
+        The interval level of the gaps (default: the one they were computed at);
+        the title.
+
+    A follow-up interval that excludes zero around a gap that is not clear after
+    the Holm adjustment is marked and explained in a footnote.
     """
     if gaps.empty:
         return message_figure(title, NO_FOLLOWUP if not gaps.attrs.get("followup", True) else
@@ -157,21 +179,27 @@ def gap_change_chart(gaps: pd.DataFrame, *, confidence: float = 0.9,
         return message_figure(title, "Sales and marketing saw every dimension alike in both "
                                       "waves: there was no gap to close.")
     rows = rows.reindex(rows["gap_before"].abs().sort_values(ascending=False).index)
-    level = round(100 * confidence)
+    confidence = confidence or float(gaps.attrs.get("confidence", LEVEL))
+    material = gaps.attrs.get("material", 0.3)
     subtitle = ("Gap = sales score minus marketing score; 0 means both teams see it alike. Grey "
-                "ring: baseline; dot and bar: follow-up with its "
-                f"{level}% interval. A gap is closed once that interval reaches 0 and the gap "
-                "is clearly smaller.")
+                f"ring: baseline; dot and bar: follow-up with its {round(100 * confidence)}% "
+                "interval. A gap is closed when it was clear at the baseline, is no longer "
+                f"clear, and moved toward 0 by at least {material:g} points or half its size.")
     labels = [wrap(n) for n in rows["dimension_name"]]
-    notes = [GAP_STATUS_LABELS[s] for s in rows["status"]]
+    marked = _holm_only(rows["low_after"], rows["high_after"],
+                        clear_flags(rows, "low_after", "high_after", "clear_after"))
+    notes = [GAP_STATUS_LABELS[s] + (f" {HOLM_MARK}" if m else "")
+             for s, m in zip(rows["status"], marked, strict=True)]
     note_w = text_width(notes, 10, "bold") + 0.15
-    fig, ax = labelled_axes(title, subtitle, labels, row=0.5, top=0.3, bottom=0.85,
-                             right=MARGIN + note_w + 0.25)
+    fig, ax = labelled_axes(title, subtitle, labels, row=0.5, top=0.3,
+                             bottom=1.1 if marked.any() else 0.85, right=MARGIN + note_w + 0.25)
     _draw_gap_rows(ax, rows, labels)
     for k, (note, status) in enumerate(zip(notes, rows["status"], strict=True)):
         ax.annotate(note, (1, k), xycoords=("axes fraction", "data"), xytext=(14, 0),
                     textcoords="offset points", va="center", fontsize=10, fontweight="bold",
                     color=GAP_STATUS_COLOURS[status], annotation_clip=False)
+    if marked.any():
+        _footnote(fig, holm_note(gaps.attrs.get("tests_after", len(gaps)), confidence))
     return fig
 
 

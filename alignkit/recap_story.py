@@ -16,6 +16,7 @@ from pandas.io.formats.style import Styler
 from alignkit.recap import GAP_STATUS_LABELS, WaveComparison
 from alignkit.scoring import OVERALL
 from alignkit.tables import report_table
+from alignkit.uncertainty import HOLM_MARK, clear_flags, excludes_zero, holm_note
 
 __all__ = [
     "change_table",
@@ -61,6 +62,20 @@ def _names(frame: pd.DataFrame) -> str:
     return ", ".join(f"{r.dimension_name} ({_signed(r.change)})" for r in frame.itertuples())
 
 
+def _holm_only(changes: pd.DataFrame) -> pd.Series:
+    """Changes whose interval excludes zero but which are not clear after Holm."""
+    return excludes_zero(changes["low"], changes["high"]) & ~changes["significant"].astype(bool)
+
+
+def _holm_caveat(changes: pd.DataFrame, level: int) -> str:
+    held = changes[_holm_only(changes)]
+    if held.empty:
+        return ""
+    return (f" For {', '.join(held['dimension_name'])} the {level}% interval of the change "
+            "excludes zero, but the change is not clear after Holm adjustment for the "
+            f"{len(changes)} dimensions compared.")
+
+
 def recap_findings(rc: WaveComparison) -> str:
     """Three to five bullet points: index, significant moves, gaps closed and remaining."""
     overall = rc.index[rc.index["group"] == OVERALL]
@@ -84,6 +99,7 @@ def recap_findings(rc: WaveComparison) -> str:
                  "little, none by more than chance could explain with this many respondents.")
     if len(down):
         lines.append(f"- **Clearly worse:** {_names(down)}.")
+    lines[-1] += _holm_caveat(overall_rows, round(100 * rc.confidence))
     if len(rc.gaps):
         parts = [f"{GAP_STATUS_LABELS[k].split(',')[0].lower()}: {', '.join(names)}"
                  for k in ("closed", "narrowed", "remains", "widened", "new")
@@ -109,25 +125,46 @@ def comparison_note(rc: WaveComparison) -> str:
 
 
 def change_table(rc: WaveComparison, group: str = OVERALL) -> Styler:
-    """Display table of one group's changes, with interval and adjusted p-value."""
+    """Display table of one group's changes, with interval and adjusted p-value.
+
+    A change whose interval excludes zero but which is not clear after the Holm
+    adjustment says so in the last column, never just nothing.
+    """
     part = rc.changes[rc.changes["group"] == group]
     level = round(100 * rc.confidence)
+    held = _holm_only(part).to_numpy() if len(part) else []
     rows = [{"Dimension": r.dimension_name, "Baseline": f"{r.before:.2f}",
              "Follow-up": f"{r.after:.2f}", "Change": _signed(r.change),
              f"{level}% interval": f"{_signed(r.low)} to {_signed(r.high)}",
              "p (Holm)": "<0.001" if r.p_adjusted < 0.001 else f"{r.p_adjusted:.3f}",
-             "Clear change": "yes" if r.significant else ""} for r in part.itertuples()]
+             "Clear change": "yes" if r.significant else
+             "no: not clear after Holm adjustment" if h else ""}
+            for r, h in zip(part.itertuples(), held, strict=True)]
     return report_table(pd.DataFrame(rows), "changes")
 
 
 def gap_table(rc: WaveComparison) -> Styler:
-    """Display table of the sales − marketing gaps in both waves and what became of them."""
+    """Display table of the sales − marketing gaps in both waves and what became of them.
+
+    A gap no longer clear whose follow-up interval still excludes zero is marked,
+    and the table's caption says why.
+    """
     order = rc.gaps.reindex(rc.gaps["gap_before"].abs().sort_values(ascending=False).index) \
         if len(rc.gaps) else rc.gaps
+    order = order[order["status"] != "none"]
+    held = (excludes_zero(order["low_after"], order["high_after"])
+            & ~clear_flags(order, "low_after", "high_after", "clear_after")).to_numpy()
     rows = [{"Dimension": r.dimension_name, "Gap at baseline": _signed(r.gap_before),
-             "Gap now": _signed(r.gap_after), "What happened": GAP_STATUS_LABELS[r.status]}
-            for r in order.itertuples() if r.status != "none"]
-    return report_table(pd.DataFrame(rows), "gaps")
+             "Gap now": _signed(r.gap_after),
+             "What happened": GAP_STATUS_LABELS[r.status] + (f" {HOLM_MARK}" if h else "")}
+            for r, h in zip(order.itertuples(), held, strict=True)]
+    table = report_table(pd.DataFrame(rows), "gaps")
+    if any(held):
+        tests = rc.gaps.attrs.get("tests_after", len(rc.gaps))
+        table = table.set_caption(holm_note(tests, rc.confidence)).set_table_styles(
+            [{"selector": "caption", "props": "caption-side: bottom; text-align: left;"}],
+            overwrite=False)
+    return table
 
 
 def process_findings(rc: WaveComparison) -> str:

@@ -12,10 +12,18 @@ import pytest
 
 from alignkit.exceptions import AlignkitError
 from alignkit.instrument import Instrument
-from alignkit.recap import compare_waves, gap_changes, holm_adjust, load_recap
-from alignkit.recap_story import next_cycle, process_findings, recap_findings, recap_heading
+from alignkit.recap import GAP_CHANGE_COLUMNS, compare_waves, gap_changes, holm_adjust, load_recap
+from alignkit.recap_charts import gap_change_chart
+from alignkit.recap_story import (
+    gap_table,
+    next_cycle,
+    process_findings,
+    recap_findings,
+    recap_heading,
+)
 from alignkit.store import Workspace
 from alignkit.survey_import import import_survey
+from alignkit.uncertainty import HOLM_MARK
 from alignkit.wave import load_wave
 
 SALES_MARKETING = {"sales": 20, "marketing": 20}
@@ -128,24 +136,32 @@ def test_without_a_followup_the_recap_says_so(workspace: Workspace, add_wave) ->
     assert next_cycle(rc)[0].startswith("Run the follow-up survey")
 
 
-def gaps(*rows: tuple[str, float, float, float]) -> SimpleNamespace:
-    frame = pd.DataFrame(rows, columns=["dimension", "gap", "low", "high"])
-    frame = frame.assign(dimension_name=frame["dimension"], a_mean=3.0, b_mean=3.0 - frame["gap"])
-    frame.attrs.update({"a": "sales", "b": "marketing", "confidence": 0.9})
+def gaps(*rows: tuple) -> SimpleNamespace:
+    """Gap rows ``(dimension, gap, low, high, clear)``, as Identify returns them."""
+    frame = pd.DataFrame(rows, columns=["dimension", "gap", "low", "high", "clear"])
+    frame = frame.assign(dimension_name=frame["dimension"], a_mean=3.0, b_mean=3.0 - frame["gap"],
+                         p_holm=np.where(frame["clear"], 0.01, 0.3))
+    frame.attrs.update({"a": "sales", "b": "marketing", "confidence": 0.95, "tests": len(frame)})
     return SimpleNamespace(gaps=frame)
 
 
-# (baseline gap, low, high) -> (follow-up gap, low, high): status, worked out by hand
+# (baseline gap, low, high, clear) -> (follow-up gap, low, high, clear): status, by hand
 GAP_CASES = {
-    "closed": ((-1.0, -1.3, -0.7), (-0.1, -0.4, 0.2), "closed"),
-    "a small gap that halved and is no longer clear": ((0.25, 0.05, 0.45), (0.1, -0.1, 0.3),
-                                                       "closed"),
-    "narrowed": ((-1.0, -1.3, -0.7), (-0.5, -0.8, -0.2), "narrowed"),
-    "remains": ((-1.0, -1.3, -0.7), (-0.9, -1.2, -0.6), "remains"),
-    "widened": ((-0.5, -0.8, -0.2), (-1.0, -1.3, -0.7), "widened"),
-    "new": ((-0.1, -0.4, 0.2), (-0.6, -0.9, -0.3), "new"),
-    "unclear, not smaller": ((-0.4, -0.7, -0.1), (-0.35, -0.8, 0.1), "unclear"),
-    "none": ((0.1, -0.2, 0.4), (0.0, -0.3, 0.3), "none"),
+    "closed": ((-1.0, -1.3, -0.7, True), (-0.1, -0.4, 0.2, False), "closed"),
+    "closed, though the follow-up interval still excludes zero (not clear after Holm)":
+        ((-1.0, -1.3, -0.7, True), (-0.4, -0.7, -0.1, False), "closed"),
+    "a small clear gap that halved and is no longer clear": ((0.25, 0.05, 0.45, True),
+                                                             (0.1, -0.1, 0.3, False), "closed"),
+    "-0.2 to -0.1 never closes: the baseline gap was not clear after Holm":
+        ((-0.2, -0.35, -0.05, False), (-0.1, -0.25, 0.05, False), "none"),
+    "not clear, though smaller by only 0.1": ((-0.4, -0.7, -0.1, True),
+                                              (-0.3, -0.6, 0.05, False), "unclear"),
+    "narrowed": ((-1.0, -1.3, -0.7, True), (-0.5, -0.8, -0.2, True), "narrowed"),
+    "remains": ((-1.0, -1.3, -0.7, True), (-0.9, -1.2, -0.6, True), "remains"),
+    "widened": ((-0.5, -0.8, -0.2, True), (-1.0, -1.3, -0.7, True), "widened"),
+    "new": ((-0.1, -0.4, 0.2, False), (-0.6, -0.9, -0.3, True), "new"),
+    "unclear, not smaller": ((-0.4, -0.7, -0.1, True), (-0.35, -0.8, 0.1, False), "unclear"),
+    "none": ((0.1, -0.2, 0.4, False), (0.0, -0.3, 0.3, False), "none"),
 }
 
 
@@ -157,9 +173,22 @@ def test_gap_status(case: str) -> None:
 
 
 def test_a_gap_hidden_in_one_wave_is_left_out() -> None:
-    result = gap_changes(gaps(("sla", -1, -1.3, -0.7), ("goals", 0.5, 0.2, 0.8)),
-                         gaps(("sla", -0.1, -0.4, 0.2)))
+    result = gap_changes(gaps(("sla", -1, -1.3, -0.7, True), ("goals", 0.5, 0.2, 0.8, True)),
+                         gaps(("sla", -0.1, -0.4, 0.2, False)))
     assert result["dimension"].tolist() == ["sla"]
+    assert result.columns.tolist() == GAP_CHANGE_COLUMNS
+
+
+def test_the_closed_rule_is_stated_and_its_exceptions_marked() -> None:
+    result = gap_changes(gaps(("sla", -1.0, -1.3, -0.7, True), ("goals", 0.9, 0.6, 1.2, True)),
+                         gaps(("sla", -0.4, -0.7, -0.1, False), ("goals", 0.1, -0.2, 0.4, False)))
+    rc = SimpleNamespace(gaps=result, confidence=0.95)
+    table = gap_table(rc)
+    assert table.data["What happened"].tolist() == [f"Closed {HOLM_MARK}", "Closed"]
+    assert "not clear after Holm adjustment for 2 dimensions" in table.caption
+    subtitle = " ".join(t.get_text() for t in gap_change_chart(result).texts).replace("\n", " ")
+    assert "clear at the baseline, is no longer clear, and moved toward 0 by at least 0.3 " \
+        "points or half its size" in subtitle
 
 
 def test_demo_followups_tell_each_company_s_story() -> None:

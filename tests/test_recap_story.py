@@ -46,9 +46,13 @@ def changes() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
 
 
+def _wave(sales: float, marketing: float, low: float, high: float) -> tuple:
+    """One wave's gap columns; clear (p_holm left out) when the interval excludes zero."""
+    return sales, marketing, sales - marketing, low, high, np.nan, low > 0 or high < 0
+
+
 def gaps() -> pd.DataFrame:
-    rows = [(d, name, before[0], before[1], before[0] - before[1], *before[2:],
-             after[0], after[1], after[0] - after[1], *after[2:], status)
+    rows = [(d, name, *_wave(*before), *_wave(*after), status)
             for d, name, before, after, status in GAPS]
     return pd.DataFrame(rows, columns=GAP_CHANGE_COLUMNS)
 
@@ -178,3 +182,24 @@ def test_without_a_followup_the_first_advice_is_to_run_it(rc: WaveComparison) ->
 ])
 def test_recommendations_are_numbered(items: list[str], text: str) -> None:
     assert recommendations_markdown(items) == text
+
+
+def test_an_interval_beyond_zero_next_to_no_clear_change_says_why(rc: WaveComparison) -> None:
+    from alignkit.recap_charts import change_chart
+    from alignkit.uncertainty import HOLM_MARK, holm_note
+
+    held = rc.changes.copy()
+    held.loc[2, ["low", "high", "p_value", "p_adjusted"]] = [0.2, 0.8, 0.01, 0.04 * 2]
+    held_rc = replace(rc, changes=held)
+    table = change_table(held_rc).data.set_index("Dimension")
+    assert table.loc["Content collaboration", "Clear change"] == \
+        "no: not clear after Holm adjustment"
+    assert table.loc["Joint meetings", "Clear change"] == ""  # its interval spans zero
+    assert "For Content collaboration the 95% interval of the change excludes zero, but the " \
+        "change is not clear after Holm adjustment for the 4 dimensions compared." \
+        in recap_findings(held_rc)
+    assert "For Content" not in recap_findings(rc)
+    fig = change_chart(held)
+    texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    assert f"+0.1 {HOLM_MARK}" in texts and holm_note(4) in texts
+    assert holm_note(4) not in [t.get_text() for t in change_chart(rc.changes).texts]
