@@ -109,7 +109,7 @@ def priority_chart(plan: pd.DataFrame) -> Figure:
     title = "The joint action plan, ranked by priority"
     if plan.empty:
         return message_figure(title, "No action is needed: no facet shows a gap.")
-    subtitle = ("Priority = gap size \u00d7 impact \u00f7 effort. A bigger gap, a stronger tactic "
+    subtitle = ("Priority = need \u00d7 impact \u00f7 effort. A bigger need, a stronger tactic "
                 "and less effort each move an action up.")
     labels = [wrap(f"{k}. {t}", 36) for k, t in zip(plan["rank"], plan["title"], strict=True)]
     fig, ax = labelled_axes(title, subtitle, labels, row=0.5, top=0.2, bottom=0.5,
@@ -123,7 +123,7 @@ def priority_chart(plan: pd.DataFrame) -> Figure:
             notes.append(f"{row.priority:.1f}")
             continue
         gap = row.gap_size * row.weight
-        notes.append(f"{row.priority:.1f}  =  gap {gap:.1f} \u00d7 impact {int(row.impact)} "
+        notes.append(f"{row.priority:.1f}  =  need {gap:.1f} \u00d7 impact {int(row.impact)} "
                      f"\u00f7 effort {int(row.effort)}")
     _bar_labels(ax, y, values, notes)
     ax.set_ylim(len(plan) - 0.5, -0.5)

@@ -65,17 +65,24 @@ def funnel_group() -> None:
 
 @funnel_group.command("show")
 @click.option("--company", required=True, help="Registered company slug.")
-@click.option("--sla-hours", type=click.FloatRange(min=0, min_open=True), default=24.0,
-              show_default=True, help="Agreed hours from hand-off to the first sales touch.")
+@click.option("--sla-hours", type=click.FloatRange(min=0, min_open=True),
+              help="Agreed hours from hand-off to the first sales touch "
+                   "[default: the company's stored setting, else 24].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_workspace_option
-def funnel_show(company: str, sla_hours: float, as_json: bool, workspace: Path | None) -> None:
+def funnel_show(company: str, sla_hours: float | None, as_json: bool,
+                workspace: Path | None) -> None:
     """Stage counts, conversion, leakage and speed to lead of a company."""
+    from alignkit.engagement import load_settings, override
     from alignkit.funnel import analyse_funnel
     from alignkit.funnel_store import load_funnel_counts, load_leads
     from alignkit.store import Workspace
 
     ws = Workspace(workspace)
+    settings, notes = override(load_settings(ws, company), sla_hours=sla_hours)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    sla_hours = settings.sla_hours
     funnel = analyse_funnel(load_leads(ws, company), load_funnel_counts(ws, company),
                             sla_hours=sla_hours)
     if as_json:
