@@ -31,6 +31,7 @@ import pandas as pd
 from alignkit.action_store import ACTION_COLUMNS, load_actions, save_actions, update_action
 from alignkit.exceptions import StoreError
 from alignkit.instrument import load_instrument
+from alignkit.money import DEFAULT_CURRENCY, format_money
 from alignkit.playbook import Playbook, load_playbook
 from alignkit.scoring import OVERALL
 from alignkit.sla import ServiceLevelAgreement, commitments, rates_table
@@ -40,6 +41,7 @@ from alignkit.wave import WaveScores
 
 __all__ = [
     "PLACEHOLDER",
+    "must_cover",
     "SUPPORT_WEIGHT",
     "TARGET_LEVEL",
     "build_action_plan",
@@ -90,20 +92,59 @@ def gap_sizes(scores: WaveScores, *, target_level: float = TARGET_LEVEL) -> pd.D
         drop=True)
 
 
-def _best_reason(tactic_dims: tuple[str, ...], gaps: pd.DataFrame) -> pd.Series | None:
-    """The dimension that gives a tactic most reason: largest weighted gap, primary first."""
-    here = gaps[gaps["dimension"].isin(tactic_dims)]
+def _reason(tactic_dims: tuple[str, ...], gaps: pd.DataFrame,
+            only: str | None = None) -> pd.Series | None:
+    """The dimension that gives a tactic most reason: largest weighted gap, then the larger
+    perception gap, then the tactic's own order (``only``: that dimension or nothing)."""
+    here = gaps[gaps["dimension"].isin([only] if only else tactic_dims)]
     if here.empty:
         return None
     here = here.assign(order=here["dimension"].map({d: k for k, d in enumerate(tactic_dims)}))
     here["weight"] = np.where(here["order"] == 0, 1.0, SUPPORT_WEIGHT)
     here["weighted"] = here["gap_size"] * here["weight"]
-    return here.sort_values(["weighted", "order"], ascending=[False, True]).iloc[0]
+    return here.sort_values(["weighted", "perception_gap", "order"],
+                            ascending=[False, False, True]).iloc[0]
+
+
+def must_cover(gaps: pd.DataFrame, *, lowest: int = 3) -> list[str]:
+    """Dimensions a plan must act on: the ``lowest`` scoring ones and every clear perception gap.
+
+    The lowest are taken by mean of all respondents (ties: the larger perception
+    gap first); clear gaps follow, largest first.
+    """
+    if gaps.empty:
+        return []
+    weak = gaps.sort_values(["mean", "perception_gap"], ascending=[True, False], kind="stable")
+    weak = weak[weak["gap_size"] > 0].head(lowest)["dimension"].tolist()
+    clear = gaps[gaps["perception_gap"] > 0].sort_values("perception_gap", ascending=False)
+    return list(dict.fromkeys([*weak, *clear["dimension"]]))
+
+
+_RANK_COLUMNS = ["rank", "tactic", "title", "dimension", "dimension_name", "gap_size", "shortfall",
+                 "perception_gap", "weight", "impact", "effort", "weeks_to_impact", "priority"]
+
+
+def _candidate(position: int, tactic: Any, reason: pd.Series) -> dict[str, Any]:
+    return {"tactic": tactic.id, "title": tactic.name, **reason[
+        ["dimension", "dimension_name", "gap_size", "shortfall", "perception_gap",
+         "weight"]].to_dict(),
+        "impact": tactic.impact, "effort": tactic.effort,
+        "weeks_to_impact": tactic.weeks_to_impact, "position": position,
+        "priority": reason["weighted"] * tactic.impact / tactic.effort}
 
 
 def rank_tactics(gaps: pd.DataFrame, playbook: Playbook, *, top: int = 6,
-                 per_dimension: int = 2) -> pd.DataFrame:
-    """Playbook tactics ranked by ``gap size x impact / effort``.
+                 per_dimension: int = 2, cover: list[str] | None = None) -> pd.DataFrame:
+    """Playbook tactics ranked by ``need x impact / effort``, covering what must be covered.
+
+    First, each dimension of ``cover`` (default :func:`must_cover`: the three
+    lowest-scoring dimensions and every clear perception gap) gets the best
+    tactic aimed at it that is not chosen yet (one whose first dimension it is,
+    else one that supports it). Then the remaining places up to ``top`` go to
+    the highest priorities, at most ``per_dimension`` per dimension. The plan
+    is listed by priority; ties go to the larger perception gap, then the
+    quicker tactic. So the plan can be longer than ``top`` when more must be
+    covered.
 
     Returns
     -------
@@ -111,30 +152,42 @@ def rank_tactics(gaps: pd.DataFrame, playbook: Playbook, *, top: int = 6,
         ``rank, tactic, title, dimension, dimension_name, gap_size, shortfall,
         perception_gap, weight, impact, effort, weeks_to_impact, priority``
         (``weight`` is 1 for the tactic's first dimension, else
-        :data:`SUPPORT_WEIGHT`); at most
-        ``top`` rows and ``per_dimension`` per dimension; tactics whose
-        dimensions show no gap are left out.
+        :data:`SUPPORT_WEIGHT`); tactics whose dimensions show no need are left out.
     """
+    tactics = list(enumerate(playbook.tactics))
     rows = []
-    for position, tactic in enumerate(playbook.tactics):
-        reason = _best_reason(tactic.dimensions, gaps)
-        if reason is None or reason["weighted"] <= 0:
-            continue
-        rows.append({"tactic": tactic.id, "title": tactic.name, **reason[
-            ["dimension", "dimension_name", "gap_size", "shortfall", "perception_gap",
-             "weight"]].to_dict(),
-            "impact": tactic.impact, "effort": tactic.effort,
-            "weeks_to_impact": tactic.weeks_to_impact, "position": position,
-            "priority": reason["weighted"] * tactic.impact / tactic.effort})
-    columns = ["rank", "tactic", "title", "dimension", "dimension_name", "gap_size", "shortfall",
-               "perception_gap", "weight", "impact", "effort", "weeks_to_impact", "priority"]
+    for position, tactic in tactics:
+        reason = _reason(tactic.dimensions, gaps)
+        if reason is not None and reason["weighted"] > 0:
+            rows.append(_candidate(position, tactic, reason))
     if not rows:
-        return pd.DataFrame(columns=columns)
-    ranked = pd.DataFrame(rows).sort_values(["priority", "weeks_to_impact", "position"],
-                                            ascending=[False, True, True], kind="stable")
-    ranked = ranked[ranked.groupby("dimension").cumcount() < per_dimension].head(top)
-    ranked.insert(0, "rank", range(1, len(ranked) + 1))
-    return ranked[columns].reset_index(drop=True)
+        return pd.DataFrame(columns=_RANK_COLUMNS)
+    chosen: dict[str, dict[str, Any]] = {}
+    for dim in (must_cover(gaps) if cover is None else cover):
+        options = []
+        for position, tactic in tactics:
+            reason = _reason(tactic.dimensions, gaps, only=dim)
+            if tactic.id not in chosen and reason is not None and reason["weighted"] > 0:
+                options.append(_candidate(position, tactic, reason))
+        if options:
+            best = max(options, key=lambda r: (r["weight"], r["priority"], -r["position"]))
+            chosen[best["tactic"]] = best
+    ranked = pd.DataFrame(rows).sort_values(
+        ["priority", "perception_gap", "weeks_to_impact", "position"],
+        ascending=[False, False, True, True], kind="stable")
+    per_dim = pd.Series([r["dimension"] for r in chosen.values()]).value_counts().to_dict()
+    for row in ranked.to_dict("records"):
+        if len(chosen) >= top:
+            break
+        if row["tactic"] in chosen or per_dim.get(row["dimension"], 0) >= per_dimension:
+            continue
+        chosen[row["tactic"]] = row
+        per_dim[row["dimension"]] = per_dim.get(row["dimension"], 0) + 1
+    plan = pd.DataFrame(list(chosen.values())).sort_values(
+        ["priority", "perception_gap", "weeks_to_impact", "position"],
+        ascending=[False, False, True, True], kind="stable")
+    plan.insert(0, "rank", range(1, len(plan) + 1))
+    return plan[_RANK_COLUMNS].reset_index(drop=True)
 
 
 def build_action_plan(scores: WaveScores, playbook: Playbook | None = None, *, start: date,
@@ -171,7 +224,7 @@ def build_action_plan(scores: WaveScores, playbook: Playbook | None = None, *, s
     kpis = [book.kpi(book.tactic(t).headline_kpi) for t in ranked["tactic"]]
     baselines = [measured.get(k.id, np.nan) for k in kpis]
     plan = ranked.assign(
-        sales_owner=PLACEHOLDER, marketing_owner=PLACEHOLDER,
+        id=ranked["rank"], sales_owner=PLACEHOLDER, marketing_owner=PLACEHOLDER,
         due=[pd.Timestamp(start + timedelta(weeks=int(w))) for w in ranked["weeks_to_impact"]],
         kpi=[k.id for k in kpis], baseline=baselines,
         target=[k.target_for(b) for k, b in zip(kpis, baselines, strict=True)],
@@ -209,9 +262,10 @@ def store_plan(workspace: Workspace, company: str, plan: pd.DataFrame, *,
 
 def explain_actions(actions: pd.DataFrame, gaps: pd.DataFrame,
                     playbook: Playbook | None = None) -> pd.DataFrame:
-    """Stored actions with the reasons behind them: gap size, impact, effort, rank.
+    """Stored actions with the reasons behind them: need, impact, effort, rank.
 
-    Actions are ranked by their stored priority; gap figures come from
+    Actions keep their stored number as their rank (they were numbered in
+    priority order when the plan was stored); need figures come from
     ``gaps`` (see :func:`gap_sizes`; may be empty) and are NaN for a dimension
     it does not score. ``attrs["source"] = "stored"``.
     """
@@ -234,8 +288,8 @@ def explain_actions(actions: pd.DataFrame, gaps: pd.DataFrame,
         effort=[t.effort if t else np.nan for t in info],
         weeks_to_impact=[t.weeks_to_impact if t else np.nan for t in info],
     )
-    out = out.sort_values("priority", ascending=False, kind="stable", na_position="last")
-    out.insert(0, "rank", range(1, len(out) + 1))
+    out = out.sort_values("id", kind="stable")
+    out.insert(0, "rank", out["id"].astype(int).to_numpy())
     out = out.reset_index(drop=True)
     out.attrs["source"] = "stored"
     return out
@@ -286,7 +340,7 @@ def edit_action(workspace: Workspace, company: str, action_id: int, *,
 
 
 # -- the client workbook ----------------------------------------------------------------
-_XLSX_COLUMNS = (("#", 5), ("Action", 34), ("Closes the gap in", 26), ("Priority", 9),
+_XLSX_COLUMNS = (("#", 5), ("Action", 34), ("Addresses", 26), ("Priority", 9),
                  ("Sales owner", 16), ("Marketing owner", 16), ("Due", 12), ("KPI", 34),
                  ("Baseline", 11), ("Target", 11), ("Status", 11), ("What it involves", 60),
                  ("First steps", 60))
@@ -333,7 +387,7 @@ def _action_row(plan_row: pd.Series, book: Playbook) -> list[Any]:
 def _write_actions(sheet: Any, plan: pd.DataFrame, company: str, book: Playbook,
                    kit: dict[str, Any]) -> None:
     sheet.cell(1, 1, _text(f"Joint action plan: {company}")).font = kit["title"]
-    sheet.cell(2, 1, _text("Ranked by priority = gap size x impact / effort. Each action has "
+    sheet.cell(2, 1, _text("Numbered by priority = need x impact / effort. Each action has "
                                "one owner in sales and one in marketing.")).font = kit["muted"]
     _header(sheet, 4, [name for name, _ in _XLSX_COLUMNS], kit)
     for offset, (_, row) in enumerate(plan.iterrows()):
@@ -363,9 +417,9 @@ def _write_sla(sheet: Any, sla: ServiceLevelAgreement, company: str, currency: s
     goal = sla.goal
     put(1, f"Service level agreement between sales and marketing: {company}", font=kit["title"])
     put(3, "Revenue goal", font=kit["bold"])
-    put(4, f"New revenue per {goal.period}", f"{currency}{goal.amount:,.0f}")
+    put(4, f"New revenue per {goal.period}", format_money(goal.amount, currency))
     put(5, "Share from marketing-sourced deals", f"{goal.marketing_share:.0%}")
-    put(6, "Average deal size", f"{currency}{goal.deal_size:,.0f}")
+    put(6, "Average deal size", format_money(goal.deal_size, currency))
     _header(sheet, 8, ["Needed from the funnel", "Per month", "Per week"], kit)
     for k, rec in enumerate(sla.volumes.itertuples(index=False)):
         put(9 + k, rec.label, rec.commit_month, rec.commit_week)
@@ -386,7 +440,8 @@ def _write_sla(sheet: Any, sla: ServiceLevelAgreement, company: str, currency: s
 
 
 def export_xlsx(plan: pd.DataFrame, sla: ServiceLevelAgreement, path: str | Path, *,
-                company: str, currency: str = "", playbook: Playbook | None = None) -> Path:
+                company: str, currency: str = DEFAULT_CURRENCY,
+                playbook: Playbook | None = None) -> Path:
     """Write the client workbook: an "Action plan" sheet and an "SLA" sheet.
 
     Every text cell passes through :func:`alignkit.questionnaire.safe_cell`, so

@@ -160,8 +160,14 @@ def _hours_text(hours: float) -> str:
     return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.1f} days"
 
 
-def funnel_overview(funnel: FunnelAnalysis, company: str) -> str:
-    """What the funnel data covers and its headline figures, or one sentence if there is none."""
+def funnel_overview(funnel: FunnelAnalysis, company: str,
+                    kpis: dict[str, float] | None = None) -> str:
+    """What the funnel data covers and its headline figures, or one sentence if there is none.
+
+    ``kpis`` are the hand-off KPIs of :mod:`alignkit.metrics` (measured on
+    marketing-sourced MQLs); when given, the sentences about MQLs quote them,
+    so Identify states the same baselines as the Plan, Execute and Recap reports.
+    """
     if funnel.basis == "none":
         return (f"No CRM funnel export has been imported for {company} yet, so this report "
                 "reads the survey only.")
@@ -178,17 +184,33 @@ def funnel_overview(funnel: FunnelAnalysis, company: str) -> str:
                  f"{_month(funnel.first)} and {_month(funnel.last)}; "
                  f"**{int(fall['won']):,}** of them have been won so far.")
     lines = [intro, ""]
+    measured = dict(kpis or {})
     for a, b, text in (("lead", "mql", "of leads became marketing qualified"),
                        ("mql", "sal", "of MQLs were accepted by sales"),
                        ("sal", "sql", "of accepted leads were qualified by sales"),
                        ("opportunity", "won", "of opportunities were won")):
         rate = _rate(conv, a, b)
+        if (a, b) == ("mql", "sal") and "mql_acceptance_rate" in measured:
+            rate = measured["mql_acceptance_rate"]
+            text = "of marketing's MQLs were accepted by sales"
         if not pd.isna(rate):
             lines.append(f"- **{rate:.0%}** {text}.")
-    return "\n".join(lines + _leak_lines(funnel))
+    if "mql_to_sql_rate" in measured:
+        lines.append(f"- **{measured['mql_to_sql_rate']:.0%}** of marketing's MQLs became "
+                     "sales qualified (SQL).")
+    if "mqls_delivered" in measured:
+        lines.append(f"- Marketing delivered **{measured['mqls_delivered']:.0f} MQLs a month**.")
+    return "\n".join(lines + _leak_lines(funnel, measured))
 
 
-def _leak_lines(funnel: FunnelAnalysis) -> list[str]:
+def _leak_lines(funnel: FunnelAnalysis, kpis: dict[str, float] | None = None) -> list[str]:
+    measured = dict(kpis or {})
+    if "mql_acceptance_rate" in measured:
+        line = (f"- Of marketing's MQLs, **{1 - measured['mql_acceptance_rate']:.0%}** were never "
+                "accepted by sales")
+        if "untouched_mql_share" in measured:
+            line += f" and **{measured['untouched_mql_share']:.0%}** were never contacted at all"
+        return [line + "."]
     if funnel.leakage.empty or funnel.leakage["base"].max() == 0:
         return []
     leaks = funnel.leakage.set_index("leak")
