@@ -2,7 +2,10 @@
 
 The stage notebooks read the workspace named by ``$ALIGNKIT_WORKSPACE`` when
 their ``workspace`` parameter is empty, so nbval needs a workspace holding the
-demo companies. One is built once per session in a temporary folder.
+demo companies. One is built once per session in a temporary folder, as if
+on a fixed day (``$ALIGNKIT_DEMO_TODAY``) and with that day stored as every demo
+company's report date, so reports, snapshots and tests read the same figures
+whatever day the suite runs.
 """
 
 from __future__ import annotations
@@ -16,14 +19,20 @@ import matplotlib
 matplotlib.use("Agg")
 
 _DEMO_DIR: str | None = None
+#: The day the test suite's demo workspace is built and read for.
+DEMO_TODAY = "2026-12-04"
 
 
 def pytest_configure(config):  # noqa: ARG001 - pytest hook signature
     global _DEMO_DIR
     from alignkit.demo import build_demo_workspace
+    from alignkit.engagement import save_settings
 
+    os.environ.setdefault("ALIGNKIT_DEMO_TODAY", DEMO_TODAY)
     _DEMO_DIR = tempfile.mkdtemp(prefix="alignkit-nbval-")
-    build_demo_workspace(_DEMO_DIR)
+    ws = build_demo_workspace(_DEMO_DIR)
+    for company in ws.companies():
+        save_settings(ws, company.slug, report_date=os.environ["ALIGNKIT_DEMO_TODAY"])
     os.environ["ALIGNKIT_WORKSPACE"] = _DEMO_DIR
 
 

@@ -4,10 +4,14 @@ The CRM export ends a week before the plan starts, the plan started seven
 weeks ago (so some actions are done, some in progress and one is overdue on
 the day the reports are read), and the follow-up survey is taken in the last
 week. A demo built on another day shows the same story on other dates.
+
+``$ALIGNKIT_DEMO_TODAY`` (``YYYY-MM-DD``) builds the demo as if on that day;
+the test suite uses it so that its snapshots do not change from day to day.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -32,8 +36,12 @@ class DemoCalendar:
 
 
 def demo_calendar(today: date | None = None) -> DemoCalendar:
-    """The demo's dates for a demo built on ``today`` (default: the system date)."""
-    day = today or date.today()
+    """The demo's dates for a demo built on ``today``.
+
+    Default: ``$ALIGNKIT_DEMO_TODAY`` when set, else the system date.
+    """
+    pinned = os.environ.get("ALIGNKIT_DEMO_TODAY", "").strip()
+    day = today or (date.fromisoformat(pinned) if pinned else date.today())
     start = day - PLAN_AGE
     start -= timedelta(days=start.weekday())
     return DemoCalendar(today=day, plan_start=start, crm_end=start - timedelta(days=7))
