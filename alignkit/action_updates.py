@@ -86,6 +86,8 @@ def _action_id(cell: str, known: set[int], company: str) -> int:
 def read_action_update_file(path: str | Path, *, known: set[int], company: str) -> pd.DataFrame:
     """Read and check a file of status updates without storing anything.
 
+    Rows are numbered as a spreadsheet shows them (the header is row 1).
+
     Raises
     ------
     IntakeError
@@ -94,7 +96,7 @@ def read_action_update_file(path: str | Path, *, known: set[int], company: str) 
     table = read_table(path)
     cols = header_positions(table, ["action_id", "status", "updated_on"], ["progress", "note"])
     rows = []
-    for number, cells in enumerate(table.rows, start=1):
+    for number, cells in table.numbered():
         column = "action_id"
         try:
             action = _action_id(cells[cols["action_id"]], known, company)

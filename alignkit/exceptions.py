@@ -37,7 +37,9 @@ class IntakeError(AlignkitError):
     file
         The file being read.
     row
-        1-based data row (the header is row 0), if the problem is in one row.
+        The row as a spreadsheet shows it (the first line of the file is row 1,
+        so under one header row the first response is row 2), if the problem
+        is in one row.
     column
         The column header, if the problem is in one column.
     """

@@ -125,6 +125,8 @@ class KpiImport:
 def read_kpi_file(path: str | Path) -> pd.DataFrame:
     """Read and check a KPI file (columns ``kpi,observed_on,value,target``) without storing it.
 
+    The frame's index is each observation's spreadsheet row (the header is row 1).
+
     Raises
     ------
     IntakeError
@@ -132,8 +134,8 @@ def read_kpi_file(path: str | Path) -> pd.DataFrame:
     """
     table = read_table(path)
     cols = header_positions(table, ["kpi", "observed_on", "value"], ["target"])
-    rows, seen = [], {}
-    for number, cells in enumerate(table.rows, start=1):
+    rows, seen, numbers = [], {}, []
+    for number, cells in table.numbered():
         column = "kpi"
         try:
             if not cells[cols["kpi"]].strip():
@@ -152,9 +154,10 @@ def read_kpi_file(path: str | Path) -> pd.DataFrame:
             raise IntakeError(str(err), file=table.path, row=number, column=column) from None
         seen[key, day] = number
         rows.append((key, day, value, target))
+        numbers.append(number)
     if not rows:
         raise IntakeError("the file has a header but no observations", file=table.path)
-    return pd.DataFrame(rows, columns=KPI_COLUMNS)
+    return pd.DataFrame(rows, columns=KPI_COLUMNS, index=pd.Index(numbers, name="row"))
 
 
 def import_kpis(path: str | Path, *, company: str, workspace: Workspace,
@@ -173,7 +176,7 @@ def import_kpis(path: str | Path, *, company: str, workspace: Workspace,
     try:
         with workspace.connect() as con:
             cid = _company_id(con, company)
-            for number, row in enumerate(frame.itertuples(index=False), start=1):
+            for number, row in zip(frame.index, frame.itertuples(index=False), strict=True):
                 target = None if pd.isna(row.target) else float(row.target)
                 outcome = _write(con, cid, (row.kpi, row.observed_on, float(row.value), target),
                                  replace)

@@ -42,18 +42,18 @@ def header_positions(table: Table, required: list[str], optional: list[str]) -> 
     Raises
     ------
     IntakeError
-        On the header row (row 0): naming the missing columns, or the first
+        On the header row (row 1): naming the missing columns, or the first
         unknown column.
     """
     names = [h.strip().lower() for h in table.header]
     missing = [c for c in required if c not in names]
     if missing:
         raise IntakeError(f"the column(s) {', '.join(missing)} are missing; the header must be "
-                          f"{','.join(required + optional)}", file=table.path, row=0)
+                          f"{','.join(required + optional)}", file=table.path, row=1)
     unknown = [h for h in names if h not in required + optional]
     if unknown:
         raise IntakeError(f"unknown column; the header must be {','.join(required + optional)}",
-                          file=table.path, row=0, column=unknown[0])
+                          file=table.path, row=1, column=unknown[0])
     return {name: names.index(name) for name in required + optional if name in names}
 
 

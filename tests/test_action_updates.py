@@ -50,23 +50,23 @@ def test_importing_the_same_file_twice_changes_nothing(planned: Workspace) -> No
 
 HEADER = "action_id,status,progress,note,updated_on\n"
 BAD_FILES = {
-    "missing column": ("action_id,status\n1,done\n", 0, None, "updated_on"),
-    "unknown column": (HEADER.replace("note", "notes") + "1,done,,,2026-06-01\n", 0, "notes",
+    "missing column": ("action_id,status\n1,done\n", 1, None, "updated_on"),
+    "unknown column": (HEADER.replace("note", "notes") + "1,done,,,2026-06-01\n", 1, "notes",
                        "header must be"),
-    "unknown status": (HEADER + "1,done,,,2026-06-01\n2,finished,,,2026-06-01\n", 2, "status",
+    "unknown status": (HEADER + "1,done,,,2026-06-01\n2,finished,,,2026-06-01\n", 3, "status",
                        "'finished' is not a status"),
-    "progress above 1": (HEADER + "1,in_progress,1.5,,2026-06-01\n", 1, "progress",
+    "progress above 1": (HEADER + "1,in_progress,1.5,,2026-06-01\n", 2, "progress",
                          "out of range"),
-    "progress not a number": (HEADER + "1,in_progress,half,,2026-06-01\n", 1, "progress",
+    "progress not a number": (HEADER + "1,in_progress,half,,2026-06-01\n", 2, "progress",
                               "not a number"),
-    "done but not complete": (HEADER + "1,done,0.5,,2026-06-01\n", 1, "progress",
+    "done but not complete": (HEADER + "1,done,0.5,,2026-06-01\n", 2, "progress",
                               "a done action"),
-    "bad date": (HEADER + "1,done,,,01/06/2026\n", 1, "updated_on", "YYYY-MM-DD"),
-    "unknown action": (HEADER + "1,done,,,2026-06-01\n99,done,,,2026-06-01\n", 2, "action_id",
+    "bad date": (HEADER + "1,done,,,01/06/2026\n", 2, "updated_on", "YYYY-MM-DD"),
+    "unknown action": (HEADER + "1,done,,,2026-06-01\n99,done,,,2026-06-01\n", 3, "action_id",
                        "has no action 99"),
-    "action of another company": (HEADER + "4,done,,,2026-06-01\n", 1, "action_id",
+    "action of another company": (HEADER + "4,done,,,2026-06-01\n", 2, "action_id",
                                   "has no action 4"),
-    "not a number": (HEADER + "one,done,,,2026-06-01\n", 1, "action_id", "not an action number"),
+    "not a number": (HEADER + "one,done,,,2026-06-01\n", 2, "action_id", "not an action number"),
     "header only": (HEADER, None, None, "no updates"),
 }
 

@@ -80,7 +80,7 @@ def test_a_real_process_reports_a_bad_file_in_one_line(ws: Path, tmp_path: Path)
                    "2024-01-04\n", encoding="utf-8")
     before = snapshot(ws)
     result = run_process("import", "funnel", str(bad), "--company", "acme", "--workspace", str(ws))
-    assert_one_line_error(result, "bad.csv, row 1, column 'sal_at'", "before the MQL date")
+    assert_one_line_error(result, "bad.csv, row 2, column 'sal_at'", "before the MQL date")
     assert snapshot(ws) == before
 
 
@@ -116,12 +116,12 @@ def test_dry_run_writes_nothing(ws: Path) -> None:
 
 @pytest.mark.parametrize(("text", "needles"), [
     ("lead_id,created_at,source,mql_at,sal_at\nA1,2024-01-05,Web,2024-01-06,2024-01-04\n",
-     ["bad.csv, row 1, column 'sal_at'", "before the MQL date"]),
+     ["bad.csv, row 2, column 'sal_at'", "before the MQL date"]),
     ("lead_id,created_at,source,first_touch_at\nA1,2024-01-05 10:00,Web,2024-01-05 09:00\n",
-     ["row 1, column 'first_touch_at'", "before the lead was created"]),
-    ("lead_id,created_at,source\nA1,yesterday,Web\n", ["row 1, column 'created_at'",
+     ["row 2, column 'first_touch_at'", "before the lead was created"]),
+    ("lead_id,created_at,source\nA1,yesterday,Web\n", ["row 2, column 'created_at'",
                                                        "not a date"]),
-    ("Month,Leads\n2024-01,ten\n", ["row 1, column 'Leads'", "not a count"]),
+    ("Month,Leads\n2024-01,ten\n", ["row 2, column 'Leads'", "not a count"]),
     ("name,email\nAnn,a@example.com\n", ["bad.csv", "neither a lead-level export"]),
     ("", ["bad.csv", "empty"]),
 ])

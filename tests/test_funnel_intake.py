@@ -133,9 +133,9 @@ def test_bad_row_names_row_and_column(tmp_path: Path, case: str) -> None:
     path = write(tmp_path / "leads.csv", [GOOD, {**GOOD, "lead_id": "A2", **change}])
     with pytest.raises(IntakeError) as err:
         parse_funnel(path)
-    assert (err.value.row, err.value.column) == (2, column)
+    assert (err.value.row, err.value.column) == (3, column)  # the header is row 1
     assert needle in err.value.message
-    assert str(err.value).startswith(f"leads.csv, row 2, column '{column}': ")
+    assert str(err.value).startswith(f"leads.csv, row 3, column '{column}': ")
     assert "\n" not in str(err.value)
 
 
@@ -149,15 +149,15 @@ def test_first_problem_reported_with_a_count_of_the_others(tmp_path: Path) -> No
             for i in range(1, 8)]
     with pytest.raises(IntakeError) as err:
         parse_funnel(write(tmp_path / "leads.csv", rows))
-    assert err.value.row == 3
+    assert err.value.row == 4
     assert "(2 more rows have problems)" in str(err.value)
 
 
 def test_duplicate_lead_names_both_rows(tmp_path: Path) -> None:
     with pytest.raises(IntakeError) as err:
         parse_funnel(write(tmp_path / "leads.csv", [GOOD, GOOD]))
-    assert (err.value.row, err.value.column) == (2, "lead_id")
-    assert "first in row 1" in str(err.value)
+    assert (err.value.row, err.value.column) == (3, "lead_id")
+    assert "first in row 2" in str(err.value)
 
 
 @pytest.mark.parametrize(("header", "needle"), [
@@ -178,16 +178,16 @@ def test_bad_counts(tmp_path: Path, cell: str, needle: str) -> None:
     path.write_text(f"Month,Leads,MQLs\n2024-01,10,4\n2024-02,{cell},3\n", encoding="utf-8")
     with pytest.raises(IntakeError) as err:
         parse_funnel(path)
-    assert (err.value.row, err.value.column) == (2, "Leads")
+    assert (err.value.row, err.value.column) == (3, "Leads")
     assert needle in str(err.value)
 
 
 def test_repeated_period_stage_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text("period,stage,count\n2024-01,MQL,4\n2024-01,mqls,5\n", encoding="utf-8")
-    with pytest.raises(IntakeError, match="first given in row 1") as err:
+    with pytest.raises(IntakeError, match="first given in row 2") as err:
         parse_funnel(path)
-    assert err.value.row == 2
+    assert err.value.row == 3
 
 
 def test_unknown_sources_are_counted_as_other_and_reported(tmp_path: Path) -> None:
@@ -203,8 +203,8 @@ def test_blank_rows_are_skipped_and_listed(tmp_path: Path) -> None:
     path = write(tmp_path / "leads.csv", [GOOD, {}, {**GOOD, "lead_id": "A2"}])
     parsed = parse_funnel(path)
     assert len(parsed.leads) == 2
-    assert parsed.skipped == [{"row": 2, "reason": "empty row"}]
-    assert list(parsed.leads["row"]) == [1, 3]
+    assert parsed.skipped == [{"row": 3, "reason": "empty row"}]
+    assert list(parsed.leads["row"]) == [2, 4]
 
 
 # -- fuzz: any file ends in a correct parse or one IntakeError, never a traceback -------

@@ -92,7 +92,7 @@ def test_failed_import_leaves_store_and_raw_unchanged(workspace: Workspace,
     bad = tmp_path / "bad.csv"
     text = (CRM / "leads_small.csv").read_text(encoding="utf-8")
     bad.write_text(text.replace("2024-01-03 10:30", "2024-01-02 10:30"), encoding="utf-8")
-    with pytest.raises(IntakeError, match="row 1, column 'sal_at'"):
+    with pytest.raises(IntakeError, match="row 2, column 'sal_at'"):
         import_funnel(bad, company="acme", workspace=workspace)
     assert dump(workspace) == before and raw_files(workspace) == raw
 
@@ -140,7 +140,7 @@ def test_stage_counts_are_stored_and_a_period_cannot_be_imported_twice(
     before = dump(workspace)
     with pytest.raises(IntakeError) as err:
         import_funnel(overlap, company="acme", workspace=workspace)
-    assert (err.value.row, err.value.column) == (2, "Leads")
+    assert (err.value.row, err.value.column) == (3, "Leads")
     assert "2024-03 already has" in str(err.value)
     assert dump(workspace) == before
 

@@ -71,17 +71,17 @@ def test_import_of_the_fixture_file(workspace: Workspace) -> None:
 
 HEADER = "kpi,observed_on,value,target\n"
 BAD_FILES = {
-    "missing column": ("kpi,observed_on\nsla,2026-06-01\n", 0, None, "value"),
-    "unknown kpi": (HEADER + "sla,2026-06-01,0.5,\nnps,2026-06-01,3,\n", 2, "kpi",
+    "missing column": ("kpi,observed_on\nsla,2026-06-01\n", 1, None, "value"),
+    "unknown kpi": (HEADER + "sla,2026-06-01,0.5,\nnps,2026-06-01,3,\n", 3, "kpi",
                     "not a KPI"),
-    "empty kpi": (HEADER + ",2026-06-01,0.5,\n", 1, "kpi", "empty"),
-    "bad date": (HEADER + "sla,June 2026,0.5,\n", 1, "observed_on", "YYYY-MM-DD"),
-    "twice in the file": (HEADER + "sla,2026-06-01,0.5,\nSLA compliance,2026-06-01,0.6,\n", 2,
-                          "observed_on", "already given in row 1"),
-    "share as a whole number": (HEADER + "sla,2026-06-01,55,\n", 1, "value",
+    "empty kpi": (HEADER + ",2026-06-01,0.5,\n", 2, "kpi", "empty"),
+    "bad date": (HEADER + "sla,June 2026,0.5,\n", 2, "observed_on", "YYYY-MM-DD"),
+    "twice in the file": (HEADER + "sla,2026-06-01,0.5,\nSLA compliance,2026-06-01,0.6,\n", 3,
+                          "observed_on", "already given in row 2"),
+    "share as a whole number": (HEADER + "sla,2026-06-01,55,\n", 2, "value",
                                 "fraction between 0 and 1"),
-    "text value": (HEADER + "meetings,2026-06-01,four,\n", 1, "value", "not a number"),
-    "bad target": (HEADER + "sla,2026-06-01,0.5,150%\n", 1, "target", "fraction"),
+    "text value": (HEADER + "meetings,2026-06-01,four,\n", 2, "value", "not a number"),
+    "bad target": (HEADER + "sla,2026-06-01,0.5,150%\n", 2, "target", "fraction"),
     "header only": (HEADER, None, None, "no observations"),
 }
 
@@ -106,10 +106,10 @@ def test_a_conflicting_row_stops_the_whole_import(workspace: Workspace, tmp_path
     path = tmp_path / "k.csv"
     path.write_text(HEADER + "sla,2026-06-01,0.5,0.9\nsla,2026-07-01,0.6,0.9\n", encoding="utf-8")
     before = snapshot(workspace)
-    with pytest.raises(IntakeError, match="row 2.*different figure") as err:
+    with pytest.raises(IntakeError, match="row 3.*different figure") as err:
         import_kpis(path, company="acme", workspace=workspace)
     assert err.value.column == "value"
-    assert snapshot(workspace) == before  # row 1 was rolled back, the raw copy removed
+    assert snapshot(workspace) == before  # row 2 was rolled back, the raw copy removed
     done = import_kpis(path, company="acme", workspace=workspace, replace=True)
     assert (done.added, done.replaced) == (1, 1)
     assert load_kpis(workspace, "acme")["value"].tolist() == [0.5, 0.6]

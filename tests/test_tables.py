@@ -47,7 +47,7 @@ def test_a_wrong_header_names_the_file_and_the_header_row(header: tuple[str, ...
     with pytest.raises(IntakeError) as err:
         header_positions(table(*header), ["action_id", "status", "updated_on"],
                          ["progress", "note"])
-    assert (err.value.row, err.value.column) == (0, column)
+    assert (err.value.row, err.value.column) == (1, column)
     assert needle in str(err.value) and "updates.csv" in str(err.value)
     assert "action_id,status,updated_on,progress,note" in str(err.value)
 

@@ -85,7 +85,7 @@ def test_a_mistake_in_a_real_process_is_one_line(ws: Path, tmp_path: Path) -> No
     before = snapshot(ws)
     assert_one_line_error(run_process("action", "import", str(bad), "--company", "acme",
                                       "--workspace", str(ws)),
-                          "bad.csv", "row 2", "column 'status'")
+                          "bad.csv", "row 3", "column 'status'")
     assert snapshot(ws) == before
 
 

@@ -3,8 +3,11 @@
 :func:`read_raw` reads every record without judging it, so that each importer
 can look at the top of the file and decide how many header rows its tool
 writes; :meth:`Table.framed` then splits header rows from data rows and checks
-the data (row numbers in messages count data rows, 1 = the first row after the
-header rows). :func:`read_table` does both for files with one header row.
+the data. :func:`read_table` does both for files with one header row.
+
+Row numbers in messages and results are the ones a spreadsheet shows: the
+file's first line is row 1, so with one header row the first data row is row 2
+(and a CSV cell holding a line break still counts as one row).
 """
 
 from __future__ import annotations
@@ -13,19 +16,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alignkit.exceptions import IntakeError
+from alignkit.intake.limits import LIMITS, limit_error
 from alignkit.intake.readers import Defect, read_records
 
 __all__ = ["Table", "read_raw", "read_table"]
 
-MAX_BYTES = 200 * 1024 * 1024
+#: Records after the first that :func:`read_raw` keeps for detecting the tool.
+_PEEK = 4
 
 
 @dataclass(frozen=True)
 class Table:
     """Header and data rows of a file; every cell is a stripped string ("" when empty).
 
-    ``rows[i]`` is data row ``i + 1`` in messages. ``head`` holds every header
-    row (``head[0] == header``); ``kind`` is ``csv``, ``tsv`` or ``xlsx``.
+    ``rows[i]`` is spreadsheet row ``first_row + i`` (see :meth:`numbered`).
+    ``head`` holds every header row (``head[0] == header``); ``kind`` is
+    ``csv``, ``tsv`` or ``xlsx``.
     """
 
     path: Path
@@ -35,6 +41,11 @@ class Table:
     kind: str = "csv"
     records: tuple[tuple[str, ...], ...] = field(default=(), repr=False, compare=False)
     defect: Defect | None = field(default=None, repr=False, compare=False)
+    first_row: int = 2
+
+    def numbered(self) -> enumerate[tuple[str, ...]]:
+        """``(spreadsheet row, cells)`` for every data row."""
+        return enumerate(self.rows, start=self.first_row)
 
     def framed(self, header_rows: int = 1) -> Table:
         """This file with ``header_rows`` header rows and checked data rows.
@@ -57,31 +68,34 @@ class Table:
             raise IntakeError("the first row holds no column headers", file=self.path)
         head_rows = tuple(tuple(r) + ("",) * (width - len(r)) for r in head)
         if self.defect is not None:
-            raise self._defect_error(self.defect, head_rows, header_rows)
-        rows = [self._data_row(number, record, width)
-                for number, record in enumerate(self.records[header_rows:], start=1)]
+            raise self._defect_error(self.defect, head_rows)
+        rows = self._data_rows(header_rows, width)
+        return Table(self.path, head_rows[0], rows, head_rows, self.kind, self.records,
+                     first_row=header_rows + 1)
+
+    def _data_rows(self, header_rows: int, width: int) -> tuple[tuple[str, ...], ...]:
+        rows = []
+        for number, record in enumerate(self.records[header_rows:], start=header_rows + 1):
+            cells = list(map(str.strip, record))
+            while cells and not cells[-1]:
+                cells.pop()
+            if len(cells) > width:
+                raise IntakeError(
+                    f"has {len(cells)} cells but the header has {width}; check for an unquoted "
+                    "separator or a missing header",
+                    file=self.path, row=number,
+                )
+            rows.append(tuple(cells) + ("",) * (width - len(cells)))
         while rows and not any(rows[-1]):
             rows.pop()
-        return Table(self.path, head_rows[0], tuple(rows), head_rows, self.kind, self.records)
+        return tuple(rows)
 
-    def _data_row(self, number: int, record: tuple[str, ...], width: int) -> tuple[str, ...]:
-        cells = _trimmed(record)
-        if len(cells) > width:
-            raise IntakeError(
-                f"has {len(cells)} cells but the header has {width}; check for an unquoted "
-                "separator or a missing header",
-                file=self.path, row=number,
-            )
-        return tuple(cells) + ("",) * (width - len(cells))
-
-    def _defect_error(self, defect: Defect, head: tuple[tuple[str, ...], ...],
-                      header_rows: int) -> IntakeError:
+    def _defect_error(self, defect: Defect, head: tuple[tuple[str, ...], ...]) -> IntakeError:
         column = None
         if defect.cell is not None and defect.cell < len(head[0]):
             names = [r[defect.cell] for r in head if r[defect.cell]]
             column = names[-1] if names else f"column {defect.cell + 1}"
-        return IntakeError(defect.message, file=self.path, row=defect.record - header_rows + 1,
-                           column=column)
+        return IntakeError(defect.message, file=self.path, row=defect.record + 1, column=column)
 
 
 def _trimmed(record: tuple[str, ...]) -> list[str]:
@@ -94,13 +108,15 @@ def _trimmed(record: tuple[str, ...]) -> list[str]:
 def read_raw(path: str | Path) -> Table:
     """Read every record of a CSV/TSV (UTF-8 or UTF-16) or XLSX file, unjudged.
 
-    ``header`` is the first record and ``rows`` the others, padded to one width;
-    call :meth:`Table.framed` before trusting them.
+    ``header`` is the first record and ``rows`` the few records after it (enough
+    to tell which tool wrote the file), padded to one width; call
+    :meth:`Table.framed` for the data rows.
 
     Raises
     ------
     IntakeError
-        When the file is missing, empty, too large or not a text file or workbook.
+        When the file is missing, empty, over a size limit (see
+        :mod:`~alignkit.intake.limits`) or not a text file or workbook.
     """
     path = Path(path)
     if not path.is_file():
@@ -108,13 +124,14 @@ def read_raw(path: str | Path) -> Table:
     size = path.stat().st_size
     if size == 0:
         raise IntakeError("the file is empty; export the responses again", file=path)
-    if size > MAX_BYTES:
-        raise IntakeError("the file is larger than 200 MB; split it by wave", file=path)
+    if size > LIMITS["file"].allowed():
+        raise limit_error("file", f"the file is {size / 2**20:,.0f} MB", path,
+                          advice="split it (for example by wave or by period)")
     found = read_records(path)
     records = found.records
     if not any(c.strip() for r in records for c in r) and found.defect is None:
         raise IntakeError("the file holds no data; export the responses again", file=path)
-    loose = [_trimmed(r) for r in records] or [[]]
+    loose = [_trimmed(r) for r in records[:_PEEK + 1]] or [[]]
     width = max(len(r) for r in loose)
     padded = tuple(tuple(r) + ("",) * (width - len(r)) for r in loose)
     return Table(path, padded[0], padded[1:], padded[:1], found.kind, records, found.defect)
