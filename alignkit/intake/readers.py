@@ -6,6 +6,11 @@ with openpyxl. Nothing here raises for a problem inside the data: a cell that is
 not valid UTF-8 or a broken quote is returned as a :class:`Defect` so that the
 caller can name the data row and column once it knows how many header rows the
 tool writes.
+
+Limits (see :mod:`~alignkit.intake.limits`) are checked before parsing where
+the file allows it: the unpacked size of a workbook before openpyxl opens it,
+the declared sheet size before its rows are read, and rows and columns while
+records are read, so that an oversized file stops early.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from alignkit.exceptions import IntakeError
+from alignkit.intake.limits import LIMITS, limit_error
 
 __all__ = ["Defect", "Records", "read_records"]
 
@@ -29,7 +36,7 @@ _SNIFF_CHARS = 64 * 1024
 
 @dataclass(frozen=True)
 class Defect:
-    """A problem found at one record (0 = first line) and, if known, one cell."""
+    """A problem found at one record (0 = first record, spreadsheet row 1) and maybe one cell."""
 
     record: int
     cell: int | None
@@ -86,12 +93,15 @@ def _delimiter(text: str) -> str:
     return max(_DELIMITERS, key=lambda d: (widths[d], -_DELIMITERS.index(d)))
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
 def _undecodable(records: list[list[str]]) -> Defect | None:
     for number, record in enumerate(records):
         for index, cell in enumerate(record):
-            bad = next((ch for ch in cell if "\udc80" <= ch <= "\udcff"), None)
+            bad = _SURROGATE.search(cell)
             if bad is not None:
-                byte = ord(bad) - 0xDC00
+                byte = ord(bad.group()) - 0xDC00
                 return Defect(number, index, f"holds the byte 0x{byte:02X}, which is not UTF-8 text; "
                                              "save the file as 'CSV UTF-8' and import it again")
     return None
@@ -100,18 +110,22 @@ def _undecodable(records: list[list[str]]) -> Defect | None:
 def _read_text(path: Path, data: bytes) -> Records:
     text = _decode(path, data)
     delimiter = _delimiter(text)
+    most_rows, most_columns = LIMITS["rows"].allowed(), LIMITS["columns"].allowed()
     records: list[list[str]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     defect = None
     try:
         for record in reader:
+            if len(records) >= most_rows or len(record) > most_columns:
+                _check_size(path, len(records) + 1, len(record), more=True)
             records.append(record)
     except csv.Error as err:
         defect = Defect(len(records), None, f"is not well-formed CSV ({err}); check the quotes in "
                                             "this row or export the file again")
-    defect = _undecodable(records) or defect
+    if _SURROGATE.search(text):
+        defect = _undecodable(records) or defect
     kind = "tsv" if delimiter == "\t" else "csv"
-    return Records(tuple(tuple(r) for r in records), kind, defect)
+    return Records(tuple(map(tuple, records)), kind, defect)
 
 
 # -- xlsx ----------------------------------------------------------------------
@@ -129,15 +143,58 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _unpacked(path: Path) -> bool:
+    """Check the workbook's unpacked size before openpyxl reads it; True if it holds formulas."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        size = sum(info.file_size for info in members)
+        if size > LIMITS["xlsx"].allowed():
+            raise limit_error("xlsx", f"unpacks to {size / 2**20:,.0f} MB", path,
+                              advice="save only the responses sheet, or export the responses "
+                                     "as CSV")
+        sheets = [m for m in members if m.filename.startswith("xl/worksheets/")]
+        return any(_has_formula(archive, member) for member in sheets)
+
+
+def _has_formula(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    tail = b""
+    with archive.open(member) as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            if _FORMULA_TAG.search(tail + block):
+                return True
+            tail = block[-16:]
+    return False
+
+
+def _check_size(path: Path, rows: int | None, columns: int | None, *, more: bool = False) -> None:
+    """Refuse a sheet over the row or column limit; ``more``: ``rows`` is the row being read."""
+    if rows is not None and rows > LIMITS["rows"].allowed():
+        found = f"more than {LIMITS['rows'].allowed():,}" if more else f"{rows:,}"
+        raise limit_error("rows", f"has {found} rows", path)
+    if columns is not None and columns > LIMITS["columns"].allowed():
+        raise limit_error("columns", f"has {columns:,} columns", path, row=rows if more else None,
+                          advice="leave out the columns alignkit does not need")
+
+
 def _sheet_rows(path: Path, *, formulas: bool) -> tuple[tuple[object, ...], ...]:
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True, data_only=not formulas)
     try:
         sheet = book["Responses"] if "Responses" in book.sheetnames else book.worksheets[0]
+        _check_size(path, sheet.max_row, sheet.max_column)  # the size the sheet declares
         if formulas:
             return tuple(tuple(c.data_type == "f" for c in row) for row in sheet.iter_rows())
-        return tuple(tuple(row) for row in sheet.iter_rows(values_only=True))
+        most_rows, most_columns = LIMITS["rows"].allowed(), LIMITS["columns"].allowed()
+        rows: list[tuple[object, ...]] = []
+        for row in sheet.iter_rows(values_only=True):  # a sheet may understate its size
+            if len(rows) >= most_rows or len(row) > most_columns:
+                _check_size(path, len(rows) + 1, len(row), more=True)
+            rows.append(row)
+        return tuple(rows)
     finally:
         book.close()
 
@@ -161,12 +218,13 @@ def _read_xlsx(path: Path) -> Records:
     unreadable = (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError,
                   SyntaxError, EOFError, TypeError, AttributeError, IndexError, zlib.error)
     try:
+        has_formulas = _unpacked(path)
         values = _sheet_rows(path, formulas=False)
-        formulas = _sheet_rows(path, formulas=True)
+        formulas = _sheet_rows(path, formulas=True) if has_formulas else ()
     except unreadable as err:
         raise IntakeError(
             f"cannot be opened as an Excel workbook ({type(err).__name__}); save it as .xlsx",
             file=path,
         ) from None
     records = tuple(tuple(_cell(v) for v in row) for row in values)
-    return Records(records, "xlsx", _uncomputed(values, formulas))
+    return Records(records, "xlsx", _uncomputed(values, formulas) if formulas else None)
