@@ -10,6 +10,7 @@ import pandas as pd
 
 from alignkit.instrument import Instrument, load_instrument
 from alignkit.intake import ParsedSurvey, parse_survey
+from alignkit.raw_copy import redacted_copy
 from alignkit.store import Workspace, file_sha256
 
 __all__ = ["ImportResult", "import_survey"]
@@ -42,22 +43,30 @@ class ImportResult:
 
 
 def _item_summary(answers: pd.DataFrame, instrument: Instrument) -> dict[str, dict[str, Any]]:
-    scored = answers.dropna(subset=["value"])
-    stats = scored.groupby("item")["value"].agg(["count", "mean"])
+    """``{item: {"n": answered, "mean": …}}`` for every item the file answers (N/A not counted)."""
+    items = answers["item"].astype(str)
+    present = set(items.unique())
+    stats = answers["value"].groupby(items).agg(["count", "mean"])
     out: dict[str, dict[str, Any]] = {}
     for item in instrument.items:
-        if item.id in set(answers["item"]):
-            n = int(stats.loc[item.id, "count"]) if item.id in stats.index else 0
+        if item.id in present:
+            n = int(stats.loc[item.id, "count"])
             mean = round(float(stats.loc[item.id, "mean"]), 4) if n else None
             out[item.id] = {"n": n, "mean": mean}
     return out
 
 
+def _known_reason(key: str) -> str:
+    if key.startswith("answers:"):
+        return "the same response (no respondent id) is already imported in this wave"
+    return "respondent already imported in this wave"
+
+
 def _drop_known(parsed: ParsedSurvey, pseudonyms: pd.Series, known: set[str]) -> ParsedSurvey:
     repeat = pseudonyms.isin(known)
     skipped = parsed.skipped + [
-        {"row": int(r), "reason": "respondent already imported in this wave"}
-        for r in parsed.respondents.loc[repeat, "row"]
+        {"row": int(r), "reason": _known_reason(key)}
+        for r, key in parsed.respondents.loc[repeat, ["row", "key"]].itertuples(index=False)
     ]
     keep = parsed.respondents.loc[~repeat].assign(pseudonym=pseudonyms[~repeat])
     answers = parsed.answers[parsed.answers["row"].isin(keep["row"])]
@@ -75,21 +84,29 @@ def import_survey(
     source: str | None = None,
     dry_run: bool = False,
     instrument: Instrument | None = None,
+    keep_raw: bool = False,
 ) -> ImportResult:
     """Validate a survey export and store it as one transaction.
 
     The same file imported twice for a company changes nothing and comes back
-    with ``imported=False``. ``dry_run`` validates and reports without writing.
+    with ``imported=False``; so does a file whose every response is already in
+    the wave (recognised by respondent id, e-mail, or, without either, by the
+    whole response). ``dry_run`` validates and reports without writing.
+    The copy kept in the workspace leaves out e-mail, name and network-address
+    columns (see :mod:`alignkit.raw_copy`) unless ``keep_raw``; the file at
+    ``path`` is only ever read.
 
     Raises
     ------
     IntakeError, StoreError
-        For a bad file or an unknown company; the store is then unchanged.
+        For a bad file (including one without a single usable response) or an
+        unknown company; the store is then unchanged.
     """
     path = Path(path)
     instrument = instrument or load_instrument()
     workspace.company(company)
     parsed = parse_survey(path, instrument, mapping=mapping, source=source)
+    identity = () if keep_raw else parsed.identity_columns
     sha = file_sha256(path)
     earlier = workspace.find_import(company, sha)
     keys = [key or f"{sha}:{row}" for row, key in zip(parsed.respondents["row"],
@@ -112,10 +129,14 @@ def import_survey(
             f"already imported on {earlier.imported_at} into wave '{earlier.wave}'; nothing changed"))
     if dry_run:
         return ImportResult(**result, message="dry run: nothing was written")
+    if parsed.respondents.empty:
+        return ImportResult(**result, message=(
+            f"every response is already in wave '{wave}'; nothing changed"))
     workspace.record_import(
         slug=company, wave=wave, instrument_version=instrument.version, source_file=path,
         sha256=sha, source=parsed.source, respondents=parsed.respondents,
         answers=parsed.answers, skipped=len(parsed.skipped),
+        redacted=redacted_copy(path, identity),
     )
     return ImportResult(**result, imported=True,
                         message=f"imported {len(parsed.respondents)} respondents")

@@ -120,7 +120,7 @@ def test_import_survey_json(ws: Path, tmp_path: Path) -> None:
     assert out["source"] == "alignkit"
     assert out["respondents"] == 11
     assert out["by_team"] == {"sales": 6, "marketing": 5, "leadership": 0, "other": 0}
-    assert out["skipped"] == [{"row": 12, "reason": "no answered item (blank or N/A only)"}]
+    assert out["skipped"] == [{"row": 13, "reason": "no answered item (blank or N/A only)"}]
     assert out["items"]["goals_1"] == {"n": 10, "mean": pytest.approx((5 * 2 + 5 * 4) / 10)}
     assert out["items"]["sla_1"] == {"n": 11, "mean": pytest.approx((6 * 2 + 5 * 4) / 11, abs=1e-4)}
     assert out["imported"] is True
@@ -157,9 +157,9 @@ def test_mapping_file_maps_team_question(ws: Path, tmp_path: Path) -> None:
 BAD_INPUTS = {
     "missing column": (lambda p: p.write_text("respondent_id,goals_1\nr1,4\n"), ["team"]),
     "out of range": (lambda p: write_survey(p, people("Sales", 3, 3) + [
-        {"respondent_id": "z", "team": "Sales", "sla_2": "9"}]), ["row 4", "'sla_2'", "9"]),
+        {"respondent_id": "z", "team": "Sales", "sla_2": "9"}]), ["row 5", "'sla_2'", "9"]),
     "text answer": (lambda p: write_survey(p, [{"respondent_id": "z", "team": "Sales",
-                                               "goals_1": "maybe"}]), ["row 1", "'goals_1'"]),
+                                               "goals_1": "maybe"}]), ["row 2", "'goals_1'"]),
     "binary": (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20), ["UTF"]),
     "empty": (lambda p: p.write_bytes(b""), ["empty"]),
 }

@@ -3,7 +3,10 @@
 The fixtures in ``tests/data/exports/`` are written in each tool's own shape
 (see ``tests/data/exports/README.md``). Each accepted respondent answers every
 statement with one "base" value, except for the cells noted below, so every
-expected n and mean is worked out by hand from the construction:
+expected n and mean is worked out by hand from the construction. "Row k" below
+counts responses (row 1 = the first response); messages and results show the
+spreadsheet row, k + the number of header rows (1, 2 for SurveyMonkey, 3 for
+Qualtrics):
 
 * google_forms.csv (goals_1-4, handoff_1-4, outcome_1; chronological)
   rows 1-9: base 4, 2, 5, 3, 1, 4, 5, -, 4. Row 7 repeats row 1's e-mail (other
@@ -97,36 +100,36 @@ GOOGLE = Expected(
     "google_forms.csv", "google-forms", {"sales": 2, "marketing": 3, "leadership": 1, "other": 1},
     23 / 7, _items(("goals", 4), ("handoff", 4)),
     {"goals_2": (6, 3.0), "handoff_4": (6, 3.5), "outcome_1": (6, 19 / 6)},
-    {7: "duplicate of row 1 (same e-mail address)", 8: "no answered item"},
+    {8: "duplicate of row 2 (same e-mail address)", 9: "no answered item"},
     unmapped=("How did you hear about this survey?",),
 )
 MSFORMS = Expected(
     "microsoft_forms.xlsx", "microsoft-forms", {"sales": 2, "marketing": 2, "leadership": 2, "other": 1},
     25 / 7, _items(("definitions", 4), ("sla", 4)),
     {"sla_3": (6, 23 / 6), "definitions_1": (6, 22 / 6)},
-    {7: "duplicate of row 3 (same e-mail address)", 8: "no answered item"},
+    {8: "duplicate of row 4 (same e-mail address)", 9: "no answered item"},
 )
 SURVEYMONKEY = Expected(
     "surveymonkey.csv", "surveymonkey", {"sales": 2, "marketing": 3, "leadership": 1, "other": 1},
     23 / 7, _items(("communication", 4), ("data", 4)),
     {"data_2": (6, 20 / 6), "communication_3": (6, 3.5)},
-    {3: "no answered item", 4: "duplicate of row 7 (same network address and identical answers)"},
+    {5: "no answered item", 6: "duplicate of row 9 (same network address and identical answers)"},
 )
 QUALTRICS = Expected(
     "qualtrics_choice_text.csv", "qualtrics", {"sales": 1, "marketing": 3, "leadership": 1, "other": 1},
     19 / 6, _items(("goals", 4), ("sponsorship", 3)),
     {"goals_3": (5, 3.2), "sponsorship_2": (5, 2.8), "outcome_1": (5, 3.0)},
-    {1: "Survey Preview", 4: "incomplete response (Finished = ", 7: "duplicate of row 2 (same e-mail"},
+    {4: "Survey Preview", 7: "incomplete response (Finished = ", 10: "duplicate of row 5 (same e-mail"},
 )
 TYPEFORM = Expected(
     "typeform.csv", "typeform", {"sales": 2, "marketing": 2, "leadership": 1, "other": 1},
     19 / 6, _items(("handoff", 4), ("content", 4)), {"content_2": (5, 3.2)},
-    {3: "duplicate of row 5 (same network address", 6: "incomplete response (Response Type 'partial')"},
+    {4: "duplicate of row 6 (same network address", 7: "incomplete response (Response Type 'partial')"},
 )
 LIMESURVEY = Expected(
     "limesurvey_fulltext.csv", "limesurvey", {"sales": 2, "marketing": 2, "leadership": 1, "other": 1},
     19 / 6, _items(("process", 4), ("tools", 3)), {"process_2": (5, 2.8), "tools_2": (5, 3.2)},
-    {3: "incomplete response (no 'Date submitted')", 8: "duplicate of row 6 (same network address"},
+    {4: "incomplete response (no 'Date submitted')", 9: "duplicate of row 7 (same network address"},
 )
 
 
@@ -261,17 +264,17 @@ def test_surveymonkey_xlsx_matches_csv(instrument):
 
 
 def test_newest_first_exports_keep_the_earliest_submission(instrument):
-    # Typeform lists newest first: row 5 is the earlier of the two identical
-    # submissions from one network, so row 3 is the one reported as duplicate.
+    # Typeform lists newest first: row 6 is the earlier of the two identical
+    # submissions from one network, so row 4 is the one reported as duplicate.
     parsed = parse_survey(EXPORTS / "typeform.csv", instrument)
-    assert 5 in set(parsed.respondents["row"]) and 3 not in set(parsed.respondents["row"])
+    assert 6 in set(parsed.respondents["row"]) and 4 not in set(parsed.respondents["row"])
 
 
 def test_partial_row_values_are_not_validated(instrument):
-    # The unfinished Qualtrics response (row 4) answered only two statements;
-    # nothing of it is stored.
+    # The unfinished Qualtrics response (spreadsheet row 7, below three header
+    # rows) answered only two statements; nothing of it is stored.
     parsed = parse_survey(EXPORTS / "qualtrics_numeric.csv", instrument)
-    assert 4 not in set(parsed.answers["row"])
+    assert 7 not in set(parsed.answers["row"])
 
 
 # -- mapping ------------------------------------------------------------------------------
@@ -330,7 +333,7 @@ def test_cli_reports_a_bad_cell_in_one_line(workspace, tmp_path):
     text = (EXPORTS / "typeform.csv").read_text(encoding="utf-8")
     lines = text.split("\n")
     cells = lines[1].split(",")
-    cells[2] = "7"  # first statement of the newest response (data row 1)
+    cells[2] = "7"  # first statement of the newest response (spreadsheet row 2)
     lines[1] = ",".join(cells)
     bad = tmp_path / "typeform-bad.csv"
     bad.write_text("\n".join(lines), encoding="utf-8")
@@ -338,7 +341,7 @@ def test_cli_reports_a_bad_cell_in_one_line(workspace, tmp_path):
                      "--workspace", str(workspace.root))
     assert code == 1
     assert out.strip().count("\n") == 0
-    assert out.startswith("error: typeform-bad.csv, row 1, column 'When marketing passes a lead")
+    assert out.startswith("error: typeform-bad.csv, row 2, column 'When marketing passes a lead")
     assert "outside the 1–5 scale" in out
 
 

@@ -65,7 +65,7 @@ def test_header_with_typographic_apostrophe_matches(instrument, write_survey):
     path = write_survey([{"team": "Sales", "goals_1": "5", curly: "4"}], columns=columns)
     parsed = parse_survey(path, instrument)
     assert parsed.unmapped == []
-    assert answer_of(parsed, 1, "goals_3") == 4
+    assert answer_of(parsed, 2, "goals_3") == 4
 
 
 def test_unmapped_extra_columns_are_listed(instrument, write_survey, canonical_columns):
@@ -88,8 +88,8 @@ def test_mapping_maps_a_custom_team_header(instrument, write_survey, tmp_path):
     mapping.write_text(f'column,item\n"{team_header}",team\n', encoding="utf-8")
     parsed = parse_survey(path, instrument, mapping=mapping)
     assert list(parsed.respondents["team"]) == ["sales"]
-    assert answer_of(parsed, 1, "goals_1") == 4
-    assert answer_of(parsed, 1, "goals_2") == 2
+    assert answer_of(parsed, 2, "goals_1") == 4
+    assert answer_of(parsed, 2, "goals_2") == 2
 
 
 def test_mapping_with_unknown_item_names_mapping_row_and_column(instrument, write_survey,
@@ -100,8 +100,8 @@ def test_mapping_with_unknown_item_names_mapping_row_and_column(instrument, writ
     with pytest.raises(IntakeError) as info:
         parse_survey(path, instrument, mapping=mapping)
     err = info.value
-    assert (err.file, err.row, err.column) == (str(mapping), 2, "item")
-    assert str(err).startswith("my-map.csv, row 2, column 'item': ")
+    assert (err.file, err.row, err.column) == (str(mapping), 3, "item")
+    assert str(err).startswith("my-map.csv, row 3, column 'item': ")
     assert "goals_99" in str(err)
 
 
@@ -120,7 +120,7 @@ def test_mapping_with_unknown_item_names_mapping_row_and_column(instrument, writ
 )
 def test_answer_labels_and_numbers(instrument, write_survey, cell, expected):
     path = write_survey([{"team": "Sales", "goals_1": cell}])
-    assert answer_of(parse_survey(path, instrument), 1, "goals_1") == expected
+    assert answer_of(parse_survey(path, instrument), 2, "goals_1") == expected
 
 
 def _na_cells():
@@ -132,15 +132,15 @@ def _na_cells():
 def test_not_applicable_is_kept_as_nan(instrument, write_survey, cell):
     path = write_survey([{"team": "Sales", "goals_1": cell, "goals_2": "5"}])
     parsed = parse_survey(path, instrument)
-    value = answer_of(parsed, 1, "goals_1")
+    value = answer_of(parsed, 2, "goals_1")
     assert value is not None and math.isnan(value)  # stored, but as "no score"
-    assert answer_of(parsed, 1, "goals_2") == 5
+    assert answer_of(parsed, 2, "goals_2") == 5
 
 
 def test_blank_answer_is_not_stored(instrument, write_survey):
     path = write_survey([{"team": "Sales", "goals_1": "", "goals_2": "5"}])
     parsed = parse_survey(path, instrument)
-    assert answer_of(parsed, 1, "goals_1") is None
+    assert answer_of(parsed, 2, "goals_1") is None
     assert list(parsed.answers["item"]) == ["goals_2"]
 
 
@@ -162,8 +162,8 @@ def test_invalid_answer_names_file_row_and_column(instrument, write_survey, cell
     with pytest.raises(IntakeError) as info:
         parse_survey(path, instrument)
     err = info.value
-    assert (err.row, err.column) == (3, "sla_2")
-    assert str(err).startswith("export-march.csv, row 3, column 'sla_2': ")
+    assert (err.row, err.column) == (4, "sla_2")  # the header is row 1
+    assert str(err).startswith("export-march.csv, row 4, column 'sla_2': ")
     assert repr(cell) in str(err)
 
 
@@ -179,8 +179,8 @@ def test_ragged_row_names_the_row(instrument, tmp_path):
     path.write_text("respondent_id,team,goals_1\nR1,Sales,4\nR2,Sales,4,5,6\n", encoding="utf-8")
     with pytest.raises(IntakeError) as info:
         parse_survey(path, instrument)
-    assert info.value.row == 2
-    assert str(info.value).startswith("ragged.csv, row 2: ")
+    assert info.value.row == 3
+    assert str(info.value).startswith("ragged.csv, row 3: ")
 
 
 def test_trailing_empty_cells_are_not_ragged(instrument, tmp_path):
@@ -188,7 +188,7 @@ def test_trailing_empty_cells_are_not_ragged(instrument, tmp_path):
     path.write_text("respondent_id,team,goals_1\nR1,Sales,4,,\nR2,Sales\n", encoding="utf-8")
     parsed = parse_survey(path, instrument)
     assert list(parsed.respondents["key"]) == ["R1"]
-    assert [s["row"] for s in parsed.skipped] == [2]
+    assert [s["row"] for s in parsed.skipped] == [3]
 
 
 # -- files that are not survey exports -------------------------------------------------
@@ -282,11 +282,11 @@ def test_duplicate_respondent_keeps_first_row(instrument, write_survey):
             answers_all(instrument, "2", respondent_id="R1", team="Sales"),
             answers_all(instrument, "3", respondent_id="R2", team="Sales")]
     parsed = parse_survey(write_survey(rows), instrument)
-    assert list(parsed.respondents["row"]) == [1, 3]
-    assert [s["row"] for s in parsed.skipped] == [2]
-    assert "duplicate of row 1" in parsed.skipped[0]["reason"]
-    assert set(parsed.answers["row"]) == {1, 3}
-    assert answer_of(parsed, 1, "goals_1") == 4
+    assert list(parsed.respondents["row"]) == [2, 4]
+    assert [s["row"] for s in parsed.skipped] == [3]
+    assert "duplicate of row 2" in parsed.skipped[0]["reason"]
+    assert set(parsed.answers["row"]) == {2, 4}
+    assert answer_of(parsed, 2, "goals_1") == 4
 
 
 def test_rows_with_only_not_applicable_or_blank_are_skipped(instrument, write_survey):
@@ -295,9 +295,9 @@ def test_rows_with_only_not_applicable_or_blank_are_skipped(instrument, write_su
             answers_all(instrument, "5", respondent_id="R3", team="Sales")]
     parsed = parse_survey(write_survey(rows), instrument)
     assert list(parsed.respondents["key"]) == ["R3"]
-    assert [s["row"] for s in parsed.skipped] == [1, 2]
+    assert [s["row"] for s in parsed.skipped] == [2, 3]
     assert all("no answered item" in s["reason"] for s in parsed.skipped)
-    assert set(parsed.answers["row"]) == {3}
+    assert set(parsed.answers["row"]) == {4}
 
 
 @pytest.mark.parametrize(
@@ -321,16 +321,17 @@ def test_team_normalisation(instrument, write_survey, cell, team):
 
 @pytest.mark.parametrize("cell", ["Prefer not to say", "N/A"])
 def test_team_withheld_is_no_team(instrument, write_survey, cell):
-    parsed = parse_survey(write_survey([answers_all(instrument, team=cell)]), instrument)
-    assert parsed.respondents.empty
-    assert "no team given" in parsed.skipped[0]["reason"]
+    rows = [answers_all(instrument, team=cell), answers_all(instrument, team="Sales")]
+    parsed = parse_survey(write_survey(rows), instrument)
+    assert list(parsed.respondents["row"]) == [3]
+    assert parsed.skipped[0]["row"] == 2 and "no team given" in parsed.skipped[0]["reason"]
 
 
 def test_blank_team_row_is_skipped(instrument, write_survey):
     rows = [answers_all(instrument, team=""), answers_all(instrument, team="Sales")]
     parsed = parse_survey(write_survey(rows), instrument)
-    assert list(parsed.respondents["row"]) == [2]
-    assert [s["row"] for s in parsed.skipped] == [1]
+    assert list(parsed.respondents["row"]) == [3]
+    assert [s["row"] for s in parsed.skipped] == [2]
     assert "team" in parsed.skipped[0]["reason"]
 
 
@@ -377,7 +378,7 @@ def test_semicolon_delimited_csv(instrument, tmp_path):
     path = tmp_path / "semi.csv"
     path.write_text("respondent_id;team;goals_1;comment\nR1;Sales;4;a, b\n", encoding="utf-8")
     parsed = parse_survey(path, instrument)
-    assert answer_of(parsed, 1, "goals_1") == 4
+    assert answer_of(parsed, 2, "goals_1") == 4
     assert parsed.respondents.loc[0, "comment"] == "a, b"
 
 
@@ -396,7 +397,7 @@ def test_text_encodings_with_marks_are_read(instrument, tmp_path, encoding):
     path.write_text("respondent_id,team,goals_1,comment\nR1,Sales,4,Zoë ✓\n", encoding=encoding)
     parsed = parse_survey(path, instrument)
     assert parsed.respondents.loc[0, "comment"] == "Zoë ✓"
-    assert answer_of(parsed, 1, "goals_1") == 4
+    assert answer_of(parsed, 2, "goals_1") == 4
 
 
 def test_not_utf8_names_data_row_and_column(instrument, tmp_path):
@@ -405,7 +406,7 @@ def test_not_utf8_names_data_row_and_column(instrument, tmp_path):
                      .encode("latin-1"))
     with pytest.raises(IntakeError) as info:
         parse_survey(path, instrument)
-    assert (info.value.row, info.value.column) == (2, "comment")
+    assert (info.value.row, info.value.column) == (3, "comment")
     assert "0xEB" in str(info.value) and "CSV UTF-8" in str(info.value)
 
 
@@ -414,7 +415,7 @@ def test_broken_quote_names_the_row(instrument, tmp_path):
     path.write_bytes(b'respondent_id,team,goals_1\nR1,Sales,4\nR2,Sales,"4\n')
     with pytest.raises(IntakeError) as info:
         parse_survey(path, instrument)
-    assert info.value.row == 2
+    assert info.value.row == 3
     assert "well-formed CSV" in str(info.value)
 
 
@@ -424,7 +425,7 @@ def test_huge_cell_is_refused_with_its_row(instrument, tmp_path):
                     f"R2,Sales,4,\"{'x' * 300_000}\"\n", encoding="utf-8")
     with pytest.raises(IntakeError) as info:
         parse_survey(path, instrument)
-    assert info.value.row == 2
+    assert info.value.row == 3
 
 
 def test_separator_is_found_outside_quotes(instrument, tmp_path):
@@ -434,7 +435,7 @@ def test_separator_is_found_outside_quotes(instrument, tmp_path):
     path.write_text(f'"team";"Well, well, well [{item.text}]";"comment, if any"\n'
                     '"Sales";"4";"a, b, c"\n', encoding="utf-8")
     parsed = parse_survey(path, instrument)
-    assert answer_of(parsed, 1, "goals_1") == 4
+    assert answer_of(parsed, 2, "goals_1") == 4
 
 
 def test_two_columns_for_one_item_names_the_second_column(instrument, tmp_path):
@@ -488,10 +489,12 @@ def test_duplicates_by_email_and_by_network_with_identical_answers(instrument, w
          "comment": "different"},
     ]
     parsed = parse_survey(write_survey(rows, columns=columns), instrument)
-    assert list(parsed.respondents["row"]) == [1, 4, 5]
+    assert list(parsed.respondents["row"]) == [2, 5, 6]
     assert parsed.skipped == [
-        {"row": 2, "reason": "duplicate of row 1 (same e-mail address)"},
-        {"row": 3, "reason": "duplicate of row 1 (same network address and identical answers)"},
+        {"row": 3, "reason": "duplicate of row 2 (same e-mail address)"},
+        {"row": 4, "reason": "duplicate of row 2 (same network address and identical answers)"},
     ]
-    assert list(parsed.respondents["key"]) == ["email:a@x.example", "", ""]
+    keys = list(parsed.respondents["key"])
+    assert keys[0] == "email:a@x.example"
+    assert keys[1].startswith("answers:") and keys[2].startswith("answers:") and keys[1] != keys[2]
     assert "ip" not in parsed.unmapped and "email" not in parsed.unmapped

@@ -11,12 +11,14 @@ normalised text; a column matching nothing is listed, never scored.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from alignkit.exceptions import IntakeError
 from alignkit.instrument import Instrument, normalise_text
+from alignkit.intake.limits import LIMITS, limit_error
 
 __all__ = ["FIELDS", "Column", "Matched", "grid_parts", "match_columns", "read_mapping",
            "simple_columns"]
@@ -99,34 +101,63 @@ def read_mapping(path: str | Path, instrument: Instrument) -> dict[str, str]:
     """Read ``MAP.csv`` (columns ``column,item``) into ``{normalised header: target}``.
 
     A target is an item id or one of :data:`FIELDS` (``team``, ``comment`` …).
+    Rows are numbered as a spreadsheet shows them (the header is row 1).
+
+    Raises
+    ------
+    IntakeError
+        Naming the mapping file, row and column: an unknown target, a column
+        listed twice, or two columns sent to one item or field.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise IntakeError(f"cannot read the mapping file ({type(err).__name__})", file=path) from None
-    try:
-        rows = list(csv.reader(text.splitlines()))
-    except csv.Error as err:
-        raise IntakeError(f"the mapping file is not well-formed CSV ({err})", file=path) from None
+    rows = _mapping_rows(path)
     if not rows or [h.strip().lower() for h in rows[0][:2]] != ["column", "item"]:
-        raise IntakeError("the mapping file must start with the header 'column,item'", file=path, row=0)
+        raise IntakeError("the mapping file must start with the header 'column,item'", file=path,
+                          row=1)
     valid = {i.id for i in instrument.items} | set(FIELDS)
     mapping: dict[str, str] = {}
-    for number, row in enumerate(rows[1:], start=1):
+    where: dict[str, tuple[int, str]] = {}  # target -> (row, column) that claimed it
+    listed: dict[str, int] = {}
+    for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) < 2 or not row[0].strip():
             raise IntakeError("needs a source column and an item id", file=path, row=number)
-        target = row[1].strip()
+        source, target = row[0].strip(), row[1].strip()
         if target not in valid:
             raise IntakeError(
                 f"'{target}' is not an item id of instrument {instrument.version} nor one of "
                 f"{', '.join(FIELDS)}; see `alignkit instrument show`",
                 file=path, row=number, column="item",
             )
-        mapping[normalise_text(row[0])] = target
+        key = normalise_text(source)
+        if key in listed:
+            raise IntakeError(f"lists the column '{source[:60]}' again (first in row "
+                              f"{listed[key]}); keep one row per column", file=path, row=number,
+                              column="column")
+        if target in where:
+            first_row, first = where[target]
+            raise IntakeError(
+                f"sends '{source[:60]}' to '{target}', which row {first_row} already gives to "
+                f"'{first[:60]}'; one column answers one item: keep one of the two rows",
+                file=path, row=number, column="item",
+            )
+        listed[key], where[target] = number, (number, source)
+        mapping[key] = target
     return mapping
+
+
+def _mapping_rows(path: Path) -> list[list[str]]:
+    try:
+        if path.stat().st_size > LIMITS["file"].allowed():
+            raise limit_error("file", "the mapping file is too large", path)
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise IntakeError(f"cannot read the mapping file ({type(err).__name__})", file=path) from None
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as err:
+        raise IntakeError(f"the mapping file is not well-formed CSV ({err})", file=path) from None
 
 
 def _lookups(instrument: Instrument) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:

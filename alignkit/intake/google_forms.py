@@ -4,7 +4,9 @@ Every field is quoted. The first column is ``Timestamp``; ``Email Address``
 follows when the form collects e-mails. A multiple-choice grid becomes one
 column per row, headed ``Question [Row]``. An "Other:" answer arrives as the
 text the respondent typed, in the question's own column. Only submitted
-responses are exported, so there is no completion flag.
+responses are exported, so there is no completion flag. The timestamp is the
+submission time: without e-mail addresses it tells two identical responses
+apart, and recognises a response imported before.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ SOURCE = "google-forms"
 _TIMESTAMPS = frozenset({"timestamp", "marca temporal", "horodateur", "zeitstempel",
                          "informazioni cronologiche", "carimbo de data hora", "tijdstempel"})
 _ROLES = {
-    "timestamp": "known",
+    "timestamp": "submitted",
     "email address": "email",
     "username": "email",
     "score": "known",
@@ -35,6 +37,6 @@ def sniff(table: Table, instrument: Instrument) -> bool:
 def parse(table: Table, instrument: Instrument, mapping: dict[str, str] | None) -> ParsedSurvey:
     """Read a Google Forms export (one header row)."""
     framed = table.framed(1)
-    roles = _ROLES | {normalise_text(framed.header[0]): "known"}
+    roles = _ROLES | {normalise_text(framed.header[0]): "submitted"}
     return read_responses(framed, simple_columns(framed.header, roles), instrument, mapping,
                           source=SOURCE)

@@ -21,7 +21,7 @@ _LEADING = ("id", "start time", "completion time", "email", "name")
 _ROLES = {
     "id": "respondent_id",
     "start time": "known",
-    "completion time": "known",
+    "completion time": "submitted",
     "last modified time": "known",
     "email": "email",
     "name": "name",

@@ -27,9 +27,10 @@ _ROLES = {
     "ResponseId": "respondent_id", "ResponseID": "respondent_id", "IPAddress": "ip",
     "RecipientEmail": "email", "RecipientFirstName": "name", "RecipientLastName": "name",
     "Status": "status", "Finished": "finished", "Progress": "progress",
+    "RecordedDate": "submitted",
 }
 _KNOWN = frozenset({
-    "StartDate", "EndDate", "Duration (in seconds)", "RecordedDate", "ExternalReference",
+    "StartDate", "EndDate", "Duration (in seconds)", "ExternalReference",
     "ExternalDataReference", "LocationLatitude", "LocationLongitude", "DistributionChannel",
     "UserLanguage", "ResponseSet",
 })

@@ -1,22 +1,35 @@
 """Common rules every importer applies once its columns are matched.
 
 The same for every tool: answers are read against the scale (a bad cell stops
-the import naming file, data row and column); blank, skipped and N/A answers
-are missing, never zero; a row the tool marks as a preview or as unfinished,
-a row without any scored answer and a row without a team are dropped; a
-duplicate submission (same response id, same e-mail, or same network address
-with identical answers) counts once, the earliest submission being kept. Every
-dropped row is reported in ``skipped`` with its data row and the reason.
+the import naming file, row and column); blank, skipped and N/A answers are
+missing, never zero; a row the tool marks as a preview or as unfinished, a row
+without any scored answer and a row without a team are dropped; a duplicate
+submission (same response id, same e-mail, same network address with identical
+answers, or, without id and e-mail, the same submission time, team, role,
+comment and answers) counts once, the earliest submission being kept. Every
+dropped row is reported in ``skipped`` with its spreadsheet row (the header is
+row 1) and the reason. A file in which no row is left is refused.
+
 E-mails, names and network addresses only serve to find duplicates: the key
-handed on is the tool's response id, else one derived from the e-mail (the
-store keeps only a salted hash of it).
+handed on is the tool's response id, else one derived from the e-mail, else one
+derived from the whole response (see :func:`content_key`); the store keeps only
+a salted hash of it. Identical rows without id, e-mail and submission time may
+be different people (a paper form typed in twice looks the same as two people
+who agree): each is kept, numbered, so that importing them again, in any order,
+still finds them stored.
+
+Cells are read column-wise, not cell by cell: each distinct cell text of the
+answer columns is parsed once and the results are spread back with numpy, so a
+file of a million answers costs a few dozen parses.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from alignkit.exceptions import IntakeError
@@ -25,7 +38,7 @@ from alignkit.intake.columns import Column, Matched, match_columns
 from alignkit.intake.table import Table
 from alignkit.intake.values import PLAIN, AnswerError, Codes, parse_answer, parse_team
 
-__all__ = ["ParsedSurvey", "Rules", "build_responses", "read_responses"]
+__all__ = ["IDENTITY_FIELDS", "ParsedSurvey", "Rules", "build_responses", "read_responses"]
 
 #: ``drop(meta)`` returns why a row must be left out (preview, unfinished …) or ``None``.
 DropRule = Callable[[Mapping[str, str]], str | None]
@@ -40,15 +53,20 @@ class ParsedSurvey:
     source
         The detected (or forced) export format.
     respondents
-        One row per accepted response: ``row`` (1-based data row), ``key``
-        (the tool's response id, ``email:<address>`` when only an e-mail is
-        known, else ``""``), ``team``, ``role``, ``comment``.
+        One row per accepted response: ``row`` (spreadsheet row, the header
+        being row 1), ``key`` (the tool's response id, ``email:<address>``
+        when only an e-mail is known, else ``answers:<digest>`` from
+        :func:`content_key`), ``team``, ``role``, ``comment``.
     answers
-        Long format: ``row``, ``item``, ``value`` (NaN for an explicit N/A).
+        Long format: ``row``, ``item`` (categorical), ``value`` (NaN for an
+        explicit N/A).
     skipped
         ``{"row": n, "reason": "…"}`` for every data row that was left out.
     unmapped
         Column headers that answer no item and were ignored.
+    identity_columns
+        Positions (0-based) of the columns that name or locate a person
+        (:data:`IDENTITY_FIELDS`): read to find duplicates, never stored.
     """
 
     source: str
@@ -56,6 +74,11 @@ class ParsedSurvey:
     answers: pd.DataFrame
     skipped: list[dict[str, object]] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
+    identity_columns: tuple[int, ...] = ()
+
+
+#: Column targets that name or locate a person (see :attr:`ParsedSurvey.identity_columns`).
+IDENTITY_FIELDS = frozenset({"email", "name", "ip"})
 
 
 @dataclass(frozen=True)
@@ -82,9 +105,10 @@ class _Collector:
     """Accepted and skipped rows while a file is read, plus what finds duplicates."""
 
     people: list[tuple[int, str, str, str, str]] = field(default_factory=list)
-    answers: list[tuple[int, str, float]] = field(default_factory=list)
+    kept: list[int] = field(default_factory=list)
     skipped: list[dict[str, object]] = field(default_factory=list)
     seen: dict[tuple[str, object], int] = field(default_factory=dict)
+    repeats: dict[str, int] = field(default_factory=dict)
 
     def skip(self, row: int, reason: str) -> None:
         self.skipped.append({"row": row, "reason": reason})
@@ -92,10 +116,13 @@ class _Collector:
     def duplicate_of(self, marks: list[tuple[str, object]]) -> str | None:
         for mark in marks:
             if mark in self.seen:
-                what = {"id": "same respondent id", "email": "same e-mail address",
-                        "ip": "same network address and identical answers"}[mark[0]]
-                return f"duplicate of row {self.seen[mark]} ({what})"
+                return f"duplicate of row {self.seen[mark]} ({_SAME[mark[0]]})"
         return None
+
+
+_SAME = {"id": "same respondent id", "email": "same e-mail address",
+         "ip": "same network address and identical answers",
+         "content": "no respondent id; same submission time, team, role, comment and answers"}
 
 
 def _email(cell: str) -> str:
@@ -103,8 +130,63 @@ def _email(cell: str) -> str:
     return text if "@" in text and " " not in text else ""
 
 
+def content_key(team: str, role: str, comment: str, submitted: str, answers: bytes) -> str:
+    """A key for a response without id or e-mail: the same response gives the same key.
+
+    Two rows are the same response when team, role, comment, submission time
+    and every answer agree. Without a submission time identical rows may be
+    different people, so the caller numbers them (``…:1``, ``…:2``).
+    """
+    digest = hashlib.sha256()
+    for part in (team, role, comment, submitted):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\x1f")
+    digest.update(answers)
+    return f"answers:{digest.hexdigest()}"
+
+
+class _Grid:
+    """Every answer cell of a file read at once: each distinct cell text is parsed once.
+
+    ``values[r, k]`` is the answer of data row ``r`` to the ``k``-th item
+    column (NaN for N/A) and ``blank[r, k]`` marks a blank or skipped cell.
+    """
+
+    def __init__(self, table: Table, columns: list[int], instrument: Instrument, codes: Codes):
+        cells = np.array(table.rows, dtype=object).reshape(len(table.rows), -1)[:, columns]
+        codes_of, distinct = pd.factorize(cells.ravel())
+        parsed = [_try_answer(text, instrument, codes) for text in distinct]
+        self.errors = {k: p for k, p in enumerate(parsed) if isinstance(p, str)}
+        numbers = np.array([p if isinstance(p, float) else np.nan for p in parsed], dtype=float)
+        blank = np.array([p is None for p in parsed], dtype=bool)
+        shape = cells.shape
+        self.codes = codes_of.reshape(shape)
+        self.values = numbers[self.codes] if len(parsed) else np.full(shape, np.nan)
+        self.blank = blank[self.codes] if len(parsed) else np.ones(shape, dtype=bool)
+        self.scored = (~self.blank & ~np.isnan(self.values)).any(axis=1)
+        # The bytes of a row's answers tell identical answers apart (blank -1, N/A -2).
+        self.signature = np.where(self.blank, -1.0, np.nan_to_num(self.values, nan=-2.0))
+
+    def first_error(self, checked: np.ndarray) -> tuple[int, int, str] | None:
+        """``(data row index, item column index, message)`` of the first bad cell checked."""
+        if not self.errors:
+            return None
+        bad = np.isin(self.codes, list(self.errors)) & checked[:, None]
+        if not bad.any():
+            return None
+        row, column = np.argwhere(bad)[0]
+        return int(row), int(column), self.errors[int(self.codes[row, column])]
+
+
+def _try_answer(text: str, instrument: Instrument, codes: Codes) -> float | None | str:
+    """The cell's value, or the message of the error it causes."""
+    try:
+        return parse_answer(text, instrument, codes)
+    except AnswerError as err:
+        return str(err)
+
+
 class _RowReader:
-    """Reads one data row with the matched columns."""
+    """The matched columns of a table and the common rules to read its rows with."""
 
     def __init__(self, table: Table, matched: Matched, instrument: Instrument, rules: Rules):
         self.table, self.names, self.instrument, self.rules = table, matched.names, instrument, rules
@@ -112,41 +194,52 @@ class _RowReader:
         self.items = {i: t for i, t in matched.targets.items() if t in item_ids}
         self.fields = {t: i for i, t in sorted(matched.targets.items(), reverse=True)
                        if t not in self.items.values()}
+        columns = list(zip(*table.rows, strict=True)) if table.rows else []
+        skipped = rules.codes.skipped
+        self.columns = {
+            name: [("" if v in skipped else v) for v in columns[index]] if skipped else columns[index]
+            for name, index in self.fields.items()
+        }
 
-    def text(self, cells: tuple[str, ...], name: str) -> str:
-        value = cells[self.fields[name]] if name in self.fields else ""
-        return "" if value in self.rules.codes.skipped else value
+    def text(self, name: str, row: int) -> str:
+        column = self.columns.get(name)
+        return column[row] if column is not None else ""
 
-    def answers(self, number: int, cells: tuple[str, ...]) -> list[tuple[int, str, float]]:
-        found = []
-        for index, item in self.items.items():
-            try:
-                value = parse_answer(cells[index], self.instrument, self.rules.codes)
-            except AnswerError as err:
-                raise IntakeError(str(err), file=self.table.path, row=number,
-                                  column=self.names[index]) from None
-            if value is not None:
-                found.append((number, item, value))
-        return found
+    def teams(self) -> list[str | None]:
+        """The team of every data row (``None`` when none is given)."""
+        cells = self.columns.get("team", [""] * len(self.table.rows))
+        known = {text: parse_team(text, self.instrument, self.rules.codes) for text in set(cells)}
+        teams = [known[text] for text in cells]
+        other = self.columns.get("team_other")
+        if other is not None:
+            teams = [team if team is not None or not extra.strip() else "other"
+                     for team, extra in zip(teams, other, strict=True)]
+        return teams
 
-    def team(self, cells: tuple[str, ...]) -> str | None:
-        team = parse_team(self.text(cells, "team"), self.instrument, self.rules.codes)
-        if team is None and self.text(cells, "team_other").strip():
-            return "other"
-        return team
+    def dropped(self) -> list[str | None]:
+        """Why each row must be left out by the tool's own flags, else ``None``."""
+        if not self.rules.drop:
+            return [None] * len(self.table.rows)
+        names = list(self.fields)
+        return [self.rules.drop(dict(zip(names, meta, strict=True)))
+                for meta in zip(*(self.columns[n] for n in names), strict=True)]
 
-    def marks(self, cells: tuple[str, ...], team: str | None,
-              found: list[tuple[int, str, float]]) -> list[tuple[str, object]]:
+    def marks(self, row: int, team: str, answers: bytes) -> list[tuple[str, object]]:
         """What makes this row a duplicate of an earlier one."""
         marks: list[tuple[str, object]] = []
-        if key := self.text(cells, "respondent_id").strip():
+        if key := self.text("respondent_id", row).strip():
             marks.append(("id", key))
-        if email := _email(self.text(cells, "email")):
+        if email := _email(self.text("email", row)):
             marks.append(("email", email))
-        if ip := self.text(cells, "ip").strip():
-            answers = tuple(sorted((item, repr(value)) for _, item, value in found))
-            marks.append(("ip", (ip, team, answers, self.text(cells, "comment").strip())))
+        if ip := self.text("ip", row).strip():
+            marks.append(("ip", (ip, team, answers, self.text("comment", row).strip())))
+        if not marks or marks[0][0] == "ip":
+            marks.append(("content", self.content(row, team, answers)))
         return marks
+
+    def content(self, row: int, team: str, answers: bytes) -> str:
+        return content_key(team, self.text("role", row), self.text("comment", row),
+                           self.text("submitted", row), answers)
 
 
 def _require(table: Table, reader: _RowReader, unmapped: list[str]) -> None:
@@ -166,30 +259,83 @@ def _require(table: Table, reader: _RowReader, unmapped: list[str]) -> None:
         )
 
 
-def _read_row(reader: _RowReader, out: _Collector, number: int, cells: tuple[str, ...]) -> None:
-    meta = {name: reader.text(cells, name) for name in reader.fields}
-    dropped = reader.rules.drop(meta) if reader.rules.drop else None
-    if dropped:
-        out.skip(number, dropped)
-        return
-    found = reader.answers(number, cells)
-    team = reader.team(cells)
-    if not any(v == v for _, _, v in found):  # NaN != NaN: N/A only counts as no answer
-        out.skip(number, "no answered item (blank or N/A only)")
-        return
-    if team is None:
-        out.skip(number, "no team given; fill the team cell to keep it")
-        return
-    marks = reader.marks(cells, team, found)
-    if duplicate := out.duplicate_of(marks):
+def _check_answers(table: Table, reader: _RowReader, grid: _Grid, dropped: list) -> None:
+    """Stop at the first cell that is not an answer, in rows the tool does not drop."""
+    checked = np.array([reason is None for reason in dropped], dtype=bool)
+    found = grid.first_error(checked)
+    if found is not None:
+        row, column, message = found
+        index = list(reader.items)[column]
+        raise IntakeError(message, file=table.path, row=table.first_row + row,
+                          column=reader.names[index])
+
+
+def _read_rows(table: Table, reader: _RowReader, grid: _Grid, dropped: list) -> _Collector:
+    out = _Collector()
+    teams = reader.teams()
+    order = range(len(table.rows))
+    for index in reversed(order) if reader.rules.newest_first else order:
+        number = table.first_row + index
+        team = teams[index]
+        if dropped[index]:
+            out.skip(number, dropped[index])
+        elif not grid.scored[index]:  # N/A only counts as no answer
+            out.skip(number, "no answered item (blank or N/A only)")
+        elif team is None:
+            out.skip(number, "no team given; fill the team cell to keep it")
+        else:
+            _accept(reader, out, index, number, team, grid.signature[index].tobytes())
+    return out
+
+
+def _accept(reader: _RowReader, out: _Collector, index: int, number: int, team: str,
+            answers: bytes) -> None:
+    marks = reader.marks(index, team, answers)
+    timed = bool(reader.text("submitted", index).strip())
+    # Without a submission time, two identical rows may well be two people: both
+    # count, and the k-th of them gets the k-th key, so a re-import still matches.
+    checked = marks if timed else [m for m in marks if m[0] != "content"]
+    if duplicate := out.duplicate_of(checked):
         out.skip(number, duplicate)
         return
-    out.seen.update({mark: number for mark in marks})
-    key = meta.get("respondent_id", "").strip()
-    email = _email(meta.get("email", ""))
-    key = key or (f"email:{email}" if email else "")
-    out.people.append((number, key, team, reader.text(cells, "role"), reader.text(cells, "comment")))
-    out.answers.extend(found)
+    out.seen.update({mark: number for mark in checked})
+    key = reader.text("respondent_id", index).strip()
+    email = _email(reader.text("email", index))
+    if not key and not email:
+        content = str(marks[-1][1])
+        out.repeats[content] = out.repeats.get(content, 0) + 1
+        key = content if timed else f"{content}:{out.repeats[content]}"
+    key = key or f"email:{email}"
+    out.people.append((number, key, team, reader.text("role", index),
+                       reader.text("comment", index)))
+    out.kept.append(index)
+
+
+def _no_usable_rows(table: Table, out: _Collector) -> IntakeError:
+    if not table.rows:
+        return IntakeError("has a header but no responses; export the responses again",
+                           file=table.path)
+    first = min(out.skipped, key=lambda s: s["row"])
+    count = len(out.skipped)
+    return IntakeError(
+        f"holds no response that can be imported: all {count} rows are left out (the first, "
+        f"row {first['row']}: {first['reason']}); fix the rows, or export the responses again",
+        file=table.path,
+    )
+
+
+def _answers_frame(table: Table, reader: _RowReader, grid: _Grid, kept: list[int]) -> pd.DataFrame:
+    """Long answers (``row, item, value``) of the kept rows, by row then column."""
+    rows = np.sort(np.asarray(kept, dtype=np.intp))
+    answered = ~grid.blank[rows]
+    items = list(reader.items.values())
+    per_row = answered.sum(axis=1)
+    item_codes = np.broadcast_to(np.arange(len(items)), answered.shape)[answered]
+    return pd.DataFrame({
+        "row": np.repeat(rows + table.first_row, per_row).astype(np.int64),
+        "item": pd.Categorical.from_codes(item_codes, categories=pd.Index(items, dtype=object)),
+        "value": grid.values[rows][answered],
+    })
 
 
 def build_responses(
@@ -205,23 +351,27 @@ def build_responses(
     Raises
     ------
     IntakeError
-        When no column answers an item, there is no team column, or a cell is
-        not an answer on the scale (naming data row and column).
+        When no column answers an item, there is no team column, a cell is
+        not an answer on the scale (naming row and column), or no row at all
+        can be imported.
     """
     reader = _RowReader(table, matched, instrument, rules)
     _require(table, reader, matched.unmapped)
-    out = _Collector()
-    numbered = list(enumerate(table.rows, start=1))
-    for number, cells in reversed(numbered) if rules.newest_first else numbered:
-        _read_row(reader, out, number, cells)
-    people = sorted(out.people)
-    answers = sorted(out.answers, key=lambda a: a[0])
+    grid = _Grid(table, list(reader.items), instrument, rules.codes)
+    dropped = reader.dropped()
+    _check_answers(table, reader, grid, dropped)
+    out = _read_rows(table, reader, grid, dropped)
+    if not out.people:
+        raise _no_usable_rows(table, out)
     return ParsedSurvey(
         source=source,
-        respondents=pd.DataFrame(people, columns=["row", "key", "team", "role", "comment"]),
-        answers=pd.DataFrame(answers, columns=["row", "item", "value"]),
+        respondents=pd.DataFrame(sorted(out.people),
+                                 columns=["row", "key", "team", "role", "comment"]),
+        answers=_answers_frame(table, reader, grid, out.kept),
         skipped=sorted(out.skipped, key=lambda s: s["row"]),
         unmapped=matched.unmapped,
+        identity_columns=tuple(sorted(i for i, t in matched.targets.items()
+                                      if t in IDENTITY_FIELDS)),
     )
 
 

@@ -21,7 +21,7 @@ _ROLES = {
     "respondent id": "respondent_id",
     "collector id": "known",
     "start date": "known",
-    "end date": "known",
+    "end date": "submitted",
     "ip address": "ip",
     "email address": "email",
     "first name": "name",
