@@ -77,8 +77,15 @@ class EngagementSettings:
         return self.report_date or today or date.today()
 
 
+def _float(name: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name.replace('_', ' ')} must be a number, not {value!r}") from None
+
+
 def _positive(name: str, value: Any) -> float:
-    number = float(value)
+    number = _float(name, value)
     if not math.isfinite(number) or number <= 0:
         raise ValueError(f"{name.replace('_', ' ')} must be a positive number, not {value!r}")
     return number
@@ -93,13 +100,13 @@ def _checked(name: str, value: Any) -> Any:
     if name in ("revenue_goal", "avg_deal", "sla_hours"):
         return _positive(name, value)
     if name == "marketing_share":
-        share = float(value)
+        share = _float(name, value)
         if not 0 <= share <= 1:
             raise ValueError(f"marketing share is a fraction between 0 and 1 (0.6 for 60%), "
                              f"not {value!r}")
         return share
     if name in ("attempts", "follow_up_days"):
-        number = float(value)
+        number = _float(name, value)
         if not number.is_integer() or number < 1:
             raise ValueError(f"{name.replace('_', ' ')} must be a whole number of at least 1, "
                              f"not {value!r}")
