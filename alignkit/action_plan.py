@@ -170,7 +170,8 @@ def rank_tactics(gaps: pd.DataFrame, playbook: Playbook, *, top: int = 6,
             if tactic.id not in chosen and reason is not None and reason["weighted"] > 0:
                 options.append(_candidate(position, tactic, reason))
         if options:
-            best = max(options, key=lambda r: (r["weight"], r["priority"], -r["position"]))
+            best = max(options, key=lambda r: (r["weight"], r["priority"],
+                                               -r["weeks_to_impact"], -r["position"]))
             chosen[best["tactic"]] = best
     ranked = pd.DataFrame(rows).sort_values(
         ["priority", "perception_gap", "weeks_to_impact", "position"],

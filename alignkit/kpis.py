@@ -184,9 +184,10 @@ def kpi_findings(summary: pd.DataFrame, *, say_if_empty: bool = True) -> str:
     for r in summary.itertuples():
         latest, first = format_kpi_value(r.kpi, r.latest), format_kpi_value(r.kpi, r.first)
         target = format_kpi_value(r.kpi, r.target)
+        began = "" if pd.isna(r.first_on) else f"{r.first_on:%B %Y}"  # NaT: nothing recorded
         lines.append({
             "met": f"- **{r.label}** reached its target: {latest} against {target} "
-                   f"(from {first} in {r.first_on:%B %Y}).",
+                   f"(from {first} in {began}).",
             "improving": f"- **{r.label}** is moving towards its target of {target} "
                          f"({first} → {latest}).",
             "stalled": f"- **{r.label}** has hardly moved ({first} → {latest}); the target is "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -85,14 +85,25 @@ GAPS = gap_sizes(scores({"sla": 2.0, "goals": 3.5, "tools": 4.2}))  # 2.0, 0.5, 
 
 
 def test_priority_is_gap_times_impact_over_effort() -> None:
+    # Nothing has to be covered: each tactic counts the dimension that gives it most reason.
+    free = rank_tactics(GAPS, BOOK, top=10, per_dimension=10, cover=[]).set_index("tactic")
+    assert free.loc["sla_main", "priority"] == pytest.approx(2.0 * 5 / 3)
+    # goals is its main facet (need 0.5 x 1); sla only supported: 2.0 x 0.5 = 1.0 wins
+    assert free.loc["sla_support", "dimension"] == "sla"
+    assert free.loc["sla_support", "weight"] == 0.5
+    assert free.loc["sla_support", "priority"] == pytest.approx(1.0 * 3 / 1)
+    assert free.loc["goals_main", "priority"] == pytest.approx(0.5 * 2 / 2)
+    assert "tools_only" not in free.index  # tools is above target: no need to meet
+    # By default the lowest-scoring dimensions with a need (sla, goals) must each get an
+    # action: the best one aimed first at goals is sla_support (0.5 x 3 / 1 = 1.5, more than
+    # goals_main's 0.5), so it is taken for goals and counts that need in full.
     ranked = rank_tactics(GAPS, BOOK, top=10, per_dimension=10).set_index("tactic")
+    assert ranked.loc["sla_support", "dimension"] == "goals"
+    assert ranked.loc["sla_support", "weight"] == 1.0
+    assert ranked.loc["sla_support", "priority"] == pytest.approx(0.5 * 3 / 1)
     assert ranked.loc["sla_main", "priority"] == pytest.approx(2.0 * 5 / 3)
-    # goals is its main facet (0.5 x 1); sla only supported: 2.0 x 0.5 = 1.0 wins
-    assert ranked.loc["sla_support", "dimension"] == "sla"
-    assert ranked.loc["sla_support", "weight"] == 0.5
-    assert ranked.loc["sla_support", "priority"] == pytest.approx(1.0 * 3 / 1)
     assert ranked.loc["goals_main", "priority"] == pytest.approx(0.5 * 2 / 2)
-    assert "tools_only" not in ranked.index  # tools is above target: nothing to close
+    assert "tools_only" not in ranked.index
 
 
 def test_ties_go_to_the_quicker_tactic_and_dimensions_are_capped() -> None:
@@ -102,7 +113,25 @@ def test_ties_go_to_the_quicker_tactic_and_dimensions_are_capped() -> None:
     assert list(ranked["rank"]) == list(range(1, len(ranked) + 1))
     capped = rank_tactics(GAPS, BOOK, top=10, per_dimension=2)
     assert (capped["dimension"] == "sla").sum() == 2
-    assert len(rank_tactics(GAPS, BOOK, top=1)) == 1
+    # sla and goals must be covered, so a plan of "top 1" still has one action for each;
+    # the tie for sla goes to the quicker sla_third here too
+    assert list(rank_tactics(GAPS, BOOK, top=1)["tactic"]) == ["sla_third", "sla_support"]
+    assert list(rank_tactics(GAPS, BOOK, top=1, cover=[])["tactic"]) == ["sla_third"]
+
+
+def test_ties_go_to_the_larger_perception_gap_before_the_quicker_tactic() -> None:
+    # Both facets need 1.0, one all shortfall, the other half a clear perception gap.
+    gaps = pd.DataFrame([
+        {"dimension": "sla", "dimension_name": NAMES["sla"], "mean": 3.0, "shortfall": 1.0,
+         "perception_gap": 0.0, "reliable": False, "gap_size": 1.0},
+        {"dimension": "goals", "dimension_name": NAMES["goals"], "mean": 3.5, "shortfall": 0.5,
+         "perception_gap": 0.5, "reliable": True, "gap_size": 1.0}])
+    book = Playbook("tie", "1.0.0", "alignkit-core", BOOK.kpis,
+                    (tactic("quick_sla", ("sla",), effort=1, impact=2, weeks=2),
+                     tactic("slow_goals", ("goals",), effort=1, impact=2, weeks=10)))
+    ranked = rank_tactics(gaps, book)
+    assert ranked["priority"].tolist() == pytest.approx([2.0, 2.0])
+    assert list(ranked["tactic"]) == ["slow_goals", "quick_sla"]
 
 
 def test_build_action_plan_dates_owners_and_kpis() -> None:
@@ -136,11 +165,16 @@ def draft(top: int = 4) -> pd.DataFrame:
 def test_store_refuses_a_second_plan_and_replace_swaps_it(ws: Workspace) -> None:
     stored = store_plan(ws, "acme", draft())
     assert len(stored) == 4
+    assert stored["id"].tolist() == [1, 2, 3, 4]  # numbered per company in priority order
     with pytest.raises(StoreError, match="already has a plan of 4 actions.*--replace"):
         store_plan(ws, "acme", draft())
     assert len(load_actions(ws, "acme")) == 4  # nothing added
+    # All three facets score below agree, so each keeps an action even when only 2 are asked
     replaced = store_plan(ws, "acme", draft(top=2), replace=True)
-    assert len(replaced) == 2
+    assert len(replaced) == 3
+    assert set(replaced["dimension"]) == {"sla", "goals", "content"}
+    assert replaced["id"].tolist() == [1, 2, 3]
+    assert replaced["priority"].is_monotonic_decreasing
 
 
 def test_explain_restores_the_reasons_of_a_stored_plan(ws: Workspace) -> None:
@@ -201,13 +235,15 @@ def test_export_writes_two_sheets_with_neutralised_text(ws: Workspace, tmp_path:
     plan = explain_actions(load_actions(ws, "acme"), gap_sizes(
         scores({"sla": 2.0, "goals": 2.5, "content": 3.0})))
     sla = build_sla(RevenueGoal(1_200_000, "year", 0.6, 20_000), FunnelRates())
-    path = export_xlsx(plan, sla, tmp_path / "plan.xlsx", company="-Acme", currency="€")
+    path = export_xlsx(plan, sla, tmp_path / "plan.xlsx", company="-Acme", currency="EUR")
     book = load_workbook(path)
     assert book.sheetnames == ["Action plan", "SLA"]
     actions = book["Action plan"]
     assert actions["A1"].value == "Joint action plan: -Acme"  # does not start with a formula sign
     header = [c.value for c in actions[4]]
-    assert header[:3] == ["#", "Action", "Closes the gap in"]
+    assert header[:3] == ["#", "Action", "Addresses"]
+    assert "need x impact / effort" in actions["A2"].value
+    assert [actions.cell(5 + k, 1).value for k in range(len(plan))] == plan["id"].tolist()
     assert actions["E5"].value == "'=HYPERLINK(\"http://evil\")"
     assert actions["F5"].value == "'+Lena"
     assert actions["G5"].is_date
@@ -215,6 +251,7 @@ def test_export_writes_two_sheets_with_neutralised_text(ws: Workspace, tmp_path:
     texts = [c.value for row in book["SLA"].iter_rows() for c in row if isinstance(c.value, str)]
     assert any("Deliver 50 MQLs a month" in t for t in texts)
     assert "Signed for sales" in texts
+    assert "\u20ac1,200,000" in texts and "\u20ac20,000" in texts  # goal and deal size in EUR
     assert not list(tmp_path.glob(".*.part"))
 
 
@@ -222,18 +259,26 @@ def test_demo_plans_are_staffed_dated_and_built_once(tmp_path: Path) -> None:
     import os
 
     from alignkit.demo import DEMO_COMPANIES
-    from alignkit.demo.plan import DEMO_OWNERS, DEMO_PLAN_START, populate
+    from alignkit.demo.calendar import demo_calendar
+    from alignkit.demo.plan import DEMO_OWNERS, populate
+    from alignkit.metrics import plan_start
 
     copy = tmp_path / "demo"
     shutil.copytree(os.environ["ALIGNKIT_WORKSPACE"], copy)
     ws = Workspace(copy)
+    # the plans started on a Monday seven weeks (and up to six days) before the demo was built
+    start = demo_calendar().plan_start
+    assert start.weekday() == 0
+    assert timedelta(weeks=7) <= date.today() - start < timedelta(weeks=8)
     for company in DEMO_COMPANIES:
         before = load_actions(ws, company.slug)
         assert len(before) >= 3
+        assert before["id"].tolist() == list(range(1, len(before) + 1))
         sales, marketing = DEMO_OWNERS[company.slug]
         assert set(before["sales_owner"]) <= set(sales)
         assert set(before["marketing_owner"]) <= set(marketing)
-        assert before["due"].min() > pd.Timestamp(DEMO_PLAN_START)
+        assert before["due"].min() > pd.Timestamp(start)
+        assert plan_start(before) == start
         populate(ws, company)
         after = load_actions(ws, company.slug)
         assert after[["id", "title", "due"]].equals(before[["id", "title", "due"]])

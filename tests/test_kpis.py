@@ -55,7 +55,26 @@ def test_words_and_table() -> None:
     assert "reached its target: 92% against 90%" in text
     assert "moved away from its target of 4 (3 → 1)" in text
     table = kpi_table(summary).data
-    assert table.columns.tolist() == ["KPI", "First", "Latest", "Target", "Status"]
-    assert table.iloc[0].tolist()[1:] == ["50% (Jan 2026)", "92% (Mar 2026)", "90%", "target met"]
+    assert table.columns.tolist() == ["KPI", "Baseline", "Latest", "Target", "Status"]
+    assert table.iloc[0].tolist()[1:] == ["50% (01 Jan 2026)", "92% (01 Mar 2026)", "90%",
+                                          "target met"]
     assert kpi_findings(summary.iloc[0:0]) == "No KPI figures have been recorded yet."
     assert kpi_findings(summary.iloc[0:0], say_if_empty=False) == ""
+
+
+def test_a_kpi_with_nothing_recorded_since_its_baseline_has_status_none() -> None:
+    sla = observations(SLA, [0.5, 0.7], 0.9).assign(is_baseline=[True, False])
+    meetings = observations(MEETINGS, [3], 4).assign(is_baseline=True)  # the baseline only
+    records = pd.DataFrame({"id": [MEETINGS, SLA, LEAKAGE],
+                            "label": ["Meetings", "SLA", "Leakage"], "target": [4, 0.9, 0.05]})
+    summary = kpi_summary(pd.concat([sla, meetings]), records)
+    assert summary["kpi"].tolist() == [MEETINGS, SLA, LEAKAGE]  # the records' order
+    assert summary["status"].tolist() == ["none", "improving", "none"]
+    assert summary.loc[0, "first"] == 3 and np.isnan(summary.loc[0, "latest"])
+    assert np.isnan(summary.loc[2, "first"])  # not even a baseline
+    text = kpi_findings(summary)
+    assert "no figure recorded yet since the baseline of 3; the target is 4" in text
+    assert "**Leakage**: no figure recorded yet; the target is" in text
+    table = kpi_table(summary).data
+    assert table.iloc[0].tolist()[1:] == ["3 (01 Jan 2026)", "\u2013", "4",
+                                          "no figure recorded yet"]

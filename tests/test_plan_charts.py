@@ -63,8 +63,9 @@ ALL = {
     "priority_chart": lambda: plan_charts.priority_chart(PLAN),
     "roadmap_chart": lambda: plan_charts.roadmap_chart(PLAN),
     "sla_funnel_chart": lambda: plan_charts.sla_funnel_chart(SLA),
-    "scenario_chart": lambda: plan_charts.scenario_chart(compare_scenarios(TODAY), currency="€"),
-    "lever_chart": lambda: plan_charts.lever_chart(lever_effects(TODAY), currency="€"),
+    "scenario_chart": lambda: plan_charts.scenario_chart(compare_scenarios(TODAY),
+                                                         currency="EUR"),
+    "lever_chart": lambda: plan_charts.lever_chart(lever_effects(TODAY), currency="EUR"),
 }
 
 
@@ -87,6 +88,7 @@ def test_gap_bars_stack_shortfall_and_perception() -> None:
     expected = sorted(round(v, 6) for v in [*shown["shortfall"], *shown["perception_gap"]]
                       if v > 0)
     assert widths == expected
+    assert "Where the need is greatest" in texts(fig)
     assert "Sales and marketing see it differently" in texts(fig)
     assert "Tools" not in texts(fig)  # above target and no gap: not drawn
 
@@ -95,8 +97,9 @@ def test_priority_bars_follow_the_plan_and_show_the_formula() -> None:
     fig = plan_charts.priority_chart(PLAN)
     assert [round(b.get_width(), 6) for b in bars(fig)] == [round(p, 6) for p in PLAN["priority"]]
     row = PLAN.iloc[0]
-    assert (f"{row['priority']:.1f}  =  gap {row['gap_size'] * row['weight']:.1f} \u00d7 impact "
+    assert (f"{row['priority']:.1f}  =  need {row['gap_size'] * row['weight']:.1f} \u00d7 impact "
             f"{row['impact']} \u00f7 effort {row['effort']}") in texts(fig)
+    assert "Priority = need \u00d7 impact \u00f7 effort" in texts(fig)
 
 
 def test_roadmap_bars_end_on_due_dates_and_name_owners() -> None:
@@ -124,18 +127,21 @@ def test_sla_funnel_colours_each_sides_stages() -> None:
 
 def test_scenario_chart_draws_pipeline_and_revenue_against_today() -> None:
     comparison = compare_scenarios(TODAY)
-    fig = plan_charts.scenario_chart(comparison, currency="€", goal=150_000)
+    fig = plan_charts.scenario_chart(comparison, currency="EUR", goal=150_000)
     pipeline, revenue = bars(fig, 0), bars(fig, 1)
     assert [b.get_width() for b in pipeline] == pytest.approx(comparison["pipeline"].tolist())
     assert [b.get_width() for b in revenue] == pytest.approx(comparison["revenue"].tolist())
+    assert fig.axes[0].get_title(loc="left") == "Value of new SQLs (at the average deal)"
+    assert fig.axes[1].get_title(loc="left") == "Won revenue"
     words = texts(fig)
-    assert "€120,000" in words and "goal €150,000" in words
+    # today: 40 SQLs x 20,000 = 800,000 of new SQLs; 6 won deals = 120,000 of revenue
+    assert "€800k" in words and "€120k" in words and "goal €150k" in words
     assert f"({comparison['revenue_change_pct'].iloc[2]:+.0%})" in words
 
 
 def test_lever_chart_bars_are_the_gains() -> None:
     effects = lever_effects(TODAY)
-    fig = plan_charts.lever_chart(effects, currency="€")
+    fig = plan_charts.lever_chart(effects, currency="EUR")
     assert [b.get_width() for b in bars(fig)] == pytest.approx(effects["revenue_change"].tolist())
 
 
@@ -150,9 +156,12 @@ def test_empty_inputs_give_a_message_not_an_error(build, message: str) -> None:
 
 
 def test_amounts_read_like_people_say_them() -> None:
-    assert plan_charts._money(5_647, "€") == "€5,650"
-    assert plan_charts._money(666_667, "$") == "$667,000"
-    assert plan_charts._money(1_088_267, "") == "1.09M"
+    assert plan_charts._money(5_647, "EUR") == "€5.6k"
+    assert plan_charts._money(666_667, "USD") == "$667k"
+    assert plan_charts._money(1_088_267, "") == "1.1M"
+    assert plan_charts._money(999_600, "GBP") == "£1M"  # not "£1000k"
+    assert plan_charts._money(45_500, "CHF") == "CHF 46k"  # no sign of its own: the code
+    assert plan_charts._money(-250, "EUR") == "\u2212€250"
     assert np.isclose(float(plan_charts._money(0.0, "").replace(",", "")), 0)
 
 
@@ -160,9 +169,10 @@ def test_report_words_explain_the_ranking() -> None:
     plan = build_action_plan(scores({"sla": 3.0}, {"sla": (-1.0, -1.5, -0.5)}), start=date(2026, 3, 2))
     text = plan_charts.priority_markdown(plan)
     top = plan.iloc[0]
-    assert "priority = gap size \u00d7 impact \u00f7 effort" in text
+    assert "priority = need \u00d7 impact \u00f7 effort" in text
+    assert "three lowest-scoring facets and every clear perception gap" in text
     assert f"*{top['title']}*" in text
-    assert "1.00 below 4 plus a 1.00-point gap" in text
+    assert "1.00 below 4 plus a 1.00-point perception gap gives a need of 2.00" in text
     assert f"= **{top['priority']:.2f}**" in text
 
 
@@ -170,15 +180,21 @@ def test_plan_table_and_findings() -> None:
     plan = build_action_plan(scores({"sla": 2.0}, {}), start=date(2026, 3, 2),
                              kpi_baselines={"first_touch_within_sla": 0.42})
     table = plan_charts.plan_table(plan)
-    assert list(table.columns) == ["Action", "Closes the gap in", "Priority", "Sales owner",
+    assert list(table.columns) == ["Action", "Addresses", "Priority", "Sales owner",
                                    "Marketing owner", "Due", "KPI", "Today \u2192 target"]
+    assert table.index.name == "#" and list(table.index) == plan["id"].tolist()
     assert "42% \u2192 90%" in set(table["Today \u2192 target"])
     sla = build_sla(RevenueGoal(1_200_000, "year", 0.6, 20_000), FunnelRates())
     text = plan_charts.plan_findings(plan, gap_sizes(scores({"sla": 2.0}, {})), sla,
-                         compare_scenarios(baseline_from_sla(sla)), currency="€")
+                         compare_scenarios(baseline_from_sla(sla)), currency="EUR")
     assert f"**{len(plan)} actions proposed**" in text
+    assert f"**Most in need:** {NAMES['sla']} (need 2.0: 2.0 below agree)." in text
     assert "marketing delivers 50 MQLs a month" in text
     assert "expected scenario adds about €" in text
+    # with a clear perception gap on top of the shortfall, the sentence names both parts
+    both = plan_charts.plan_findings(PLAN, GAPS, sla, compare_scenarios(baseline_from_sla(sla)))
+    assert (f"**Most in need:** {NAMES['sla']} (need 2.2: 1.0 below agree plus a 1.2-point "
+            "perception gap)") in both
 
 
 def test_markdown_table_escapes_what_people_type() -> None:

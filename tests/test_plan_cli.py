@@ -10,12 +10,14 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from alignkit.action_plan import gap_sizes, must_cover
 from alignkit.action_store import load_actions
 from alignkit.cli import main
 from alignkit.instrument import load_instrument
 from alignkit.playbook import load_playbook
 from alignkit.store import Workspace
 from alignkit.survey_import import import_survey
+from alignkit.wave import load_wave, score_wave
 
 ITEMS = load_instrument().items
 
@@ -66,7 +68,15 @@ def test_build_stores_once_and_refuses_a_second_time(ws: Workspace) -> None:
     assert load_actions(ws, "acme")[["id", "title"]].equals(stored[["id", "title"]])
     replaced = run(ws, "plan", "build", "--company", "acme", "--replace", "--top", "2", "--json")
     assert replaced.exit_code == 0
-    assert len(json.loads(replaced.output)["actions"]) == 2
+    actions = json.loads(replaced.output)["actions"]
+    # The three lowest-scoring facets (the SLA, with its clear gap, then two of the facets
+    # tied at 3) must each get an action, so "--top 2" still stores three, numbered 1..3.
+    gaps = gap_sizes(score_wave(load_wave("acme", "baseline", workspace=ws)))
+    cover = must_cover(gaps)
+    assert len(cover) == 3 and cover[0] == "sla"
+    assert {a["dimension"] for a in actions} == set(cover)
+    assert actions[0]["dimension"] == "sla"  # the largest need comes first
+    assert [a["id"] for a in actions] == [1, 2, 3]
 
 
 def test_the_plan_ranks_the_sla_gap_first_with_due_dates(ws: Workspace) -> None:
@@ -149,7 +159,8 @@ def test_plan_report_drafts_without_writing_and_shows_one_company(ws: Workspace)
     html = (ws.root / "reports" / "acme" / "plan.html").read_text(encoding="utf-8")
     assert load_actions(ws, "acme").empty  # a report run never writes a plan
     for expected in ("Acme Corp", "actions proposed", "Marketing commits to",
-                     "priority = gap size", "What moving each lever is worth",
+                     "priority = need \u00d7 impact \u00f7 effort", "Most in need",
+                     "Value of new SQLs", "What moving each lever is worth",
                      "application/vnd.jupyter.widget-state+json"):
         assert expected in html, expected
     assert "Globex" not in html and "globex" not in html

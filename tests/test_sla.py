@@ -143,12 +143,22 @@ def test_agreement_states_both_sides_commitments() -> None:
     assert "**200 new leads a month**" in sides["marketing"][1]
     assert "within 4 hours" in sides["sales"][0]
     assert "5 attempts over 10 days" in sides["sales"][1]
-    text = agreement_markdown(sla, company="Acme Corp", currency="€")
+    text = agreement_markdown(sla, company="Acme Corp", currency="EUR")
     assert "€1,200,000 of new revenue a year" in text and "€100,000 a month" in text
     assert "| Marketing commits to | Sales commits to |" in text
     # 50 MQLs -> 20 SQLs, 12 opportunities, 3 won; sales-sourced 40,000 a month
     assert "about 20 SQLs, 12 opportunities and **3 won deals**" in text
     assert "€40,000 a month" in text
+    assert agreement_markdown(sla, company="Acme Corp") == text  # EUR unless told otherwise
+    in_francs = agreement_markdown(sla, company="Acme Corp", currency="CHF")
+    assert "CHF 1,200,000 of new revenue a year" in in_francs and "€" not in in_francs
+
+
+def test_a_quarterly_goal_is_spread_over_three_months() -> None:
+    sla = build_sla(RevenueGoal(300_000, "quarter", 0.6, 20_000), FunnelRates())
+    text = agreement_markdown(sla, company="Acme Corp", currency="USD")
+    assert "$300,000 of new revenue a quarter" in text and "$100,000 a month" in text
+    assert "**50 MQLs a month**" in commitments(sla)["marketing"][0]  # as the yearly 1.2M
 
 
 def test_one_won_deal_is_singular() -> None:
@@ -177,8 +187,9 @@ def test_choose_goal_prefers_stated_then_measured_then_assumed() -> None:
 
 def test_assumptions_say_where_each_number_comes_from() -> None:
     goal = RevenueGoal(600_000, "year", 0.5, 25_000)
-    none = assumptions_markdown(goal, {"amount": "stated"}, FunnelRates(), currency="$")
+    none = assumptions_markdown(goal, {"amount": "stated"}, FunnelRates(), currency="USD")
     assert "$600,000 a year: as stated by the company" in none
+    assert "$25,000" in none  # the average deal, in the same currency
     assert "no CRM funnel data" in none
     some = FunnelRates(lead_to_mql=0.3, measured=frozenset({"lead_to_mql"}))
     assert "1 of 5 measured" in assumptions_markdown(goal, {}, some)

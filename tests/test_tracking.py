@@ -180,25 +180,42 @@ def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 
 def test_demo_profiles_execute_their_plans_differently(demo_copy: Workspace) -> None:
-    from alignkit.demo.execute import DEMO_SPAN, plan_start
     from alignkit.kpis import kpi_summary, load_kpis
+    from alignkit.metrics import plan_start, tracked_kpis
 
-    share_done = {}
+    today = date.today()  # the demo counts back from the day it is built
+    on_time, moved = {}, {}
     for slug in ("northwind-software", "bluepeak-logistics", "corvid-health"):
         plan = load_actions(demo_copy, slug)
         history = load_action_updates(demo_copy, slug)
-        end = plan_start(plan) + DEMO_SPAN
-        assert history["updated_on"].max() <= pd.Timestamp(end)  # fixed dates, not today
-        status = action_status(plan, history, as_of=end)
-        share_done[slug] = (status["status"] == "done").mean()
-        kpis = kpi_summary(load_kpis(demo_copy, slug)).set_index("kpi")["status"]
-        assert len(kpis) == 4, slug
-        if slug == "northwind-software":
+        start = plan_start(plan)
+        assert start.weekday() == 0 and (today - start).days // 7 == 7, slug
+        assert history["updated_on"].max() <= pd.Timestamp(today)  # nothing after today
+        status = action_status(plan, history, as_of=today)
+        done_late = status["done_on"].notna() & (status["done_on"] > status["due"])
+        assert status["late"].equals(status["overdue"] | done_late), slug
+        on_time[slug] = ((status["status"] == "done") & ~status["late"]).mean()
+        observations = load_kpis(demo_copy, slug)
+        # figures every two weeks from the plan's start, for exactly the tracked KPIs
+        assert set(observations["kpi"]) == set(tracked_kpis(plan)), slug
+        days = (observations["observed_on"] - pd.Timestamp(start)).dt.days
+        assert (days >= 0).all() and (days % 14 == 0).all(), slug
+        assert observations["observed_on"].max() <= pd.Timestamp(today)
+        summary = kpi_summary(observations).set_index("kpi")
+        kpis = summary["status"]
+        moved[slug] = summary["closed"].median()  # share of the way to target, typically
+        assert len(kpis) == len(tracked_kpis(plan)), slug
+        if slug == "northwind-software":  # moves fastest: every KPI improves or is met
+            assert set(kpis) <= {"met", "improving"}
             assert kpis["first_touch_within_sla"] in ("met", "improving")
-        if slug == "bluepeak-logistics":
-            assert kpis["first_touch_within_sla"] == "stalled"
-    assert share_done["northwind-software"] > share_done["corvid-health"] > \
-        share_done["bluepeak-logistics"]
+        if slug == "bluepeak-logistics":  # barely moves
+            assert set(kpis) == {"stalled"}
+        if slug == "corvid-health":  # in between: moving, not stalled
+            assert "improving" in set(kpis) and "stalled" not in set(kpis)
+    assert on_time["northwind-software"] > on_time["corvid-health"] > \
+        on_time["bluepeak-logistics"]
+    assert moved["northwind-software"] > moved["corvid-health"] > \
+        moved["bluepeak-logistics"]
 
 
 def test_demo_data_is_added_once(demo_copy: Workspace) -> None:
