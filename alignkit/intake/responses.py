@@ -194,7 +194,7 @@ class _RowReader:
         self.items = {i: t for i, t in matched.targets.items() if t in item_ids}
         self.fields = {t: i for i, t in sorted(matched.targets.items(), reverse=True)
                        if t not in self.items.values()}
-        columns = list(zip(*table.rows, strict=True)) if table.rows else []
+        columns = list(zip(*table.rows, strict=True)) or [()] * len(table.header)
         skipped = rules.codes.skipped
         self.columns = {
             name: [("" if v in skipped else v) for v in columns[index]] if skipped else columns[index]
@@ -357,6 +357,8 @@ def build_responses(
     """
     reader = _RowReader(table, matched, instrument, rules)
     _require(table, reader, matched.unmapped)
+    if not table.rows:
+        raise _no_usable_rows(table, _Collector())
     grid = _Grid(table, list(reader.items), instrument, rules.codes)
     dropped = reader.dropped()
     _check_answers(table, reader, grid, dropped)
