@@ -29,6 +29,9 @@ test: $(STAMP) ## Run every test (unit, CLI, notebooks with nbval, rendered repo
 bench: $(STAMP) ## Time the report factory: naive CLI loop vs alignkit batch (BENCH_N companies, default 24)
 	$(BIN)/python scripts/bench.py --companies $(BENCH_N)
 
+bench-intake: $(STAMP) ## Time importing and scoring ~1,000,000 survey answers against the pandas floor
+	$(BIN)/python scripts/bench_intake.py
+
 lint: $(STAMP) ## Check style with ruff
 	$(BIN)/ruff check alignkit tests
 
@@ -42,4 +45,4 @@ clean: ## Remove the demo workspace and caches (keeps .venv)
 distclean: clean ## Also remove .venv
 	rm -rf $(VENV)
 
-.PHONY: help venv demo test bench lint lab clean distclean
+.PHONY: help venv demo test bench bench-intake lint lab clean distclean

@@ -498,3 +498,22 @@ def test_duplicates_by_email_and_by_network_with_identical_answers(instrument, w
     assert keys[0] == "email:a@x.example"
     assert keys[1].startswith("answers:") and keys[2].startswith("answers:") and keys[1] != keys[2]
     assert "ip" not in parsed.unmapped and "email" not in parsed.unmapped
+
+
+# -- speed: each distinct cell text is read once ------------------------------------------
+def test_each_distinct_answer_text_is_parsed_once(instrument, write_survey, monkeypatch):
+    from alignkit.intake import responses
+
+    calls = []
+
+    def counting(cell, *args, **kwargs):
+        calls.append(cell)
+        return parse_answer(cell, *args, **kwargs)
+
+    monkeypatch.setattr(responses, "parse_answer", counting)
+    cells = ["1", "2", "3", "4", "5", "N/A", "Agree", ""]
+    rows = [answers_all(instrument, cells[k % len(cells)], respondent_id=f"R{k}", team="Sales",
+                        goals_1=cells[(k + 1) % len(cells)] or "4") for k in range(200)]
+    parsed = parse_survey(write_survey(rows), instrument)
+    assert len(parsed.respondents) == 200 and len(parsed.answers) > 9000
+    assert sorted(calls) == sorted(cells)  # 8 parses for 10,600 cells
