@@ -19,7 +19,11 @@ phases' ratios. Prints exactly one line::
 
     bench-intake: import <X>x floor, score <Y>x floor, peak memory <Z>x floor (<N> answers)
 
-Usage: ``python scripts/bench_intake.py [--answers 1000000] [--repeat 1]``
+The import floor writes through the workspace's own connection (WAL journal,
+foreign keys on), as an import does; ``--verbose`` also times the floor into a
+bare SQLite file and prints each phase's figures on stderr.
+
+Usage: ``python scripts/bench_intake.py [--answers 1000000] [--repeat 1] [--verbose]``
 (``make bench-intake``).
 """
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import os
 import random
@@ -71,35 +76,73 @@ def write_template(path: Path, answers: int, seed: int = 7) -> int:
 
 
 # -- phases (each runs in a child process) --------------------------------------------
-def floor_import(csv_path: Path, root: Path) -> float:
-    """read_csv + melt + executemany into a workspace database; seconds."""
+def _warm_up() -> None:
+    """Load what pandas imports on first use, so that the floors time only their work."""
     import pandas as pd
 
+    pd.read_csv(io.StringIO("a,b\n1,x\n")).melt(id_vars="a")
+
+
+def _long_answers(csv_path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The floor's parsing: read_csv + melt; respondent rows and answer rows."""
+    import pandas as pd
+
+    frame = pd.read_csv(csv_path)
+    frame["rid"] = range(1, len(frame) + 1)
+    long = frame.drop(columns=["respondent_id", "team", "role", "comment"]).melt(
+        id_vars="rid", var_name="item", value_name="value")
+    values = long["value"].astype(object).where(long["value"].notna(), None)
+    people = list(zip(frame["rid"].tolist(), frame["respondent_id"].tolist(),
+                      frame["team"].str.lower().tolist(), strict=True))
+    return people, list(zip(long["rid"].tolist(), long["item"].tolist(), values.tolist(),
+                            strict=True))
+
+
+def _write_floor(con: Any, people: list[tuple[Any, ...]], answers: list[tuple[Any, ...]]) -> None:
+    with con:
+        con.executemany("INSERT INTO respondents (id, wave_id, import_id, pseudonym, team) "
+                        "VALUES (?, 1, 1, ?, ?)", people)
+        con.executemany("INSERT INTO answers (respondent_id, item, value) VALUES (?, ?, ?)",
+                        answers)
+
+
+_PARENTS = ("INSERT INTO waves (id, company_id, name, instrument_version, created_at) "
+            "VALUES (1, 1, 'w', '1', '')",
+            "INSERT INTO imports (id, company_id, wave_id, sha256, source, file_name, raw_path, "
+            "imported_at, respondents, skipped, answers) "
+            "VALUES (1, 1, 1, 'x', 'alignkit', 'f', 'f', '', 0, 0, 0)")
+
+
+def floor_import(csv_path: Path, root: Path) -> float:
+    """read_csv + melt + executemany into a workspace database (its settings); seconds."""
     from alignkit.store import Workspace
 
     ws = Workspace(root)
     ws.add_company("acme", "Acme")
     with ws.connect() as con:
-        con.execute("INSERT INTO waves (id, company_id, name, instrument_version, created_at) "
-                    "VALUES (1, 1, 'w', '1', '')")
-        con.execute("INSERT INTO imports (id, company_id, wave_id, sha256, source, file_name, "
-                    "raw_path, imported_at, respondents, skipped, answers) "
-                    "VALUES (1, 1, 1, 'x', 'alignkit', 'f', 'f', '', 0, 0, 0)")
+        for statement in _PARENTS:
+            con.execute(statement)
+    _warm_up()
     start = time.perf_counter()
-    frame = pd.read_csv(csv_path)
-    frame["rid"] = range(1, len(frame) + 1)
-    people = frame[["rid", "respondent_id", "team"]]
-    long = frame.drop(columns=["respondent_id", "team", "role", "comment"]).melt(
-        id_vars="rid", var_name="item", value_name="value")
-    values = long["value"].astype(object).where(long["value"].notna(), None)
+    people, answers = _long_answers(csv_path)
     with ws.connect() as con:
-        con.executemany("INSERT INTO respondents (id, wave_id, import_id, pseudonym, team) "
-                        "VALUES (?, 1, 1, ?, ?)",
-                        zip(people["rid"].tolist(), people["respondent_id"].tolist(),
-                            people["team"].str.lower().tolist(), strict=True))
-        con.executemany("INSERT INTO answers (respondent_id, item, value) VALUES (?, ?, ?)",
-                        zip(long["rid"].tolist(), long["item"].tolist(), values.tolist(),
-                            strict=True))
+        _write_floor(con, people, answers)
+    return time.perf_counter() - start
+
+
+def plain_floor_import(csv_path: Path, db: Path) -> float:
+    """The same into a bare SQLite file (schema only: no WAL, no foreign keys); seconds."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    con.executescript((ROOT / "alignkit" / "data" / "schema.sql").read_text(encoding="utf-8"))
+    with con:
+        con.execute("INSERT INTO companies (id, slug, name, created_at) VALUES (1, 'a', 'A', '')")
+        for statement in _PARENTS:
+            con.execute(statement)
+    _warm_up()
+    start = time.perf_counter()
+    _write_floor(con, *_long_answers(csv_path))
     return time.perf_counter() - start
 
 
@@ -127,6 +170,7 @@ def floor_score(root: Path) -> float:
     import pandas as pd
 
     con = sqlite3.connect(root / "alignkit.db")
+    pd.read_sql_query("SELECT 1 AS one", con).groupby("one").mean()  # first-use imports
     start = time.perf_counter()
     frame = pd.read_sql_query("SELECT r.pseudonym AS respondent, r.team, a.item, a.value "
                               "FROM answers a JOIN respondents r ON r.id = a.respondent_id", con)
@@ -147,7 +191,7 @@ def alignkit_score(root: Path) -> float:
     return time.perf_counter() - start
 
 
-PHASES = {"floor-import": floor_import, "import": alignkit_import,
+PHASES = {"floor-import": floor_import, "plain-floor": plain_floor_import, "import": alignkit_import,
           "floor-score": floor_score, "score": alignkit_score}
 
 
@@ -163,7 +207,7 @@ def run_phase(name: str, *args: Path) -> tuple[float, int]:
     return float(json.loads(out)["seconds"]), int(usage.ru_maxrss)
 
 
-def measure(answers: int, repeat: int, work: Path) -> dict[str, Any]:
+def measure(answers: int, repeat: int, work: Path, verbose: bool = False) -> dict[str, Any]:
     """Best time and peak memory of each phase over ``repeat`` runs."""
     csv_path = work / "responses.csv"
     people = write_template(csv_path, answers)
@@ -174,6 +218,8 @@ def measure(answers: int, repeat: int, work: Path) -> dict[str, Any]:
                    "import": run_phase("import", csv_path, root),
                    "floor-score": run_phase("floor-score", root),
                    "score": run_phase("score", root)}
+        if verbose:
+            results["plain-floor"] = run_phase("plain-floor", csv_path, work / f"plain-{run}.db")
         for name, (seconds, rss) in results.items():
             old = best.get(name, (float("inf"), 0))
             best[name] = (min(old[0], seconds), max(old[1], rss))
@@ -211,11 +257,14 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps({"seconds": PHASES[args.phase](*args.paths)}))
         return
     with tempfile.TemporaryDirectory(prefix="alignkit-bench-intake-") as tmp:
-        result = measure(args.answers, max(1, args.repeat), Path(tmp))
+        result = measure(args.answers, max(1, args.repeat), Path(tmp), args.verbose)
     if args.verbose:
         for name in PHASES:
             seconds, rss = result[name]
             print(f"  {name:<13} {seconds:7.3f} s  {rss / 1024:7.1f} MiB", file=sys.stderr)
+        plain = result["import"][0] / result["plain-floor"][0]
+        print(f"  import against a bare SQLite file (no WAL, no foreign keys): {plain:.2f}x",
+              file=sys.stderr)
         sys.stderr.flush()
     print(summary(result))
 

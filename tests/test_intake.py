@@ -517,3 +517,15 @@ def test_each_distinct_answer_text_is_parsed_once(instrument, write_survey, monk
     parsed = parse_survey(write_survey(rows), instrument)
     assert len(parsed.respondents) == 200 and len(parsed.answers) > 9000
     assert sorted(calls) == sorted(cells)  # 8 parses for 10,600 cells
+
+
+def test_a_formula_without_a_saved_result_names_its_cell(instrument, canonical_columns, tmp_path):
+    book = Workbook()
+    book.active.append(canonical_columns)
+    book.active.append(["R1", "Sales", "AE", "=2+2"])  # openpyxl saves no computed result
+    path = tmp_path / "formulas.xlsx"
+    book.save(path)
+    with pytest.raises(IntakeError) as info:
+        parse_survey(path, instrument)
+    assert (info.value.row, info.value.column) == (2, "goals_1")
+    assert "formula whose result was never saved" in str(info.value)

@@ -200,3 +200,15 @@ def test_answers_off_the_scale_are_refused_at_import(instrument, workspace, writ
     assert one_line(info.value, "wave.csv, row 4, column 'sla_2': ")
     assert repr(cell) in str(info.value)
     assert snapshot(workspace) == before
+
+
+def test_a_mapping_onto_an_item_the_file_already_answers_is_refused(instrument, write_survey,
+                                                                   tmp_path):
+    path = write_survey([{"goals_1": "4", "B": "5", "team": "Sales"}],
+                        columns=["team", "goals_1", "B"])
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("column,item\nB,goals_1\n", encoding="utf-8")
+    with pytest.raises(IntakeError) as info:
+        parse_survey(path, instrument, mapping=mapping)
+    assert info.value.column == "B"
+    assert "both answer 'goals_1'; delete one, or change the mapping file" in str(info.value)

@@ -222,11 +222,10 @@ def match_columns(
         if target is None or column.other_of is not None:
             continue
         if target in seen and target not in _REPEATABLE:
-            raise IntakeError(
-                f"this column and '{seen[target]}' both answer '{target}'; delete one, or map "
-                "them with --mapping MAP.csv",
-                file=path, column=column.name,
-            )
+            fix = ("delete one, or change the mapping file" if mapping else
+                   "delete one, or map them with --mapping MAP.csv")
+            raise IntakeError(f"this column and '{seen[target]}' both answer '{target}'; {fix}",
+                              file=path, column=column.name)
         seen[target] = column.name
         targets[column.index] = target
     for column in columns:
