@@ -19,6 +19,7 @@ from alignkit.exceptions import IntakeError
 from alignkit.intake import parse_survey
 from alignkit.intake import readers as readers_module
 from alignkit.intake.limits import LIMITS
+from alignkit.intake.readers import read_records
 from alignkit.kpi_store import read_kpi_file
 from alignkit.survey_import import import_survey
 
@@ -42,7 +43,8 @@ def one_line(err: IntakeError, name: str) -> str:
 def test_the_defaults_and_their_variables():
     assert {k: (v.default, v.variable) for k, v in LIMITS.items()} == {
         "file": (200, "ALIGNKIT_MAX_FILE_MB"), "xlsx": (500, "ALIGNKIT_MAX_XLSX_MB"),
-        "rows": (200_000, "ALIGNKIT_MAX_ROWS"), "columns": (1_000, "ALIGNKIT_MAX_COLUMNS")}
+        "rows": (200_000, "ALIGNKIT_MAX_ROWS"), "columns": (1_000, "ALIGNKIT_MAX_COLUMNS"),
+        "cells": (20_000_000, "ALIGNKIT_MAX_CELLS")}
 
 
 def test_a_file_over_the_size_limit_is_refused_unread(instrument, write_survey, monkeypatch):
@@ -81,6 +83,23 @@ def test_too_many_columns_name_the_row(instrument, write_survey, monkeypatch):
         parse_survey(path, instrument)
     assert info.value.row == 1
     assert "has 57 columns" in str(info.value) and "ALIGNKIT_MAX_COLUMNS" in str(info.value)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_too_many_cells_stop_the_reading(instrument, write_survey, canonical_columns, tmp_path,
+                                         monkeypatch, suffix):
+    path = write_survey(people(instrument, 30), name="cells.csv")
+    if suffix == ".xlsx":
+        book = Workbook()
+        for record in read_records(path).records:
+            book.active.append(list(record))
+        path = tmp_path / "cells.xlsx"
+        book.save(path)
+    monkeypatch.setenv("ALIGNKIT_MAX_CELLS", "1000")  # 31 rows of 57 cells
+    with pytest.raises(IntakeError) as info:
+        parse_survey(path, instrument)
+    message = one_line(info.value, f"cells{suffix}: has more than 1,000 cells, more than the limit")
+    assert "ALIGNKIT_MAX_CELLS=2000" in message
 
 
 def _workbook(path: Path, padding: int = 0) -> Path:

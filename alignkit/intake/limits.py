@@ -12,10 +12,13 @@ file size                 200 MB                   ``ALIGNKIT_MAX_FILE_MB``
 workbook, unpacked        500 MB                   ``ALIGNKIT_MAX_XLSX_MB``
 rows (header included)    200,000                  ``ALIGNKIT_MAX_ROWS``
 columns                   1,000                    ``ALIGNKIT_MAX_COLUMNS``
+cells                     20,000,000               ``ALIGNKIT_MAX_CELLS``
 ========================  =======================  ==========================
 
 An ``.xlsx`` file is a zip archive: a few megabytes can unpack to gigabytes,
-so the unpacked size of its members is summed before a workbook is opened.
+so the unpacked size of its members is summed before a workbook is opened. A
+text file under the size limit can still hold tens of millions of tiny cells,
+each a Python object once read: the cell limit bounds the memory a file takes.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ LIMITS = {
     "xlsx": Limit("unpacked workbook size", 500, "ALIGNKIT_MAX_XLSX_MB", " MB", 1024 * 1024),
     "rows": Limit("rows", 200_000, "ALIGNKIT_MAX_ROWS"),
     "columns": Limit("columns", 1_000, "ALIGNKIT_MAX_COLUMNS"),
+    "cells": Limit("cells", 20_000_000, "ALIGNKIT_MAX_CELLS"),
 }
 
 

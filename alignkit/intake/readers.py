@@ -111,13 +111,16 @@ def _read_text(path: Path, data: bytes) -> Records:
     text = _decode(path, data)
     delimiter = _delimiter(text)
     most_rows, most_columns = LIMITS["rows"].allowed(), LIMITS["columns"].allowed()
+    cells_left = LIMITS["cells"].allowed()
     records: list[list[str]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     defect = None
     try:
         for record in reader:
-            if len(records) >= most_rows or len(record) > most_columns:
+            cells_left -= len(record)
+            if len(records) >= most_rows or len(record) > most_columns or cells_left < 0:
                 _check_size(path, len(records) + 1, len(record), more=True)
+                raise _too_many_cells(path)
             records.append(record)
     except csv.Error as err:
         defect = Defect(len(records), None, f"is not well-formed CSV ({err}); check the quotes in "
@@ -169,6 +172,11 @@ def _has_formula(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
     return False
 
 
+def _too_many_cells(path: Path) -> IntakeError:
+    return limit_error("cells", f"has more than {LIMITS['cells'].allowed():,} cells", path,
+                       advice="leave out the columns alignkit does not need, or split the file")
+
+
 def _check_size(path: Path, rows: int | None, columns: int | None, *, more: bool = False) -> None:
     """Refuse a sheet over the row or column limit; ``more``: ``rows`` is the row being read."""
     if rows is not None and rows > LIMITS["rows"].allowed():
@@ -186,13 +194,18 @@ def _sheet_rows(path: Path, *, formulas: bool) -> tuple[tuple[object, ...], ...]
     try:
         sheet = book["Responses"] if "Responses" in book.sheetnames else book.worksheets[0]
         _check_size(path, sheet.max_row, sheet.max_column)  # the size the sheet declares
+        if (sheet.max_row or 0) * (sheet.max_column or 0) > LIMITS["cells"].allowed():
+            raise _too_many_cells(path)
         if formulas:
             return tuple(tuple(c.data_type == "f" for c in row) for row in sheet.iter_rows())
         most_rows, most_columns = LIMITS["rows"].allowed(), LIMITS["columns"].allowed()
+        cells_left = LIMITS["cells"].allowed()
         rows: list[tuple[object, ...]] = []
         for row in sheet.iter_rows(values_only=True):  # a sheet may understate its size
-            if len(rows) >= most_rows or len(row) > most_columns:
+            cells_left -= len(row)
+            if len(rows) >= most_rows or len(row) > most_columns or cells_left < 0:
                 _check_size(path, len(rows) + 1, len(row), more=True)
+                raise _too_many_cells(path)
             rows.append(row)
         return tuple(rows)
     finally:
