@@ -149,8 +149,10 @@ def read_mapping(path: str | Path, instrument: Instrument) -> dict[str, str]:
 
 def _mapping_rows(path: Path) -> list[list[str]]:
     try:
-        if path.stat().st_size > LIMITS["file"].allowed():
-            raise limit_error("file", "the mapping file is too large", path)
+        size = path.stat().st_size
+        if size > LIMITS["file"].allowed(path):
+            raise limit_error("file", f"the mapping file is {size / 2**20:,.0f} MB", path,
+                              advice="keep one row per column to map")
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise IntakeError(f"cannot read the mapping file ({type(err).__name__})", file=path) from None

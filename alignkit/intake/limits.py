@@ -36,46 +36,57 @@ __all__ = ["LIMITS", "Limit", "limit_error"]
 class Limit:
     """One limit: what it counts, its default and the variable that raises it."""
 
-    what: str
+    what: str  # "the <what> limit"
+    counted: str  # "has more <counted> than …"
     default: int
     variable: str
     unit: str = ""
     scale: int = 1
 
-    def value(self) -> int:
-        """The limit in force: the environment variable if set, else the default (in units)."""
+    def value(self, path: Path | None = None) -> int:
+        """The limit in force: the environment variable if set, else the default (in units).
+
+        ``path`` is the file being checked, named if the variable is not a number.
+        """
         text = os.environ.get(self.variable, "").strip().replace("_", "")
         if not text:
             return self.default
         if not text.isdigit() or int(text) < 1:
             raise IntakeError(f"the environment variable {self.variable}={text!r} is not a "
-                              f"whole number above 0; set it to e.g. {self.default * 2}")
+                              f"whole number above 0; set it to e.g. {self.default * 2}",
+                              file=path)
         return int(text)
 
-    def allowed(self) -> int:
+    def allowed(self, path: Path | None = None) -> int:
         """The limit in counted units (bytes for sizes)."""
-        return self.value() * self.scale
+        return self.value(path) * self.scale
 
     def shown(self) -> str:
         return f"{self.value():,}{self.unit}"
 
 
 LIMITS = {
-    "file": Limit("file size", 200, "ALIGNKIT_MAX_FILE_MB", " MB", 1024 * 1024),
-    "xlsx": Limit("unpacked workbook size", 500, "ALIGNKIT_MAX_XLSX_MB", " MB", 1024 * 1024),
-    "rows": Limit("rows", 200_000, "ALIGNKIT_MAX_ROWS"),
-    "columns": Limit("columns", 1_000, "ALIGNKIT_MAX_COLUMNS"),
-    "cells": Limit("cells", 20_000_000, "ALIGNKIT_MAX_CELLS"),
+    "file": Limit("file size", "bytes", 200, "ALIGNKIT_MAX_FILE_MB", " MB", 1024 * 1024),
+    "xlsx": Limit("unpacked workbook size", "bytes", 500, "ALIGNKIT_MAX_XLSX_MB", " MB",
+                  1024 * 1024),
+    "rows": Limit("row", "rows", 200_000, "ALIGNKIT_MAX_ROWS"),
+    "columns": Limit("column", "columns", 1_000, "ALIGNKIT_MAX_COLUMNS"),
+    "cells": Limit("cell", "cells", 20_000_000, "ALIGNKIT_MAX_CELLS"),
 }
 
 
-def limit_error(name: str, found: str, path: Path, *, row: int | None = None,
+def limit_error(name: str, found: str | None, path: Path, *, row: int | None = None,
                 advice: str = "split the file") -> IntakeError:
-    """The one-line refusal of a file over a limit, saying how to raise the limit."""
+    """The one-line refusal of a file over a limit, saying how to raise the limit.
+
+    ``found`` says what the file holds ("the file is 250 MB"); ``None`` when
+    reading stopped at the limit, so only "more than" is known.
+    """
     limit = LIMITS[name]
+    over = (f"{found}, more than the {limit.what} limit of {limit.shown()}" if found else
+            f"has more {limit.counted} than the {limit.what} limit of {limit.shown()}")
     return IntakeError(
-        f"{found}, more than the limit of {limit.shown()} ({limit.what}); {advice}, or raise "
-        f"the limit with the environment variable {limit.variable} (e.g. "
-        f"{limit.variable}={limit.value() * 2})",
+        f"{over}; {advice}, or raise the limit with the environment variable {limit.variable} "
+        f"(e.g. {limit.variable}={limit.value() * 2})",
         file=path, row=row,
     )

@@ -110,8 +110,8 @@ def _undecodable(records: list[list[str]]) -> Defect | None:
 def _read_text(path: Path, data: bytes) -> Records:
     text = _decode(path, data)
     delimiter = _delimiter(text)
-    most_rows, most_columns = LIMITS["rows"].allowed(), LIMITS["columns"].allowed()
-    cells_left = LIMITS["cells"].allowed()
+    most_rows, most_columns = LIMITS["rows"].allowed(path), LIMITS["columns"].allowed(path)
+    cells_left = LIMITS["cells"].allowed(path)
     records: list[list[str]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     defect = None
@@ -154,7 +154,7 @@ def _unpacked(path: Path) -> bool:
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()
         size = sum(info.file_size for info in members)
-        if size > LIMITS["xlsx"].allowed():
+        if size > LIMITS["xlsx"].allowed(path):
             raise limit_error("xlsx", f"unpacks to {size / 2**20:,.0f} MB", path,
                               advice="save only the responses sheet, or export the responses "
                                      "as CSV")
@@ -173,16 +173,15 @@ def _has_formula(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
 
 
 def _too_many_cells(path: Path) -> IntakeError:
-    return limit_error("cells", f"has more than {LIMITS['cells'].allowed():,} cells", path,
+    return limit_error("cells", None, path,
                        advice="leave out the columns alignkit does not need, or split the file")
 
 
 def _check_size(path: Path, rows: int | None, columns: int | None, *, more: bool = False) -> None:
     """Refuse a sheet over the row or column limit; ``more``: ``rows`` is the row being read."""
-    if rows is not None and rows > LIMITS["rows"].allowed():
-        found = f"more than {LIMITS['rows'].allowed():,}" if more else f"{rows:,}"
-        raise limit_error("rows", f"has {found} rows", path)
-    if columns is not None and columns > LIMITS["columns"].allowed():
+    if rows is not None and rows > LIMITS["rows"].allowed(path):
+        raise limit_error("rows", None if more else f"has {rows:,} rows", path)
+    if columns is not None and columns > LIMITS["columns"].allowed(path):
         raise limit_error("columns", f"has {columns:,} columns", path, row=rows if more else None,
                           advice="leave out the columns alignkit does not need")
 
@@ -194,12 +193,12 @@ def _sheet_rows(path: Path, *, formulas: bool) -> tuple[tuple[object, ...], ...]
     try:
         sheet = book["Responses"] if "Responses" in book.sheetnames else book.worksheets[0]
         _check_size(path, sheet.max_row, sheet.max_column)  # the size the sheet declares
-        if (sheet.max_row or 0) * (sheet.max_column or 0) > LIMITS["cells"].allowed():
+        if (sheet.max_row or 0) * (sheet.max_column or 0) > LIMITS["cells"].allowed(path):
             raise _too_many_cells(path)
         if formulas:
             return tuple(tuple(c.data_type == "f" for c in row) for row in sheet.iter_rows())
-        most_rows, most_columns = LIMITS["rows"].allowed(), LIMITS["columns"].allowed()
-        cells_left = LIMITS["cells"].allowed()
+        most_rows, most_columns = LIMITS["rows"].allowed(path), LIMITS["columns"].allowed(path)
+        cells_left = LIMITS["cells"].allowed(path)
         rows: list[tuple[object, ...]] = []
         for row in sheet.iter_rows(values_only=True):  # a sheet may understate its size
             cells_left -= len(row)

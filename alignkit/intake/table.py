@@ -124,7 +124,7 @@ def read_raw(path: str | Path) -> Table:
     size = path.stat().st_size
     if size == 0:
         raise IntakeError("the file is empty; export the responses again", file=path)
-    if size > LIMITS["file"].allowed():
+    if size > LIMITS["file"].allowed(path):
         raise limit_error("file", f"the file is {size / 2**20:,.0f} MB", path,
                           advice="split it (for example by wave or by period)")
     found = read_records(path)
