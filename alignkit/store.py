@@ -1,28 +1,35 @@
-"""The workspace store: one SQLite database plus the untouched raw files.
+"""The workspace store: one SQLite database plus the raw files it was built from.
 
-A workspace is a folder holding ``alignkit.db`` (SQLite, WAL journal, foreign
-keys on), ``raw/`` (every imported file, copied unchanged and named by its
-SHA-256) and ``reports/``. Respondents are kept under pseudonyms only.
+A workspace is a private folder (``0700``; its files ``0600``, whatever the
+umask) holding ``alignkit.db`` (SQLite, WAL journal, foreign keys on),
+``.alignkit-key`` (the secret behind the pseudonyms, see
+:mod:`alignkit.store_key`), ``raw/`` (a read-only copy of every imported
+file, named by its SHA-256) and ``reports/``. Respondents are kept under
+pseudonyms only.
+
+Any number of processes may use a workspace at once: writes take the
+database's write lock up front (``BEGIN IMMEDIATE``) and wait for it (see
+:mod:`alignkit.store_db`); a raw copy takes its name only once the import
+that refers to it has committed (see :mod:`alignkit.store_files`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import re
-import secrets
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from alignkit.exceptions import StoreError, UnknownCompanyError
+from alignkit.store_db import DB_NAME, open_database, plain_error, prepare_database
+from alignkit.store_files import StagedFile, make_private_dir
+from alignkit.store_key import KEY_NAME, NEW_KEY_ENV, pseudonyms, read_key, start_new_key
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,11 +42,7 @@ __all__ = [
     "resolve_workspace",
 ]
 
-DB_NAME = "alignkit.db"
-SCHEMA_VERSION = "1"
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-
-_SCHEMA = resources.files("alignkit").joinpath("data/schema.sql").read_text(encoding="utf-8")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
 
 
 @dataclass(frozen=True)
@@ -112,9 +115,11 @@ class Workspace:
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = resolve_workspace(root)
         self.db_path = self.root / DB_NAME
+        self.key_path = self.root / KEY_NAME
         self.raw_dir = self.root / "raw"
         self.reports_dir = self.root / "reports"
-        self._schema_checked = False
+        self._prepared = False
+        self._key: str | None = None
 
     # -- connection -----------------------------------------------------
     def exists(self) -> bool:
@@ -122,53 +127,56 @@ class Workspace:
         return self.db_path.exists()
 
     @contextmanager
-    def connect(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
-        """Open the database; every ``with`` block is one transaction."""
+    def connect(self, *, create: bool = False, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """Open the database; every ``with`` block is one transaction.
+
+        With ``write``, the block holds the write lock from its start, so what
+        it reads stays true until it commits (other writers wait). Without
+        it, the lock is taken at the block's first change.
+
+        Raises
+        ------
+        StoreError
+            No workspace (unless ``create``), a read-only workspace, or a
+            database another process kept locked too long.
+        """
         if not create and not self.exists():
             raise StoreError(
                 f"no alignkit workspace at {self.root}: register a company first with "
                 "`alignkit company add SLUG`, or pass --workspace DIR"
             )
+        if not self._prepared:
+            prepare_database(self, create=create)
+            self._prepared = True
+        con = open_database(self)
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            con = sqlite3.connect(self.db_path, timeout=30)
-        except (OSError, sqlite3.Error) as err:
-            raise StoreError(f"cannot open workspace database {self.db_path}: {err}") from None
-        try:
-            con.execute("PRAGMA foreign_keys = ON")
-            con.execute("PRAGMA journal_mode = WAL")
-            if create or not self._schema_checked:
-                # IF NOT EXISTS throughout: also brings older workspaces up to date.
-                con.executescript(_SCHEMA)
-                _upgrade(con)
-                self._schema_checked = True
-                con.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
-                )
-                con.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),)
-                )
-            with con:
-                yield con
+            try:
+                if write:
+                    con.execute("BEGIN IMMEDIATE")
+                with con:
+                    yield con
+            except sqlite3.OperationalError as err:
+                raise plain_error(self, err) from None
         finally:
             con.close()
 
     # -- companies ------------------------------------------------------
     def add_company(self, slug: str, name: str | None = None, industry: str | None = None) -> Company:
         """Register a client. Slugs are lower-case letters, digits and hyphens."""
-        if not SLUG_RE.match(slug):
+        if not SLUG_RE.fullmatch(slug):
             raise StoreError(
                 f"'{slug}' is not a valid company slug: use lower-case letters, digits and "
                 "hyphens, e.g. acme-corp"
             )
         company = Company(slug, (name or slug.replace("-", " ").title()).strip(), industry)
-        with self.connect(create=True) as con:
-            if con.execute("SELECT 1 FROM companies WHERE slug = ?", (slug,)).fetchone():
-                raise StoreError(f"company '{slug}' is already registered")
-            con.execute(
-                "INSERT INTO companies (slug, name, industry, created_at) VALUES (?, ?, ?, ?)",
+        with self.connect(create=True, write=True) as con:
+            added = con.execute(
+                "INSERT INTO companies (slug, name, industry, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (slug) DO NOTHING",
                 (company.slug, company.name, company.industry, _now()),
             )
+            if not added.rowcount:
+                raise StoreError(f"company '{slug}' is already registered")
         return company
 
     def companies(self) -> list[Company]:
@@ -211,17 +219,36 @@ class Workspace:
         return ImportRecord(*row) if row else None
 
     def pseudonymise(self, slug: str, keys: list[str]) -> list[str]:
-        """Stable pseudonyms for respondent keys, salted per workspace.
+        """Stable pseudonyms for respondent keys, keyed per workspace.
 
         The key (an id or e-mail from the export) cannot be read back from the
-        pseudonym without the workspace's secret salt.
+        pseudonym, nor recomputed from a list of candidates, without the
+        workspace key, which is kept outside the database (see
+        :mod:`alignkit.store_key`, also for what to do when it is lost).
+
+        Raises
+        ------
+        StoreError
+            When the key file is missing or belongs to another workspace.
         """
-        with self.connect() as con:
-            salt = con.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
-        return [
-            hmac.new(salt.encode(), f"{slug}\x1f{key}".encode(), hashlib.sha256).hexdigest()[:16]
-            for key in keys
-        ]
+        return pseudonyms(self._secret(), slug, keys)
+
+    def _secret(self) -> str:
+        if self._key is None:
+            if not self.key_path.exists() and os.environ.get(NEW_KEY_ENV) == "1":
+                self.new_key()
+            with self.connect() as con:
+                self._key = read_key(con, self.key_path)
+        return self._key
+
+    def new_key(self) -> None:
+        """Start a new workspace key after the old one was lost.
+
+        People imported before then get other pseudonyms than before: they are
+        no longer recognised as repeats. Stored results are not touched.
+        """
+        with self.connect(write=True) as con:
+            self._key = start_new_key(con, self.key_path)
 
     def existing_pseudonyms(self, slug: str, wave: str) -> set[str]:
         """Pseudonyms already stored in a wave (to spot re-submitted respondents)."""
@@ -245,19 +272,43 @@ class Workspace:
         respondents: pd.DataFrame,
         answers: pd.DataFrame,
         skipped: int,
+        redacted: bytes | None = None,
     ) -> None:
-        """Store one import in a single transaction and keep the raw file.
+        """Store one import in a single transaction and keep its raw file.
 
         ``respondents`` has columns ``pseudonym, team, role, comment`` and a
         ``row`` key; ``answers`` has ``row, item, value`` (value may be NA).
-        Nothing is written unless everything is.
+        ``redacted`` is what to keep of the file instead of its unchanged
+        bytes (then ``raw/<sha256>.redacted.csv``). Nothing is written unless
+        everything is; the user's file is only read.
+
+        Raises
+        ------
+        StoreError
+            When another import running at the same time stored the same file
+            for this company, or some of the same people in this wave; nothing
+            is written (importing the file again then says so, or skips them).
         """
-        raw_path = self.raw_dir / f"{sha256}{source_file.suffix.lower()}"
-        copied = self.copy_raw(source_file, raw_path)
+        name = f"{sha256}.redacted.csv" if redacted is not None else \
+            f"{sha256}{source_file.suffix.lower()}"
+        raw_path = self.raw_dir / name
+        staged: StagedFile | None = None
+        committed = False
         try:
-            with self.connect() as con:
+            with self.connect(write=True) as con:
                 company_id = self._company_id(con, slug)
+                if con.execute("SELECT 1 FROM imports WHERE company_id = ? AND sha256 = ?",
+                               (company_id, sha256)).fetchone():
+                    raise StoreError(f"{source_file.name} was imported for '{slug}' by another "
+                                     "import running at the same time; nothing changed")
                 wave_id = self._wave_id(con, company_id, wave, instrument_version)
+                self._refuse_repeats(con, wave_id, wave, respondents, source_file)
+                make_private_dir(self.raw_dir)
+                staged = StagedFile(raw_path)  # under the write lock: see recover_raw_files
+                if redacted is None:
+                    staged.copy_from(source_file)
+                else:
+                    staged.write_bytes(redacted)
                 cur = con.execute(
                     "INSERT INTO imports (company_id, wave_id, sha256, source, file_name, raw_path,"
                     " imported_at, respondents, skipped, answers) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -266,21 +317,46 @@ class Workspace:
                      skipped, len(answers)),
                 )
                 self._insert_rows(con, wave_id, cur.lastrowid, respondents, answers)
-        except BaseException:
-            if copied:
-                raw_path.unlink(missing_ok=True)
-            raise
+            committed = True
+            staged.publish()  # if this fails, the next open of the workspace finishes it
+        finally:
+            if staged is not None and committed:
+                staged.close()
+            elif staged is not None:
+                staged.discard()
+
+    @staticmethod
+    def _refuse_repeats(con: sqlite3.Connection, wave_id: int, wave: str,
+                        respondents: pd.DataFrame, source_file: Path) -> None:
+        stored = {r[0] for r in con.execute(
+            "SELECT pseudonym FROM respondents WHERE wave_id = ?", (wave_id,))}
+        repeats = stored.intersection(respondents["pseudonym"])
+        if repeats:
+            raise StoreError(
+                f"{len(repeats)} respondent(s) of {source_file.name} were stored in wave '{wave}' "
+                "by another import running at the same time; nothing was written from this "
+                "file: import it again to skip them")
 
     def copy_raw(self, source_file: Path, raw_path: Path) -> bool:
-        """Copy an imported file to ``raw/`` unchanged and read-only; False if already there."""
+        """Copy an imported file to ``raw/`` unchanged and read-only; False if already there.
+
+        The copy appears under its name complete or not at all. Prefer
+        recording the import and staging its copy in one go, as
+        :meth:`record_import` does: a process killed between this copy and
+        its import's commit leaves the copy behind.
+        """
         if raw_path.exists():
             return False
-        self.raw_dir.mkdir(parents=True, exist_ok=True)
-        tmp = raw_path.with_name(raw_path.name + ".part")
-        shutil.copyfile(source_file, tmp)
-        os.replace(tmp, raw_path)
-        raw_path.chmod(0o444)
-        return True
+        make_private_dir(self.raw_dir)
+        with self.connect(write=True):
+            staged = StagedFile(raw_path)  # under the write lock: see recover_raw_files
+        try:
+            staged.copy_from(source_file)
+            return staged.publish()
+        finally:
+            if not staged.published:
+                staged.discard()
+            staged.close()
 
     @staticmethod
     def _company_id(con: sqlite3.Connection, slug: str) -> int:
@@ -291,17 +367,14 @@ class Workspace:
 
     @staticmethod
     def _wave_id(con: sqlite3.Connection, company_id: int, wave: str, version: str) -> int:
-        row = con.execute(
-            "SELECT id, instrument_version FROM waves WHERE company_id = ? AND name = ?",
-            (company_id, wave),
-        ).fetchone()
-        if row:
-            return row[0]
-        cur = con.execute(
-            "INSERT INTO waves (company_id, name, instrument_version, created_at) VALUES (?,?,?,?)",
+        # Two imports may create the same wave at once: never fail on the other's row.
+        con.execute(
+            "INSERT INTO waves (company_id, name, instrument_version, created_at) VALUES (?,?,?,?) "
+            "ON CONFLICT (company_id, name) DO NOTHING",
             (company_id, wave, version, _now()),
         )
-        return cur.lastrowid
+        return con.execute("SELECT id FROM waves WHERE company_id = ? AND name = ?",
+                           (company_id, wave)).fetchone()[0]
 
     @staticmethod
     def _insert_rows(
