@@ -140,3 +140,15 @@ def test_every_tool_without_ids_recognises_a_reimport(workspace, tmp_path, file)
     again = import_survey(_without_identity(file, tmp_path / f"again-{file}", extra=True),
                           company="acme", wave="w1", workspace=workspace)
     assert again.respondents == 0 and stored(workspace) == first.respondents
+
+
+def test_a_reexport_with_its_columns_in_another_order_is_recognised(instrument, workspace,
+                                                                   write_survey):
+    columns = ["team", "goals_1", "goals_2", "sla_1"]
+    rows = [{"team": "Sales", "goals_1": "4", "goals_2": "2", "sla_1": "N/A"},
+            {"team": "Marketing", "goals_1": "5", "goals_2": "", "sla_1": "3"}]
+    import_survey(write_survey(rows, name="a.csv", columns=columns), company="acme", wave="w1",
+                  workspace=workspace)
+    again = import_survey(write_survey(rows, name="b.csv", columns=columns[::-1]),
+                          company="acme", wave="w1", workspace=workspace)
+    assert again.respondents == 0 and stored(workspace) == 2

@@ -149,9 +149,13 @@ class _Grid:
 
     ``values[r, k]`` is the answer of data row ``r`` to the ``k``-th item
     column (NaN for N/A) and ``blank[r, k]`` marks a blank or skipped cell.
+    ``signature(r)`` is the same for rows with the same answers to the same
+    items, whatever the order of the file's columns.
     """
 
-    def __init__(self, table: Table, columns: list[int], instrument: Instrument, codes: Codes):
+    def __init__(self, table: Table, items: dict[int, str], instrument: Instrument,
+                 codes: Codes):
+        columns = list(items)
         cells = np.array(table.rows, dtype=object).reshape(len(table.rows), -1)[:, columns]
         codes_of, distinct = pd.factorize(cells.ravel())
         parsed = [_try_answer(text, instrument, codes) for text in distinct]
@@ -163,8 +167,13 @@ class _Grid:
         self.values = numbers[self.codes] if len(parsed) else np.full(shape, np.nan)
         self.blank = blank[self.codes] if len(parsed) else np.ones(shape, dtype=bool)
         self.scored = (~self.blank & ~np.isnan(self.values)).any(axis=1)
-        # The bytes of a row's answers tell identical answers apart (blank -1, N/A -2).
-        self.signature = np.where(self.blank, -1.0, np.nan_to_num(self.values, nan=-2.0))
+        # A row's answers as bytes, in item id order: blank -1, N/A -2.
+        order = sorted(range(len(columns)), key=lambda k: items[columns[k]])
+        self._answers = np.where(self.blank, -1.0, np.nan_to_num(self.values, nan=-2.0))[:, order]
+        self._items = ",".join(items[columns[k]] for k in order).encode() + b"\x1e"
+
+    def signature(self, row: int) -> bytes:
+        return self._items + self._answers[row].tobytes()
 
     def first_error(self, checked: np.ndarray) -> tuple[int, int, str] | None:
         """``(data row index, item column index, message)`` of the first bad cell checked."""
@@ -284,7 +293,7 @@ def _read_rows(table: Table, reader: _RowReader, grid: _Grid, dropped: list) -> 
         elif team is None:
             out.skip(number, "no team given; fill the team cell to keep it")
         else:
-            _accept(reader, out, index, number, team, grid.signature[index].tobytes())
+            _accept(reader, out, index, number, team, grid.signature(index))
     return out
 
 
@@ -359,7 +368,7 @@ def build_responses(
     _require(table, reader, matched.unmapped)
     if not table.rows:
         raise _no_usable_rows(table, _Collector())
-    grid = _Grid(table, list(reader.items), instrument, rules.codes)
+    grid = _Grid(table, reader.items, instrument, rules.codes)
     dropped = reader.dropped()
     _check_answers(table, reader, grid, dropped)
     out = _read_rows(table, reader, grid, dropped)
