@@ -2,8 +2,9 @@
 
 Every function takes the long answers frame (``respondent, team, item, value``
 with NaN for N/A) and returns a new DataFrame with an ``n`` beside each figure.
-Groups are ``overall`` plus each team. Nothing here hides small groups: apply
-:func:`alignkit.privacy.suppress_small_groups` before showing a table.
+Groups are ``overall`` plus each team (or pooled group) in the frame. Nothing here
+protects anyone: published figures are computed from the answers that
+:mod:`alignkit.disclosure` allows, as :func:`alignkit.wave.score_wave` does.
 
 Several scores start from the same intermediate frames (answers joined to their
 dimension, each respondent's dimension means). To compute many scores of one wave,
@@ -13,6 +14,7 @@ frame: each intermediate frame is then built only once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 
 import numpy as np
@@ -25,6 +27,7 @@ __all__ = [
     "PreparedAnswers",
     "alignment_index",
     "dimension_scores",
+    "index_from_dimensions",
     "item_scores",
     "maturity_level",
     "prepare_answers",
@@ -41,12 +44,15 @@ def _with_groups(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([frame.assign(group=OVERALL), teams], ignore_index=True)
 
 
-def _group_order(instrument: Instrument) -> list[str]:
-    return [OVERALL, *instrument.team_ids]
+def _group_order(instrument: Instrument, present: Iterable[str] = ()) -> list[str]:
+    """Overall, the instrument's teams, then any other group present (e.g. a pool)."""
+    known = [OVERALL, *instrument.team_ids]
+    return known + sorted(set(map(str, present)) - set(known))
 
 
 def _tidy(frame: pd.DataFrame, instrument: Instrument, keys: list[str]) -> pd.DataFrame:
-    frame["group"] = pd.Categorical(frame["group"], categories=_group_order(instrument))
+    order = _group_order(instrument, frame["group"].unique())
+    frame["group"] = pd.Categorical(frame["group"], categories=order)
     return frame.sort_values(keys + ["group"]).reset_index(drop=True)
 
 
@@ -102,7 +108,7 @@ def team_sizes(answers: Answers, instrument: Instrument) -> pd.DataFrame:
     frame = prepare_answers(answers, instrument).answers
     people = frame.drop_duplicates("respondent")[["respondent", "team"]]
     counts = _with_groups(people).groupby("group", observed=True)["respondent"].nunique()
-    order = _group_order(instrument)
+    order = _group_order(instrument, people["team"].astype(str).unique())
     return pd.DataFrame({"group": order, "n": [int(counts.get(g, 0)) for g in order]})
 
 
@@ -168,11 +174,16 @@ def maturity_level(index: float, instrument: Instrument) -> tuple[int, str]:
 
 
 def alignment_index(answers: Answers, instrument: Instrument) -> pd.DataFrame:
-    """Alignment index 0–100 and maturity level per group.
+    """Alignment index 0–100 and maturity level per group, from each respondent's index.
 
     A respondent's index is the mean of their dimension means rescaled from
     the 1–5 scale to 0–100; a group's index is the mean over its respondents.
     Columns: ``group, n, index, level, level_name``.
+
+    Not for publishing: someone who skipped a whole dimension weighs their other
+    dimensions differently, which a reader can solve for. Reports publish
+    :func:`index_from_dimensions` instead (the same value when nobody skipped a
+    dimension).
     """
     low, high = instrument.scale_min, instrument.scale_max
     per_dim = prepare_answers(answers, instrument).person_means
@@ -188,3 +199,43 @@ def alignment_index(answers: Answers, instrument: Instrument) -> pd.DataFrame:
     out["level"] = [lvl for lvl, _ in levels]
     out["level_name"] = [name for _, name in levels]
     return _tidy(out, instrument, [])
+
+
+def index_from_dimensions(dimensions: pd.DataFrame, instrument: Instrument,
+                          sizes: Mapping[str, int]) -> pd.DataFrame:
+    """Alignment index 0–100 and maturity level per group, from its dimension means.
+
+    A group's index is the mean of the dimension means given for it (rows of
+    ``dimensions`` with a ``mean``; rows marked ``suppressed`` are left out),
+    rescaled from the answer scale to 0–100. It adds nothing a reader could
+    not compute from those means.
+
+    Parameters
+    ----------
+    dimensions
+        :func:`dimension_scores` rows, optionally with a ``suppressed`` column.
+    instrument
+        The instrument (answer scale and maturity bands).
+    sizes
+        ``{group: respondents}`` for the ``n`` column, in output order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group, n, index, level, level_name``; ``index`` is NaN for a group
+        without any dimension mean.
+    """
+    low, high = instrument.scale_min, instrument.scale_max
+    shown = dimensions[dimensions["mean"].notna()]
+    if "suppressed" in shown:
+        shown = shown[~shown["suppressed"].astype(bool)]
+    means = shown.groupby(shown["group"].astype(str))["mean"].mean()
+    index = [(means[g] - low) / (high - low) * 100 if g in means.index else np.nan
+             for g in sizes]
+    levels = [maturity_level(v, instrument) for v in index]
+    out = pd.DataFrame({"group": list(sizes), "n": [int(n) for n in sizes.values()],
+                        "index": np.asarray(index, dtype=float),
+                        "level": [lvl for lvl, _ in levels],
+                        "level_name": [name for _, name in levels]})
+    out["group"] = pd.Categorical(out["group"], categories=list(sizes))
+    return out
