@@ -10,8 +10,18 @@ import pandas as pd
 import pytest
 
 from alignkit.demo import DEMO_COMPANIES, write_demo_survey
+from alignkit.disclosure import (
+    HIDDEN,
+    MEAN_ONLY,
+    SHOWN,
+    Disclosure,
+    _block,
+    plan_disclosure,
+    published_answers,
+    republication_problems,
+)
 from alignkit.exceptions import AlignkitError
-from alignkit.privacy import check_threshold, hidden_groups, suppress_small_groups
+from alignkit.privacy import check_threshold
 from alignkit.scoring import respondent_dimension_means
 from alignkit.store import Company
 from alignkit.survey_import import import_survey
@@ -33,86 +43,150 @@ def test_check_threshold_accepts(good):
     assert type(check_threshold(good)) is int
 
 
-# -- which groups are hidden -------------------------------------------------------------
+# -- groups: pooled or left out (rules 1 and 2) ---------------------------------------------
+def _plan_for(sizes: dict[str, int], instrument, k: int = K) -> Disclosure:
+    rows = [(f"{team}{i}", team, item.id, 3.0) for team, n in sizes.items() for i in range(n)
+            for item in instrument.items]
+    return plan_disclosure(pd.DataFrame(rows, columns=["respondent", "team", "item", "value"]),
+                           instrument, k)
+
+
 @pytest.mark.parametrize(
-    ("sizes", "forced", "hidden"),
+    ("sizes", "groups", "left_out"),
     [
-        pytest.param({"overall": 45, "sales": 20, "marketing": 15, "leadership": 5, "other": 5},
-                     (), set(), id="nothing-small"),
-        pytest.param({"overall": 30, "sales": 20, "marketing": 10, "leadership": 0},
-                     (), set(), id="empty-team-ignored"),
-        # leadership 3 < 5 alone; smallest visible (other, 6) hidden with it -> 9 >= 5
-        pytest.param({"overall": 41, "sales": 20, "marketing": 12, "leadership": 3, "other": 6},
-                     (), {"leadership", "other"}, id="complementary-smallest"),
-        # 1 + 2 = 3 < 5 -> the smallest visible (marketing, 8) too
-        pytest.param({"overall": 31, "sales": 20, "marketing": 8, "leadership": 1, "other": 2},
-                     (), {"leadership", "other", "marketing"}, id="two-small-below-k"),
-        # 3 + 4 = 7 >= 5 -> only the two small ones
-        pytest.param({"overall": 40, "sales": 19, "marketing": 14, "leadership": 3, "other": 4},
-                     (), {"leadership", "other"}, id="two-small-reach-k"),
-        # only one visible team left: it goes too, the overall stays
-        pytest.param({"overall": 23, "sales": 20, "leadership": 3},
-                     (), {"leadership", "sales"}, id="last-team"),
-        pytest.param({"overall": 4, "sales": 3, "marketing": 1},
-                     (), {"overall", "sales", "marketing"}, id="overall-below-k"),
-        pytest.param({"overall": 40, "sales": 20, "marketing": 12, "other": 8},
-                     ("marketing",), {"marketing"}, id="forced-large"),
-        pytest.param({"overall": 40, "sales": 20, "marketing": 12, "other": 8},
-                     ("leadership",), set(), id="forced-absent"),
-        # forced 'other' with n 4 in this cell: complementary suppression still applies
-        pytest.param({"overall": 36, "sales": 20, "marketing": 12, "other": 4},
-                     ("other",), {"other", "marketing"}, id="forced-small"),
+        pytest.param({"sales": 20, "marketing": 15, "leadership": 5, "other": 5},
+                     ["sales", "marketing", "leadership", "other"], {}, id="nothing-small"),
+        pytest.param({"sales": 6, "marketing": 6, "leadership": 2},
+                     ["sales", "marketing"], {"leadership": 2}, id="third-team-left-out"),
+        pytest.param({"sales": 20, "marketing": 12, "leadership": 3, "other": 4},
+                     ["sales", "marketing", "leadership & other"], {}, id="pooled"),
+        pytest.param({"sales": 20, "marketing": 12, "leadership": 3, "other": 8},
+                     ["sales", "marketing", "other"], {"leadership": 3}, id="one-small"),
+        pytest.param({"sales": 7, "marketing": 4, "leadership": 2, "other": 1},
+                     ["sales"], {"marketing": 4, "leadership": 2, "other": 1}, id="brief"),
+        pytest.param({"sales": 4, "marketing": 3, "leadership": 3, "other": 3},
+                     ["leadership & other"], {"sales": 4, "marketing": 3}, id="core-never-pooled"),
+        pytest.param({"sales": 3, "marketing": 2, "leadership": 1},
+                     ["all teams"], {}, id="overall-only"),
+        pytest.param({"sales": 3, "marketing": 1}, [], {"sales": 3, "marketing": 1},
+                     id="too-few"),
     ],
 )
-def test_hidden_groups(sizes, forced, hidden):
-    assert hidden_groups(sizes, K, forced) == hidden
+def test_groups_are_pooled_or_left_out(instrument, sizes, groups, left_out):
+    plan = _plan_for(sizes, instrument)
+    assert plan.groups == groups
+    assert dict(plan.left_out) == left_out
+    assert all(sum(sizes[t] for t in plan.pools[g]) >= K for g in groups)
+    counted = {r for r in plan.group_of}
+    assert len(counted) + plan.left_out_total == sum(sizes.values()) or not groups
 
 
-def test_hidden_groups_uses_the_threshold():
-    sizes = {"overall": 26, "sales": 20, "leadership": 3, "other": 3}
-    assert hidden_groups(sizes, 3) == set()
-    assert hidden_groups(sizes, 4) == {"leadership", "other"}
+def test_pooling_uses_the_threshold(instrument):
+    sizes = {"sales": 20, "marketing": 20, "leadership": 3, "other": 3}
+    assert _plan_for(sizes, instrument, 3).groups == ["sales", "marketing", "leadership", "other"]
+    assert _plan_for(sizes, instrument, 4).groups == ["sales", "marketing",
+                                                      "leadership & other"]
+    assert _plan_for(sizes, instrument, 7).left_out == {"leadership": 3, "other": 3}
 
 
-# -- blanking a frame -------------------------------------------------------------------
-def _cells_frame() -> pd.DataFrame:
-    """Two dimensions: in 'a' leadership (3) and the smallest team (other, 6) must hide."""
-    sizes = {"a": {"overall": 41, "sales": 20, "marketing": 12, "leadership": 3, "other": 6},
-             "b": {"overall": 40, "sales": 20, "marketing": 12, "other": 8}}
-    rows = [{"dimension": d, "group": g, "n": n, "mean": 3.0 + k / 10, "label": f"{d}-{g}"}
-            for d, groups in sizes.items() for k, (g, n) in enumerate(groups.items())]
-    return pd.DataFrame(rows, index=[10 * i for i in range(len(rows))])  # not a RangeIndex
+# -- one group's dimension (rules 3 and 4) ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("answered", "status", "members", "left_out"),
+    [
+        pytest.param([4] * 6, SHOWN, 6, 0, id="all-complete"),
+        pytest.param([4] * 6 + [2], SHOWN, 6, 1, id="one-partial-left-out"),
+        pytest.param([4] * 5 + [2, 3, 1, 2, 3], SHOWN, 10, 0, id="enough-partial"),
+        pytest.param([4] * 4 + [2, 3, 1, 2, 3], MEAN_ONLY, 9, 0, id="few-complete"),
+        pytest.param([4] * 3, HIDDEN, 0, 3, id="too-few"),
+        pytest.param([4] * 3 + [1] * 3, MEAN_ONLY, 6, 0, id="few-complete-few-partial"),
+    ],
+)
+def test_block_rules(answered, status, members, left_out):
+    block = _block(pd.Series(answered, index=[f"p{i}" for i in range(len(answered))]), 4, K)
+    assert (block.status, len(block.members), block.left_out) == (status, members, left_out)
 
 
-def test_suppress_small_groups_blanks_hidden_cells_only():
-    frame = _cells_frame()
-    out = suppress_small_groups(frame, keys=["dimension"], value_columns=["mean", "label"],
-                                threshold=K)
-    hidden = set(out.loc[out["suppressed"], "label"].isna().index)
-    assert {frame.loc[i, "label"] for i in hidden} == {"a-leadership", "a-other"}
-    assert out.loc[out["suppressed"], ["mean", "label"]].isna().all(axis=None)
-    assert out.loc[~out["suppressed"], ["mean", "label"]].notna().all(axis=None)
-    pd.testing.assert_series_equal(out["n"], frame["n"])  # sizes stay, to explain the gap
-    assert out.index.equals(frame.index) and out["suppressed"].dtype == bool
-    assert "suppressed" not in frame  # the input is left as it was
+def test_published_answers_keep_only_counted_answers(instrument):
+    rows = []
+    for team, n in {"sales": 6, "marketing": 6, "leadership": 2}.items():
+        for i in range(n):
+            for item in instrument.items:
+                partial = (team, i, item.id) == ("sales", 0, "goals_1")  # one partial answerer
+                rows.append((f"{team}{i}", team, item.id, np.nan if partial else 4.0))
+    answers = pd.DataFrame(rows, columns=["respondent", "team", "item", "value"])
+    plan = plan_disclosure(answers, instrument, K)
+    out = published_answers(answers, plan, instrument)
+    assert set(out["team"].astype(str)) == {"sales", "marketing"}
+    assert not out["respondent"].str.startswith("leadership").any()
+    goals = out[out["item"].str.startswith("goals")]
+    assert "sales0" not in set(goals["respondent"])  # the lone partial answerer of goals
+    assert "sales0" in set(out.loc[out["item"] == "sla_1", "respondent"])
+    assert plan.blocks[("sales", "goals")].left_out == 1
 
 
-def test_suppress_small_groups_forced_and_without_keys():
-    frame = _cells_frame()
-    out = suppress_small_groups(frame, keys=["dimension"], value_columns=["mean"], threshold=K,
-                                forced={"marketing"})
-    # in 'a' forced marketing (12) already hides leadership (3): 'other' can stay
-    assert set(out.loc[out["suppressed"], "label"]) == {"a-leadership", "a-marketing",
-                                                        "b-marketing"}
-    # keys=[]: the whole frame is one cell; other (8 < 10) hides with the smallest visible team
-    whole = suppress_small_groups(frame[frame["dimension"] == "b"], keys=[],
-                                  value_columns=["mean"], threshold=10)
-    assert set(whole.loc[whole["suppressed"], "group"]) == {"other", "marketing"}
+# -- publishing a wave again (rule 7) ------------------------------------------------------------
+def _answers(sizes: dict[str, int], instrument, start: int = 0, skip: str = "") -> pd.DataFrame:
+    rows = [(f"{team}{i}", team, item.id,
+             np.nan if skip and item.id.startswith(skip) else float(1 + i % 5))
+            for team, n in sizes.items() for i in range(start, start + n)
+            for item in instrument.items]
+    return pd.DataFrame(rows, columns=["respondent", "team", "item", "value"])
+
+
+@pytest.mark.parametrize(
+    ("later", "problem"),
+    [
+        pytest.param({}, None, id="unchanged"),
+        pytest.param({"sales": 5, "marketing": 5}, None, id="batch-of-k-each"),
+        pytest.param({"sales": 1}, "sales would change by 1", id="one-late"),
+        pytest.param({"sales": 4, "marketing": 1}, "marketing would change by 1", id="uneven"),
+        pytest.param({"leadership": 3}, None, id="pool-appears"),
+        pytest.param({"leadership": 1}, None, id="left-out-stays-out"),
+    ],
+)
+def test_republication(instrument, later, problem):
+    first = _answers({"sales": 10, "marketing": 10, "leadership": 2}, instrument)
+    both = pd.concat([first, _answers(later, instrument, start=100)], ignore_index=True)
+    found = republication_problems(plan_disclosure(first, instrument, K),
+                                   plan_disclosure(both, instrument, K))
+    if problem is None:
+        assert found == []
+    else:
+        assert any(problem in p for p in found), found
+
+
+def test_republication_refuses_another_threshold(instrument):
+    answers = _answers({"sales": 10, "marketing": 10, "leadership": 3, "other": 1}, instrument)
+    problems = republication_problems(plan_disclosure(answers, instrument, 5),
+                                      plan_disclosure(answers, instrument, 3))
+    assert problems and "threshold of 5" in problems[0]
+
+
+def test_republication_refuses_a_pool_that_falls_apart(instrument):
+    first = _answers({"sales": 10, "marketing": 10, "leadership": 3, "other": 2}, instrument)
+    both = pd.concat([first, _answers({"leadership": 2}, instrument, start=100)],
+                     ignore_index=True)
+    # leadership 5 stands alone, other 2 is left out: the pool's old figure minus the new
+    # leadership figure would give the two others and two late leaders
+    problems = republication_problems(plan_disclosure(first, instrument, K),
+                                      plan_disclosure(both, instrument, K))
+    assert any("move between groups" in p for p in problems)
+
+
+def test_republication_refuses_a_few_late_partial_answerers(instrument):
+    first = _answers({"sales": 10, "marketing": 10}, instrument)
+    late = pd.concat([_answers({"sales": 3}, instrument, start=100),
+                      _answers({"sales": 2}, instrument, start=200, skip="goals_1")],
+                     ignore_index=True)
+    problems = republication_problems(
+        plan_disclosure(first, instrument, K),
+        plan_disclosure(pd.concat([first, late], ignore_index=True), instrument, K))
+    assert any("sales on goals" in p for p in problems)
 
 
 # -- scored waves ------------------------------------------------------------------------
 BLUEPEAK = next(c for c in DEMO_COMPANIES if c.slug == "bluepeak-logistics")
-# Same company without 'other': leadership (3) can only hide behind a large team.
+# Same company without 'other': leadership (3) can only be left out.
 BLUEPEAK_NO_OTHER = dataclasses.replace(
     BLUEPEAK, team_sizes={k: v for k, v in BLUEPEAK.team_sizes.items() if k != "other"})
 
@@ -124,60 +198,38 @@ def demo_scores(request, workspace, tmp_path, instrument):
     path = write_demo_survey(company, tmp_path / "demo.csv", instrument)
     import_survey(path, company="acme", wave="baseline", workspace=workspace)
     data = load_wave("acme", "baseline", workspace=workspace)
-    return data, score_wave(data, anonymity_min=K)
+    return company, data, score_wave(data, anonymity_min=K)
 
 
-def _check_cells(frame: pd.DataFrame, keys: list[str], wave_hidden: frozenset[str]) -> int:
-    """Every cell (per key) hides either nothing or >= 2 teams holding >= K people."""
-    cells = frame.groupby(keys, observed=True) if keys else [((), frame)]
-    checked = 0
-    for _, part in cells:
-        group = part["group"].astype(str)
-        hidden = part[part["suppressed"]]
-        assert not part.loc[group == "overall", "suppressed"].any()
-        assert wave_hidden & set(group) <= set(group[part["suppressed"]])
-        if len(hidden):
-            assert len(hidden) >= 2
-            assert hidden["n"].sum() >= K
-            assert hidden[["mean", "favourable"] if "mean" in hidden else ["index"]].isna().all(
-                axis=None)
-        checked += 1
-    return checked
-
-
-def test_small_leadership_cannot_be_backed_out(demo_scores, instrument):
-    data, scores = demo_scores
-    assert "leadership" in scores.hidden
-    assert len(scores.hidden) >= 2
-    sizes = scores.sizes.set_index("group")["n"]
-    assert sum(sizes[g] for g in scores.hidden) >= K
-    assert _check_cells(scores.dimensions, ["dimension"], scores.hidden) == len(
-        instrument.dimensions)
-    assert _check_cells(scores.items, ["item"], scores.hidden) == len(instrument.items)
-    assert _check_cells(scores.index, [], scores.hidden) == 1
-
-    # What subtraction does reveal is the pooled figure of all hidden teams together.
-    per_person = respondent_dimension_means(data.answers, instrument)
-    for dim, part in scores.dimensions.groupby("dimension", observed=True):
-        group = part["group"].astype(str)
-        overall = part[group == "overall"].iloc[0]
-        visible = part[(group != "overall") & ~part["suppressed"]]
-        hidden = part[part["suppressed"]]
-        assert len(hidden) >= 2
-        backed_out = (overall["mean"] * overall["n"] - (visible["mean"] * visible["n"]).sum()) / (
-            hidden["n"].sum())
-        pooled = per_person[(per_person["dimension"] == dim)
-                            & per_person["team"].astype(str).isin(set(group[part["suppressed"]]))]
-        assert len(pooled) >= K
-        assert backed_out == pytest.approx(pooled["score"].mean())
-
-
-def test_gaps_of_hidden_teams_are_not_shown(demo_scores):
-    _, scores = demo_scores
-    if {"sales", "marketing"} & scores.hidden:
-        assert scores.gaps.empty
+def test_small_leadership_is_pooled_or_left_out(demo_scores):
+    company, _, scores = demo_scores
+    groups = set(scores.sizes.loc[~scores.sizes["suppressed"], "group"])
+    assert {"sales", "marketing"} <= groups  # never hidden for a small third team
+    if "other" in company.team_sizes:
+        assert "leadership & other" in groups and not scores.left_out
     else:
-        assert len(scores.gaps) > 0
+        assert scores.left_out == {"leadership": 3}
+    assert "leadership" in scores.hidden and len(scores.gaps) > 0
+
+
+def test_overall_is_exactly_the_published_groups(demo_scores, instrument):
+    """No subtraction can reveal more than a published group: overall is their union."""
+    _, data, scores = demo_scores
+    for frame, key in ((scores.dimensions, "dimension"), (scores.items, "item")):
+        shown = frame[~frame["suppressed"]]
+        for _, part in shown.groupby(key):
+            group = part["group"].astype(str)
+            overall = part[group == "overall"]
+            teams = part[group != "overall"]
+            if overall.empty:
+                continue
+            assert overall["n"].iloc[0] == teams["n"].sum()
+            total = (teams["mean"] * teams["n"]).sum()
+            assert overall["mean"].iloc[0] * overall["n"].iloc[0] == pytest.approx(total) or \
+                key == "dimension"  # dimension means average people's own means
+    people = respondent_dimension_means(scores.answers, instrument)
+    left = set(data.answers["respondent"].astype(str)) - set(people["respondent"].astype(str))
+    assert len(left) == sum(scores.left_out.values())
 
 
 def _wave(answers: pd.DataFrame, respondents: pd.DataFrame, instrument) -> WaveData:
@@ -185,11 +237,9 @@ def _wave(answers: pd.DataFrame, respondents: pd.DataFrame, instrument) -> WaveD
                     instrument)
 
 
-def test_team_hidden_in_a_dimension_is_not_shown_in_its_gap(instrument):
-    # sales 20, marketing 8, leadership 5 (visible for the wave). One leader answers N/A to
-    # every sla item, so in sla leadership has 4 < 5 and marketing (8) is hidden with it.
-    # Were marketing's sla mean shown as a gap, overall*33 - sales*20 - marketing*8 would
-    # give the 4 leaders' own sla mean.
+def test_a_group_hidden_in_one_dimension_is_out_of_its_overall_too(instrument):
+    # sales 20, marketing 8, leadership 5; four leaders answer N/A to every sla item, so
+    # leadership's sla cell (1 person) is hidden and that answer is in no sla figure.
     rng = np.random.default_rng(5)
     people, rows = [], []
     for team, size in {"sales": 20, "marketing": 8, "leadership": 5}.items():
@@ -197,7 +247,7 @@ def test_team_hidden_in_a_dimension_is_not_shown_in_its_gap(instrument):
             pid = f"{team}{k}"
             people.append((pid, team, "", ""))
             for item in instrument.items:
-                na = team == "leadership" and k == 0 and item.dimension == "sla"
+                na = team == "leadership" and k > 0 and item.dimension == "sla"
                 rows.append((pid, team, item.id, np.nan if na else float(rng.integers(1, 6))))
     answers = pd.DataFrame(rows, columns=["respondent", "team", "item", "value"])
     respondents = pd.DataFrame(people, columns=["respondent", "team", "role", "comment"])
@@ -207,14 +257,18 @@ def test_team_hidden_in_a_dimension_is_not_shown_in_its_gap(instrument):
     sla = dims[dims["dimension"] == "sla"].set_index(dims.loc[dims["dimension"] == "sla", "group"]
                                                      .astype(str))
     assert scores.hidden == frozenset()
-    assert sla.loc["leadership", "suppressed"] and sla.loc["marketing", "suppressed"]
-    assert "sla" not in set(scores.gaps["dimension"])
+    assert sla.loc["leadership", "suppressed"] and not sla.loc["marketing", "suppressed"]
+    assert sla.loc["overall", "n"] == 28  # sales and marketing only
+    assert "sla" in set(scores.gaps["dimension"])
+    index = scores.index.set_index(scores.index["group"].astype(str))
+    shown = dims[~dims["suppressed"] & (dims["group"].astype(str) == "leadership")]
+    assert index.loc["leadership", "index"] == pytest.approx((shown["mean"].mean() - 1) * 25)
 
 
 # -- comments and JSON -------------------------------------------------------------------
 @pytest.fixture
 def commented_scores(workspace, write_survey, instrument):
-    """sales 10, marketing 8, leadership 3: leadership and marketing are hidden."""
+    """sales 10, marketing 8, leadership 3: leadership is left out."""
     rng = np.random.default_rng(9)
     rows, number = [], 0
     for team, size in {"Sales": 10, "Marketing": 8, "Leadership": 3}.items():
@@ -230,15 +284,14 @@ def commented_scores(workspace, write_survey, instrument):
 
 def test_comments_of_hidden_teams_never_appear(commented_scores):
     scores = commented_scores
-    assert scores.hidden == {"leadership", "marketing"}
+    assert scores.hidden == {"leadership"}
     comments = scores.comments
     assert list(comments.columns) == ["team", "comment"]  # no role
-    assert set(comments["team"]) == {"sales"}
+    assert set(comments["team"]) == {"sales", "marketing"}
     text = "\n".join(comments["comment"])
     assert "LEADERSHIP-COMMENT" not in text
-    assert "MARKETING-COMMENT" not in text
-    assert sorted(comments["comment"]) == sorted(f"SALES-COMMENT-{k}, with a comma"
-                                                 for k in range(10))
+    assert sorted(c for c in comments["comment"] if c.startswith("SALES")) == sorted(
+        f"SALES-COMMENT-{k}, with a comma" for k in range(10))
 
 
 def test_to_json_contains_no_hidden_group(commented_scores):
@@ -249,6 +302,17 @@ def test_to_json_contains_no_hidden_group(commented_scores):
     for key in ("respondents", "index", "dimensions"):
         groups = {rec["group"] for rec in data[key]}
         assert not groups & scores.hidden, key
-        assert {rec["group"] for rec in data[key] if rec["n"] > 0} == {"overall", "sales"}, key
+        assert groups == {"overall", "sales", "marketing"}, key
         assert all("suppressed" not in rec for rec in data[key])
-    assert data["gaps"]["dimensions"] == []  # marketing is hidden, so no sales-marketing gap
+    assert {r["n"] for r in data["index"]} == {18, 10, 8}
+    assert data["left_out"]["respondents"] == 3 and data["left_out"]["teams"] == {"leadership": 3}
+    assert len(data["gaps"]["dimensions"]) > 0
+
+
+def test_scoring_records_the_publication(commented_scores, workspace):
+    from alignkit.publication_log import last_publication, reopen_wave
+
+    record = last_publication(workspace, "acme", "baseline")
+    assert record is not None and record.threshold == K and len(record.respondents) == 21
+    assert reopen_wave(workspace, "acme", "baseline")
+    assert last_publication(workspace, "acme", "baseline") is None
