@@ -8,6 +8,7 @@ pandas) are imported inside the commands that need them so ``--help`` is quick.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ class _Group(click.Group):
             ctx.exit(1)
         except OSError as err:  # e.g. a read-only or missing folder
             click.echo(f"error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), err=True)
+            ctx.exit(1)
+        except sqlite3.Error as err:  # the store names its own errors; this is the backstop
+            click.echo(f"error: the workspace database: {err}", err=True)
             ctx.exit(1)
 
 
@@ -151,16 +155,21 @@ def import_() -> None:
     ["qualtrics", "surveymonkey", "limesurvey", "typeform", "microsoft-forms", "google-forms",
      "alignkit"], case_sensitive=False), help="Force the export format instead of detecting it.")
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--reopen", is_flag=True,
+              help="Import into a wave whose figures were published even if old and new "
+                   "figures could then be compared to single out the new respondents "
+                   "(withdraw the earlier reports first).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @workspace_option
 def import_survey_cmd(file: Path, company: str, wave: str, mapping: Path | None,
-                      source: str | None, dry_run: bool, as_json: bool,
-                      workspace: Path | None) -> None:
+                      source: str | None, dry_run: bool, keep_raw: bool, reopen: bool,
+                      as_json: bool, workspace: Path | None) -> None:
     """Validate a survey export FILE and store it in one transaction."""
     from alignkit.survey_import import import_survey
 
     result = import_survey(file, company=company, wave=wave, workspace=_workspace(workspace),
-                           mapping=mapping, source=source, dry_run=dry_run)
+                           mapping=mapping, source=source, dry_run=dry_run, keep_raw=keep_raw,
+                           reopen=reopen)
     if as_json:
         _print_json(result.to_json())
         return
@@ -232,11 +241,16 @@ def report(company: str, stage: str, wave: str, out: Path | None, timeout: int, 
 @click.option("--reports/--no-reports", default=True, show_default=True,
               help="Render every company's four stage reports and the index pages.")
 def demo(out: Path, reports: bool) -> None:
-    """Build a demo workspace with three fictional clients and render their reports."""
+    """Build a demo workspace with three fictional clients and render their reports.
+
+    The folder must be new, empty or an earlier demo workspace: the demo never
+    adds its fictional clients to a folder that holds anything else.
+    """
     from alignkit.batch import render_batch
     from alignkit.demo import build_demo_workspace
     from alignkit.stages import STAGES
 
+    _refuse_non_demo_folder(out)
     ws = build_demo_workspace(out)
     click.echo(f"demo workspace: {ws.root}")
     if not reports:
@@ -248,6 +262,35 @@ def demo(out: Path, reports: bool) -> None:
     click.echo(f"reports in {ws.reports_dir}; open {result.indexes[-1]} in a browser")
     if not result.ok:
         raise click.ClickException("some reports failed; see manifest.json")
+
+
+def _refuse_non_demo_folder(out: Path) -> None:
+    """Stop unless ``out`` is missing, empty, or a workspace holding only the demo clients."""
+    from alignkit.exceptions import StoreError
+
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+        return
+    if out.is_dir() and _demo_companies_only(out / "alignkit.db"):
+        return
+    raise StoreError(f"{out} is not empty and is not a demo workspace; the demo adds three "
+                     "fictional clients to the folder it is given: choose a new folder with --out")
+
+
+def _demo_companies_only(database: Path) -> bool:
+    """True when ``database`` is a workspace whose companies are all demo companies."""
+    from alignkit.demo import DEMO_COMPANIES
+
+    if not database.is_file():
+        return False
+    try:  # read-only: a client's workspace must not even be upgraded by looking at it
+        con = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            slugs = {row[0] for row in con.execute("SELECT slug FROM companies")}
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return False
+    return bool(slugs) and slugs <= {c.slug for c in DEMO_COMPANIES}
 
 
 def _register_areas() -> None:

@@ -6,8 +6,11 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -207,7 +210,7 @@ def test_score_json_hides_small_groups(ws: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     groups = {row["group"] for row in out["index"]}
-    assert groups == {"overall", "sales", "marketing"}
+    assert groups == {"overall", "sales", "marketing", "leadership & other"}  # 2 + 3 pooled
     assert not {"leadership", "other"} & {row["group"] for row in out["dimensions"]}
     sales = next(r for r in out["index"] if r["group"] == "sales")
     assert sales["index"] == pytest.approx(25.0) and sales["n"] == 6
@@ -220,3 +223,60 @@ def test_score_rejects_threshold_below_three(ws: Path) -> None:
     result = run("score", "--company", "acme", "--workspace", str(ws), "--anonymity-min", "2")
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
+
+
+# -- a workspace the user cannot write -------------------------------------------------------
+@contextmanager
+def read_only(root: Path) -> Iterator[None]:
+    """Make a workspace read-only for this user (root: immutable files, if the system allows)."""
+    paths = sorted(root.rglob("*"), reverse=True) + [root]
+    if os.geteuid() != 0:
+        modes = {p: p.stat().st_mode for p in paths}
+        for p in paths:
+            p.chmod(modes[p] & ~0o222)
+        try:
+            yield
+        finally:
+            for p in reversed(paths):
+                p.chmod(modes[p])
+        return
+    if shutil.which("chattr") is None or subprocess.run(
+            ["chattr", "+i", *map(str, paths)], capture_output=True).returncode != 0:
+        pytest.skip("cannot make files read-only for root here (no chattr)")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", *map(str, paths)], check=True)
+
+
+def test_commands_on_a_read_only_workspace_fail_in_one_line(ws: Path, tmp_path: Path) -> None:
+    survey = write_survey(tmp_path / "s.csv", people("Sales", 5, 3))
+    assert run("import", "survey", str(survey), "--company", "acme", "--wave", "w1",
+               "--workspace", str(ws)).returncode == 0
+    before = snapshot(ws)
+    with read_only(ws):
+        for args in (["score", "--company", "acme", "--wave", "w1"], ["company", "list"],
+                     ["company", "add", "globex"],
+                     ["import", "survey", str(survey), "--company", "acme", "--wave", "w2"]):
+            assert_one_line_error(run(*args, "--workspace", str(ws)), "read-only")
+    assert snapshot(ws) == before
+
+
+# -- the demo ----------------------------------------------------------------------------------
+def test_demo_refuses_a_folder_that_is_not_a_demo(ws: Path, tmp_path: Path) -> None:
+    before = snapshot(ws)
+    assert_one_line_error(run("demo", "--out", str(ws), "--no-reports"), "not a demo workspace")
+    assert snapshot(ws) == before
+    assert [c["slug"] for c in json.loads(run("company", "list", "--json", "--workspace",
+                                               str(ws)).stdout)] == ["acme"]
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("call the client")
+    assert_one_line_error(run("demo", "--out", str(notes), "--no-reports"), "not a demo workspace")
+    assert sorted(p.name for p in notes.iterdir()) == ["todo.txt"]
+
+
+def test_demo_runs_again_on_its_own_folder(tmp_path: Path) -> None:
+    for _ in range(2):
+        result = run("demo", "--out", str(tmp_path / "demo"), "--no-reports")
+        assert result.returncode == 0, result.stderr
