@@ -155,6 +155,9 @@ def import_() -> None:
     ["qualtrics", "surveymonkey", "limesurvey", "typeform", "microsoft-forms", "google-forms",
      "alignkit"], case_sensitive=False), help="Force the export format instead of detecting it.")
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--keep-raw", is_flag=True,
+              help="Keep the workspace's copy of FILE unchanged [default: without e-mail, name "
+                   "and network-address columns].")
 @click.option("--reopen", is_flag=True,
               help="Import into a wave whose figures were published even if old and new "
                    "figures could then be compared to single out the new respondents "
@@ -164,7 +167,12 @@ def import_() -> None:
 def import_survey_cmd(file: Path, company: str, wave: str, mapping: Path | None,
                       source: str | None, dry_run: bool, keep_raw: bool, reopen: bool,
                       as_json: bool, workspace: Path | None) -> None:
-    """Validate a survey export FILE and store it in one transaction."""
+    """Validate a survey export FILE and store it in one transaction.
+
+    FILE itself is only read. The copy kept in the workspace's raw/ folder
+    leaves out the columns that name or locate a person (they only serve to
+    spot repeated submissions) unless --keep-raw is given.
+    """
     from alignkit.survey_import import import_survey
 
     result = import_survey(file, company=company, wave=wave, workspace=_workspace(workspace),

@@ -262,6 +262,19 @@ def test_commands_on_a_read_only_workspace_fail_in_one_line(ws: Path, tmp_path: 
     assert snapshot(ws) == before
 
 
+# -- raw copies ------------------------------------------------------------------------------
+def test_import_keeps_the_raw_file_only_when_asked(ws: Path, tmp_path: Path) -> None:
+    export = Path(__file__).parent / "data" / "exports" / "google_forms.csv"
+    for company, extra in (("acme", []), ("globex", ["--keep-raw"])):
+        run("company", "add", company, "--workspace", str(ws))
+        result = run("import", "survey", str(export), "--company", company, "--wave", "w1",
+                     "--workspace", str(ws), *extra)
+        assert result.returncode == 0, result.stderr
+    copies = {p.name.split(".", 1)[1]: p.read_bytes() for p in (ws / "raw").iterdir()}
+    assert copies["csv"] == export.read_bytes()
+    assert b"client.example" not in copies["redacted.csv"]
+
+
 # -- the demo ----------------------------------------------------------------------------------
 def test_demo_refuses_a_folder_that_is_not_a_demo(ws: Path, tmp_path: Path) -> None:
     before = snapshot(ws)
