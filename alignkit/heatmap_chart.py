@@ -71,14 +71,33 @@ def heatmap(dimension_scores: pd.DataFrame, *, title: str = "Alignment by dimens
     values[hidden] = np.nan
     labels = [wrap(name) for name in dims["dimension_name"]]
     subtitle = ("Each cell is a team's average score on the 1\u20135 scale: teal is agreement, red "
-                "is disagreement, cream is neutral (3). Hatched cells are hidden to protect the "
-                f"anonymity of small groups (fewer than {anonymity_min} respondents).")
+                "is disagreement, cream is neutral (3). " + _hidden_text(info, hidden,
+                                                                        anonymity_min))
     fig, ax = labelled_axes(title, subtitle, labels, row=0.42, top=0.5, bottom=1.05,
                              max_width=1.35 * len(info))
     _draw_cells(ax, values, hidden)
     _heatmap_axes(ax, labels, info, anonymity_min)
     _colour_bar(fig, ax)
     return fig
+
+
+def _hidden_text(info: pd.DataFrame, hidden: np.ndarray, anonymity_min: int) -> str:
+    """What the hatching means: a team left out of every figure, or single hidden cells."""
+    small = [team_label(g) for g, row in info.iterrows() if row.suppressed and row.n < anonymity_min]
+    cells = hidden[:, ~info["suppressed"].to_numpy()].any()
+    text = []
+    if small:
+        text.append(f"{' and '.join(small)}: fewer than {anonymity_min} respondents, so their "
+                    "answers are left out of every figure, All respondents included.")
+    if cells or not small:
+        text.append("Hatched cells are hidden to protect the anonymity of small groups (fewer "
+                    f"than {anonymity_min} respondents).")
+    return " ".join(text)
+
+
+def _group_colour(group: str) -> str:
+    """A team's colour; a pool of small teams (``leadership & other``) takes its first team's."""
+    return team_colour(str(group).split(" & ")[0])
 
 
 def _colour_bar(fig: Figure, ax: Axes) -> None:
@@ -141,6 +160,6 @@ def _heatmap_axes(ax: Axes, labels: list[str], info: pd.DataFrame, anonymity_min
     ax.set_xticks(np.arange(len(info)) + 0.5, headers)
     ax.xaxis.tick_top()
     for tick, (group, row) in zip(ax.get_xticklabels(), info.iterrows(), strict=True):
-        tick.set_color("#9AA0A4" if row.suppressed else team_colour(group))
+        tick.set_color("#9AA0A4" if row.suppressed else _group_colour(group))
         tick.set_fontweight("normal" if row.suppressed else "bold")
     ax.spines[:].set_visible(False)
