@@ -253,9 +253,10 @@ def published_answers(answers: pd.DataFrame, plan: Disclosure,
     who = answers["respondent"].astype(str)
     dim = answers["item"].astype(str).map(dims)
     group = who.map(plan.group_of)
-    counted = {(r, d) for (g, d), b in plan.blocks.items() if g != OVERALL for r in b.members}
-    keep = group.notna() & pd.Series([(r, d) in counted for r, d in zip(who, dim, strict=True)],
-                                     index=answers.index)
+    counted = pd.MultiIndex.from_tuples(
+        [(r, d) for (g, d), b in plan.blocks.items() if g != OVERALL for r in b.members])
+    pairs = pd.MultiIndex.from_arrays([who.to_numpy(), dim.to_numpy()])
+    keep = group.notna() & pairs.isin(counted)
     out = answers.loc[keep].copy()
     groups = plan.groups
     out["team"] = pd.Categorical(group[keep].to_numpy(), categories=groups)
