@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -83,22 +84,23 @@ def _warm_up() -> None:
     pd.read_csv(io.StringIO("a,b\n1,x\n")).melt(id_vars="a")
 
 
-def _long_answers(csv_path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The floor's parsing: read_csv + melt; respondent rows and answer rows."""
+def _long_answers(csv_path: Path) -> tuple[Iterable[tuple[Any, ...]], Iterable[tuple[Any, ...]]]:
+    """The floor's parsing: read_csv + melt; respondent rows and answer rows, made lazily."""
     import pandas as pd
 
     frame = pd.read_csv(csv_path)
     frame["rid"] = range(1, len(frame) + 1)
     long = frame.drop(columns=["respondent_id", "team", "role", "comment"]).melt(
         id_vars="rid", var_name="item", value_name="value")
+    long = long.sort_values("rid", kind="stable")  # respondent by respondent: the key's order
     values = long["value"].astype(object).where(long["value"].notna(), None)
-    people = list(zip(frame["rid"].tolist(), frame["respondent_id"].tolist(),
-                      frame["team"].str.lower().tolist(), strict=True))
-    return people, list(zip(long["rid"].tolist(), long["item"].tolist(), values.tolist(),
-                            strict=True))
+    people = zip(frame["rid"].tolist(), frame["respondent_id"].tolist(),
+                 frame["team"].str.lower().tolist(), strict=True)
+    return people, zip(long["rid"].tolist(), long["item"].tolist(), values.tolist(), strict=True)
 
 
-def _write_floor(con: Any, people: list[tuple[Any, ...]], answers: list[tuple[Any, ...]]) -> None:
+def _write_floor(con: Any, people: Iterable[tuple[Any, ...]],
+                 answers: Iterable[tuple[Any, ...]]) -> None:
     with con:
         con.executemany("INSERT INTO respondents (id, wave_id, import_id, pseudonym, team) "
                         "VALUES (?, 1, 1, ?, ?)", people)
