@@ -43,7 +43,8 @@ it stops; ``k`` is the anonymity threshold (:mod:`alignkit.anonymity`).
    name, never a small team's). *Stops:* a quote read as "the only leader".
 7. **A published wave changes only in safe steps.** Once a wave's figures have
    left alignkit (``score``, a report, an export), a new set of figures must keep
-   the threshold and every earlier respondent's group, and every figure may grow
+   every earlier respondent's group (so a new threshold is refused wherever it
+   would redraw a group or a cell), and every figure may grow
    only by a batch that would be publishable on its own: 0 or at least k new
    people per group and dimension, by the same partial-answer rule, with the item
    figures shown or not shown as before. An import that breaks this is held
@@ -220,7 +221,8 @@ def plan_disclosure(answers: pd.DataFrame, instrument: Instrument, threshold: in
     team_of = dict(zip(people["respondent"].astype(str), people["team"].astype(str),
                        strict=True))
     sizes = pd.Series(team_of, dtype=object).value_counts().to_dict() if team_of else {}
-    pools, left_out = _pools(sizes, instrument.team_ids, k, core)
+    order = [*instrument.team_ids, *sorted(set(sizes) - set(instrument.team_ids))]
+    pools, left_out = _pools(sizes, order, k, core)
     group_by_team = {t: g for g, teams in pools.items() for t in teams}
     group_of = {r: group_by_team[t] for r, t in team_of.items() if t in group_by_team}
     counts = _answered_counts(answers, instrument)
@@ -238,8 +240,8 @@ def plan_disclosure(answers: pd.DataFrame, instrument: Instrument, threshold: in
                 status, frozenset().union(*(b.members for b in parts)),
                 frozenset().union(*(b.complete for b in parts)),
                 sum(b.left_out for (g, d), b in blocks.items() if d == dim))
-    return Disclosure(k, group_of, pools, {t: sizes[t] for t in instrument.team_ids
-                                           if t in sizes}, left_out, blocks, frozenset(team_of))
+    return Disclosure(k, group_of, pools, {t: sizes[t] for t in order if t in sizes}, left_out,
+                      blocks, frozenset(team_of))
 
 
 def published_answers(answers: pd.DataFrame, plan: Disclosure,
@@ -295,13 +297,13 @@ def _block_problem(label: str, before: Block, after: Block, k: int) -> str | Non
 def republication_problems(before: Disclosure, after: Disclosure) -> list[str]:
     """Why publishing ``after`` next to the already published ``before`` is unsafe (rule 7).
 
-    ``after`` is the same wave with possibly more respondents. An empty list
-    means the new figures can only reveal batches of at least k people.
+    ``after`` is the same wave with possibly more respondents, or drawn with
+    another threshold. An empty list means the new figures can only reveal
+    batches of at least k people (k the lower of the two thresholds).
     """
-    k = after.threshold
-    if before.threshold != k:
-        return [f"it was published with an anonymity threshold of {before.threshold}, "
-                f"not {k}"]
+    # A changed threshold is allowed only where it changes nothing that could be compared;
+    # what was published under the lower one cannot be taken back.
+    k = min(before.threshold, after.threshold)
     problems = []
     moved = sorted({f"{before.group_of[r]} -> {after.group_of.get(r, 'left out')}"
                     for r in before.group_of if after.group_of.get(r) != before.group_of[r]})

@@ -102,8 +102,7 @@ def _problems(answers: pd.DataFrame, instrument: Instrument, threshold: int,
 
 def _first(problems: list[str], shown: int = 3) -> str:
     """The first few problems, those about whole groups first."""
-    ordered = sorted(problems, key=lambda p: not p.startswith(("group", "earlier", "people",
-                                                                "it was")))
+    ordered = sorted(problems, key=lambda p: not p.startswith(("group", "earlier", "people")))
     more = f" (and {len(problems) - shown} more)" if len(problems) > shown else ""
     return "; ".join(ordered[:shown]) + more
 

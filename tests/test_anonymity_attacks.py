@@ -441,11 +441,80 @@ def test_a_safe_late_batch_is_accepted_and_isolates_no_one(reported_wave, write_
     assert leaks(figures, second) == []
 
 
-def test_a_new_threshold_cannot_redraw_a_published_wave(reported_wave):
-    data = load_wave("acme", "baseline", workspace=reported_wave)
-    with pytest.raises(AlignkitError, match="threshold"):
-        score_wave(data, anonymity_min=3)
-    score_wave(data, anonymity_min=K)  # the same threshold renders again, unchanged
+def _late_partial(instrument):
+    base = make_people(instrument, {"sales": 12, "marketing": 10}, seed=51, prefix="a")
+    for p in base[:5]:
+        skip(p, instrument, "goals", items=[1])
+    late = make_people(instrument, {"sales": 10}, seed=52, prefix="b")
+    for p in late[:5]:
+        skip(p, instrument, "goals", items=[0, 2])
+    return base, late
+
+
+def _late_new_group(instrument):
+    return (make_people(instrument, {"sales": 10, "marketing": 10, "leadership": 2}, seed=53,
+                        prefix="a"),
+            make_people(instrument, {"leadership": 3}, seed=54, prefix="b"))
+
+
+def _late_skipping(instrument):
+    base = make_people(instrument, {"sales": 10, "marketing": 10}, seed=55, prefix="a")
+    skip(base[12], instrument, "sla")
+    late = make_people(instrument, {"sales": 5, "marketing": 5}, seed=56, prefix="b")
+    for p in late[5:]:
+        skip(p, instrument, "tools")
+    return base, late
+
+
+@pytest.mark.parametrize("case", [_late_partial, _late_new_group, _late_skipping],
+                         ids=lambda f: f.__name__.strip("_"))
+def test_accepted_late_batches_isolate_no_one(instrument, case):
+    """Rule 7 lets these batches through; both renders together still single no one out."""
+    from alignkit.disclosure import plan_disclosure, republication_problems
+
+    base, late = case(instrument)
+    first, second = as_wave(base, instrument), as_wave(base + late, instrument)
+    assert republication_problems(plan_disclosure(first.answers, instrument, K),
+                                  plan_disclosure(second.answers, instrument, K)) == []
+    figures = Figures(second.answers, instrument)
+    for data in (first, second):
+        scores = score_wave(data, anonymity_min=K)
+        figures.add(scores, scores.answers)
+    assert leaks(figures, second) == []
+
+
+def test_without_rule_7_the_late_respondent_is_read_off():
+    """The auditor itself: two renders around one late respondent do expose that person."""
+    from alignkit.instrument import load_instrument
+
+    instrument = load_instrument()
+    base = make_people(instrument, {"sales": 10, "marketing": 10}, seed=57, prefix="a")
+    late = make_people(instrument, {"sales": 1}, seed=58, prefix="b")
+    first, second = as_wave(base, instrument), as_wave(base + late, instrument)
+    figures = Figures(second.answers, instrument)
+    for data in (first, second):
+        scores = score_wave(data, anonymity_min=K)
+        figures.add(scores, scores.answers)
+    assert figures.isolated({late[0].respondent})
+
+
+def test_a_new_threshold_cannot_redraw_a_published_wave(workspace, write_survey, instrument):
+    # At 5, three leaders and two others are one pool; at 3 or 4 the leaders would stand
+    # alone and the pool's published figure minus theirs would give the two others.
+    people = make_people(instrument, {"sales": 8, "marketing": 8, "leadership": 3, "other": 2},
+                         seed=26)
+    import_survey(write_survey(survey_rows(people)), company="acme", wave="baseline",
+                  workspace=workspace)
+    data = load_wave("acme", "baseline", workspace=workspace)
+    first = score_wave(data, anonymity_min=K).to_json()
+    for other in (3, 6):
+        with pytest.raises(AlignkitError, match="anonymity-min 5"):
+            score_wave(data, anonymity_min=other)
+    assert score_wave(data, anonymity_min=K).to_json() == first  # the same again
+    # A threshold that redraws nothing is allowed: the figures are the same ones.
+    again = score_wave(data, anonymity_min=4).to_json()
+    assert {k: v for k, v in again.items() if k != "anonymity_min"} == {
+        k: v for k, v in first.items() if k != "anonymity_min"}
 
 
 def test_rendering_twice_gives_the_same_figures(instrument):

@@ -155,11 +155,17 @@ def test_republication(instrument, later, problem):
         assert any(problem in p for p in found), found
 
 
-def test_republication_refuses_another_threshold(instrument):
-    answers = _answers({"sales": 10, "marketing": 10, "leadership": 3, "other": 1}, instrument)
+@pytest.mark.parametrize(("sizes", "then", "refused"), [
+    ({"sales": 10, "marketing": 10, "leadership": 3, "other": 2}, 3, True),  # pool falls apart
+    ({"sales": 10, "marketing": 10, "leadership": 3, "other": 2}, 7, True),  # pool left out
+    ({"sales": 10, "marketing": 6}, 7, True),  # marketing left out
+    ({"sales": 10, "marketing": 6}, 3, False),  # the same figures either way
+])
+def test_republication_with_another_threshold(instrument, sizes, then, refused):
+    answers = _answers(sizes, instrument)
     problems = republication_problems(plan_disclosure(answers, instrument, 5),
-                                      plan_disclosure(answers, instrument, 3))
-    assert problems and "threshold of 5" in problems[0]
+                                      plan_disclosure(answers, instrument, then))
+    assert bool(problems) == refused, problems
 
 
 def test_republication_refuses_a_pool_that_falls_apart(instrument):
