@@ -18,7 +18,8 @@ from alignkit.exceptions import ReportError
 
 __all__ = ["Brand", "default_brand_file", "load_brand"]
 
-_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}\Z")
+_LOGO_URI = re.compile(r"^data:image/(?:svg\+xml|png|jpeg);base64,[A-Za-z0-9+/]*={0,2}\Z")
 _LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 
@@ -32,6 +33,15 @@ class Brand:
     name: str = "alignkit"
     accent: str = "#1F5F8B"
     logo: str = ""
+
+    def __post_init__(self) -> None:
+        # The accent is written into every page's style sheet and the logo into an image
+        # source: neither may carry anything but a colour and an embedded image. The name
+        # is text, escaped by the templates.
+        if not _COLOUR.match(str(self.accent)):
+            raise ReportError(f"accent '{self.accent}' is not a colour like #1F5F8B")
+        if self.logo and not _LOGO_URI.match(str(self.logo)):
+            raise ReportError("the logo must be an embedded SVG, PNG or JPEG image (a data: URI)")
 
     def context(self) -> dict[str, str]:
         """The values the report and index templates read."""

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from alignkit.escaping import escape_markdown
 from alignkit.kpi_definitions import (
     HEADLINE_KPIS,
     KpiDefinition,
@@ -182,22 +183,23 @@ def kpi_findings(summary: pd.DataFrame, *, say_if_empty: bool = True) -> str:
         return "No KPI figures have been recorded yet." if say_if_empty else ""
     lines = []
     for r in summary.itertuples():
+        label = escape_markdown(r.label)
         latest, first = format_kpi_value(r.kpi, r.latest), format_kpi_value(r.kpi, r.first)
         target = format_kpi_value(r.kpi, r.target)
         began = "" if pd.isna(r.first_on) else f"{r.first_on:%B %Y}"  # NaT: nothing recorded
         lines.append({
-            "met": f"- **{r.label}** reached its target: {latest} against {target} "
+            "met": f"- **{label}** reached its target: {latest} against {target} "
                    f"(from {first} in {began}).",
-            "improving": f"- **{r.label}** is moving towards its target of {target} "
+            "improving": f"- **{label}** is moving towards its target of {target} "
                          f"({first} → {latest}).",
-            "stalled": f"- **{r.label}** has hardly moved ({first} → {latest}); the target is "
+            "stalled": f"- **{label}** has hardly moved ({first} → {latest}); the target is "
                        f"{target}.",
-            "worsening": f"- **{r.label}** moved away from its target of {target} "
+            "worsening": f"- **{label}** moved away from its target of {target} "
                          f"({first} → {latest}).",
-            "single": f"- **{r.label}**: one observation so far ({latest}); the target is "
+            "single": f"- **{label}**: one observation so far ({latest}); the target is "
                       f"{target}.",
-            "no_target": f"- **{r.label}**: {first} → {latest}; no target has been agreed.",
-            "none": f"- **{r.label}**: no figure recorded yet"
+            "no_target": f"- **{label}**: {first} → {latest}; no target has been agreed.",
+            "none": f"- **{label}**: no figure recorded yet"
                     + (f" since the baseline of {first}" if pd.notna(r.first) else "")
                     + f"; the target is {target}.",
         }[r.status])

@@ -25,6 +25,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from alignkit.charts import TEAM_COLOURS
+from alignkit.escaping import escape_html
 from alignkit.exceptions import AlignkitError
 from alignkit.instrument import Instrument, Item, load_instrument
 from alignkit.intake import canonical
@@ -203,7 +204,7 @@ def _html(text: str, *, colour: str = "inherit", size: str = "inherit", bold: bo
     weight = "600" if bold else "normal"
     return widgets.HTML(
         f"<div style='color:{colour};font-size:{size};font-weight:{weight};line-height:1.4'>"
-        f"{html.escape(text)}</div>", layout=widgets.Layout(**layout))
+        f"{escape_html(text)}</div>", layout=widgets.Layout(**layout))
 
 
 def _rating_buttons(instrument: Instrument) -> widgets.ToggleButtons:
@@ -234,7 +235,7 @@ def _counts_html(counts: dict[str, int], instrument: Instrument, threshold: int)
         n = counts.get(team, 0)
         short = f" (needs {threshold - n} more to be shown)" if 0 < n < threshold else ""
         chips.append(f"<span style='color:{TEAM_COLOURS.get(team, _MUTED)};font-weight:600'>"
-                     f"{html.escape(label)} {n}</span>{short}")
+                     f"{escape_html(label)} {n}</span>{short}")
     return (f"<div style='color:{_MUTED};font-size:0.9em;line-height:1.5'>"
             f"<b>Responses so far:</b> {' · '.join(chips)} · total {sum(counts.values())}<br>"
             f"Answers are confidential: results are only ever shown for groups of at least "
@@ -371,7 +372,7 @@ class WorkshopForm:
 
     def _say(self, text: str, *, ok: bool = True) -> None:
         colour = _OK if ok else _PROBLEM
-        self._message.value = (f"<div style='color:{colour};font-weight:600'>{html.escape(text)}"
+        self._message.value = (f"<div style='color:{colour};font-weight:600'>{escape_html(text)}"
                                "</div>" if text else "")
 
     def refresh_counts(self) -> dict[str, int]:

@@ -6,11 +6,9 @@ only show them. Hidden groups never appear with a figure.
 
 from __future__ import annotations
 
-import html
-import re
-
 import pandas as pd
 
+from alignkit.escaping import escape_markdown
 from alignkit.funnel import FunnelAnalysis
 from alignkit.uncertainty import LEVEL, clear_flags, excludes_zero
 from alignkit.wave import WaveData, WaveScores
@@ -35,9 +33,10 @@ TEAM_LABELS = {"overall": "All respondents", "sales": "Sales", "marketing": "Mar
 def report_heading(data: WaveData, scores: WaveScores) -> str:
     """The opening lines of the Identify report."""
     total = int(scores.sizes.loc[scores.sizes["group"] == "overall", "n"].iloc[0])
+    company, wave = escape_markdown(data.company.name), escape_markdown(data.wave)
     return (
-        f"# How well do sales and marketing work as one team at {data.company.name}?\n\n"
-        f"This report reads the **{data.wave}** survey wave: **{total} people** answered "
+        f"# How well do sales and marketing work as one team at {company}?\n\n"
+        f"This report reads the **{wave}** survey wave: **{total} people** answered "
         f"{len(data.instrument.items)} statements about {len(data.instrument.dimensions)} "
         "facets of working together, on a scale from 1 (strongly disagree) to 5 "
         "(strongly agree). It is the first step of the cycle *identify → plan → execute → "
@@ -130,16 +129,14 @@ def comments_markdown(scores: WaveScores, *, limit: int = 8) -> str:
     if scores.comments.empty:
         return "_No comments can be shown for this wave._"
     picked = scores.comments.head(limit)
-    quotes = [f"{_quote(c)}\n>\n> — *{TEAM_LABELS.get(t, t)}*" for t, c in
+    quotes = [f"{_quote(c)}\n>\n> — *{escape_markdown(TEAM_LABELS.get(t, t))}*" for t, c in
               zip(picked["team"], picked["comment"], strict=True)]
     return "\n\n".join(quotes)
 
 
 def _quote(comment: str) -> str:
-    # Respondents' text is data, never markup: escape HTML and Markdown.
-    text = html.escape(comment.strip())
-    text = re.sub(r"([\\`*_{}\[\]()#+!|~-])", r"\\\1", text)
-    return "\n".join(f"> {line}" for line in text.splitlines())
+    # Respondents' text is data, never markup; each of its lines stays a line of the quote.
+    return "\n".join(f"> {escape_markdown(line)}" for line in str(comment).strip().splitlines())
 
 
 # -- the CRM funnel -----------------------------------------------------------------
@@ -169,13 +166,13 @@ def funnel_overview(funnel: FunnelAnalysis, company: str,
     so Identify states the same baselines as the Plan, Execute and Recap reports.
     """
     if funnel.basis == "none":
-        return (f"No CRM funnel export has been imported for {company} yet, so this report "
-                "reads the survey only.")
+        return (f"No CRM funnel export has been imported for {escape_markdown(company)} yet, "
+                "so this report reads the survey only.")
     fall = funnel.waterfall.set_index("stage")["count"]
     conv = funnel.conversion
     if funnel.basis == "counts":
-        span = (funnel.periods[0] if len(funnel.periods) == 1
-                else f"{funnel.periods[0]} to {funnel.periods[-1]}")
+        periods = [escape_markdown(p) for p in funnel.periods]
+        span = periods[0] if len(periods) == 1 else f"{periods[0]} to {periods[-1]}"
         intro = (f"The CRM export holds stage counts for {span} ({int(fall['lead']):,} leads), "
                  "not one row per lead: leakage at the hand-off, speed to lead and the split "
                  "between marketing- and sales-sourced pipeline cannot be computed from it.")

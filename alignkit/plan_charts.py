@@ -13,7 +13,6 @@ removed them before the plan was ranked.
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import timedelta
 from typing import Any
@@ -37,7 +36,7 @@ from alignkit.chart_style import (
     style_axes,
     wrap,
 )
-from alignkit.escaping import escape_markdown
+from alignkit.escaping import escape_chart_text, escape_markdown
 from alignkit.money import DEFAULT_CURRENCY, format_money
 from alignkit.playbook import Playbook, load_playbook
 from alignkit.sla import ServiceLevelAgreement, count_text
@@ -111,7 +110,8 @@ def priority_chart(plan: pd.DataFrame) -> Figure:
         return message_figure(title, "No action is needed: no facet shows a gap.")
     subtitle = ("Priority = need \u00d7 impact \u00f7 effort. A bigger need, a stronger tactic "
                 "and less effort each move an action up.")
-    labels = [wrap(f"{k}. {t}", 36) for k, t in zip(plan["rank"], plan["title"], strict=True)]
+    labels = [wrap(f"{k}. {escape_chart_text(t)}", 36)
+              for k, t in zip(plan["rank"], plan["title"], strict=True)]
     fig, ax = labelled_axes(title, subtitle, labels, row=0.5, top=0.2, bottom=0.5,
                              right=MARGIN + 2.9)
     y = np.arange(len(plan))
@@ -149,7 +149,7 @@ def roadmap_chart(plan: pd.DataFrame) -> Figure:
     starts = [d - timedelta(weeks=int(w)) for d, w in zip(rows["due"], weeks, strict=True)]
     subtitle = ("Each bar runs from the start of an action to its due date, when its KPI should "
                 "move. Owners are named on each side.")
-    labels = [wrap(t, 36) for t in rows["title"]]
+    labels = [wrap(escape_chart_text(t), 36) for t in rows["title"]]
     fig, ax = labelled_axes(title, subtitle, labels, row=0.5, top=0.2, bottom=0.55,
                              right=MARGIN + 2.6)
     y = np.arange(len(rows))
@@ -168,7 +168,7 @@ def roadmap_chart(plan: pd.DataFrame) -> Figure:
 
 
 def _due_note(action: object) -> str:
-    owners = [str(o) for o in (action.sales_owner, action.marketing_owner)
+    owners = [escape_chart_text(o) for o in (action.sales_owner, action.marketing_owner)
               if isinstance(o, str) and o and o != PLACEHOLDER]
     who = " & ".join(owners) if owners else "owners to be named"
     return f"due {action.due:%d %b} \u00b7 {who}"
@@ -205,7 +205,7 @@ def sla_funnel_chart(sla: ServiceLevelAgreement) -> Figure:
 
 def _money(value: float, currency: str) -> str:
     """An amount as chart labels show it (:func:`alignkit.money.format_money`, compact)."""
-    return format_money(value, currency, compact=True)
+    return format_money(value, currency, compact=True)  # one "$" per label: never mathtext
 
 
 def _scenario_panel(ax: Axes, frame: pd.DataFrame, column: str, heading: str,
@@ -308,7 +308,8 @@ def plan_findings(plan: pd.DataFrame, gaps: pd.DataFrame, agreement: ServiceLeve
     if len(expected):
         row = expected.iloc[0]
         lines.append(f"- **What it is worth:** the expected scenario adds about "
-                     f"{format_money(row['revenue_change'], currency)} of won revenue a month "
+                     f"{escape_markdown(format_money(row['revenue_change'], currency))} of won "
+                     "revenue a month "
                      f"from marketing-sourced deals ({row['revenue_change_pct']:+.0%}).")
     return "\n".join(lines)
 
@@ -341,7 +342,7 @@ def priority_markdown(plan: pd.DataFrame, *, target_level: float = TARGET_LEVEL)
     half = "" if row["weight"] == 1 else (f", halved to {_number(gap)} because the tactic only "
                                           "supports this facet")
     return text + (
-        f"\n\nFor example, action {int(row['rank'])}, *{row['title']}*, addresses "
+        f"\n\nFor example, action {int(row['rank'])}, *{escape_markdown(row['title'])}*, addresses "
         f"**{row['dimension_name']}**: {parts} gives a need of {_number(row['gap_size'])}{half}. "
         f"With impact {int(row['impact'])} and "
         f"effort {int(row['effort'])} its priority is {_number(gap)} \u00d7 {int(row['impact'])}"
@@ -398,27 +399,26 @@ def action_details_markdown(plan: pd.DataFrame, playbook: Playbook | None = None
     return "\n\n".join(blocks) if blocks else "No actions yet."
 
 
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>#|~])")
 _NUMBER = re.compile(r"^[\u2013\u2212+\-]?[\d.,%\u20ac$\u00a3 ()+\-]*$")
 
 
 def markdown_table(frame: pd.DataFrame, *, index: bool = True) -> str:
     """A DataFrame as a Markdown table: text left-aligned, numbers right-aligned.
 
-    Cells are data, never markup: HTML and Markdown characters are escaped, so
-    an owner typed as ``<b>Ann</b>`` shows as typed.
+    Cells are data, never markup: each passes through
+    :func:`alignkit.escaping.escape_markdown`, so an owner typed as ``<b>Ann</b>``
+    or ``$x$`` shows as typed.
     """
     table = frame.reset_index() if index else frame
     if index and frame.index.name is None:
         table = table.rename(columns={"index": ""})
 
-    def cell(value: Any) -> str:
-        text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-        return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", " ")
+    def text(value: Any) -> str:
+        return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
-    body = [[cell(v) for v in row] for row in table.itertuples(index=False)]
-    numeric = [all(_NUMBER.match(r[k]) for r in body) for k in range(len(table.columns))]
-    lines = ["| " + " | ".join(cell(c) for c in table.columns) + " |",
+    raw = [[text(v) for v in row] for row in table.itertuples(index=False)]
+    numeric = [all(_NUMBER.match(r[k]) for r in raw) for k in range(len(table.columns))]
+    lines = ["| " + " | ".join(escape_markdown(text(c)) for c in table.columns) + " |",
              "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in body]
+    lines += ["| " + " | ".join(escape_markdown(cell) for cell in row) + " |" for row in raw]
     return "\n".join(lines)

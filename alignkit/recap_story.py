@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from alignkit.escaping import escape_markdown
 from alignkit.recap import GAP_STATUS_LABELS, WaveComparison
 from alignkit.scoring import OVERALL
 from alignkit.tables import report_table
@@ -45,15 +46,16 @@ def _in_sentence(name: str) -> str:
 
 def recap_heading(rc: WaveComparison) -> str:
     """The opening lines of the Recap report; one sentence when there is no follow-up."""
-    name = rc.company.name
+    name, baseline, followup = (escape_markdown(t) for t in (rc.company.name, rc.baseline,
+                                                              rc.followup))
     if not rc.has_followup:
         return (f"# Recap: what moved at {name}?\n\nNo follow-up survey (wave "
-                f"*{rc.followup}*) has been imported for {name} yet, so this report shows the "
+                f"*{followup}*) has been imported for {name} yet, so this report shows the "
                 "KPIs and the baseline view of the process only; the comparison appears once "
                 "the second wave is in.")
     before, after = rc.respondents
-    return (f"# Recap: what moved at {name}?\n\nThe follow-up survey (*{rc.followup}*, {after} "
-            f"people) asked the same questions as the baseline (*{rc.baseline}*, {before} people). This "
+    return (f"# Recap: what moved at {name}?\n\nThe follow-up survey (*{followup}*, {after} "
+            f"people) asked the same questions as the baseline (*{baseline}*, {before} people). This "
             "report sets the two side by side: what changed, which disagreements between sales "
             "and marketing closed, how the agreed KPIs moved and what to work on next.")
 
@@ -118,7 +120,7 @@ def comparison_note(rc: WaveComparison) -> str:
         return "_Nothing has been compared yet._"
     if not rc.not_compared:
         return "Every team had enough respondents in both surveys to be compared."
-    names = " and ".join(TEAM_NAMES.get(t, t) for t in sorted(rc.not_compared))
+    names = " and ".join(escape_markdown(TEAM_NAMES.get(t, t)) for t in sorted(rc.not_compared))
     return (f"{names} {'is' if len(rc.not_compared) == 1 else 'are'} not compared: in at least "
             f"one of the surveys, too few of them answered to be shown (fewer than "
             f"{rc.threshold}), or they were hidden so that a smaller group cannot be worked out.")
@@ -237,7 +239,8 @@ def _kpi_advice(summary: pd.DataFrame | None) -> list[str]:
     stuck = summary[summary["status"].isin(["stalled", "worsening"])]
     if stuck.empty:
         return []
-    return [f"**Not moving towards target:** {'; '.join(stuck['label'])}. Check that the actions "
+    labels = "; ".join(escape_markdown(label) for label in stuck["label"])
+    return [f"**Not moving towards target:** {labels}. Check that the actions "
             "behind them are being done, or reset the targets together."]
 
 

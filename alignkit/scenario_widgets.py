@@ -20,6 +20,7 @@ from typing import Any
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
+from alignkit.escaping import escape_html
 from alignkit.money import DEFAULT_CURRENCY, format_money
 from alignkit.plan_charts import scenario_chart
 from alignkit.scenarios import (
@@ -134,7 +135,8 @@ class ScenarioExplorer:
         change = comparison["revenue_change_pct"].iloc[-1]
         self.summary.value = (
             f"<p style='margin:8px 0'><b>Your scenario:</b> {self.projection.won:.1f} won deals "
-            f"and {format_money(self.projection.revenue, self.currency)} of revenue a month "
+            f"and {escape_html(format_money(self.projection.revenue, self.currency))} of revenue "
+            "a month "
             f"(<b>{change:+.0%}</b> against today).</p>")
         return self.projection
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from alignkit.escaping import escape_markdown
 from alignkit.exceptions import AlignkitError
 from alignkit.money import DEFAULT_CURRENCY, format_money
 
@@ -289,7 +290,8 @@ def build_sla(goal: RevenueGoal, rates: FunnelRates,
 
 
 def _money(value: float, currency: str) -> str:
-    return format_money(value, currency)
+    """An amount for a Markdown sentence: a ``$`` sign must not open math."""
+    return escape_markdown(format_money(value, currency))
 
 
 def _period_words(goal: RevenueGoal) -> str:
@@ -328,8 +330,9 @@ def agreement_markdown(sla: ServiceLevelAgreement, *, company: str,
     rows = [f"| {m} | {s} |" for m, s in zip(sides["marketing"], sides["sales"], strict=True)]
     sales_sourced = goal.monthly - goal.marketing_monthly
     return "\n".join([
-        f"**Why these numbers.** {company} plans for **{_money(goal.amount, currency)} of new "
-        f"revenue {_period_words(goal)}** ({_money(goal.monthly, currency)} a month). "
+        f"**Why these numbers.** {escape_markdown(company)} plans for "
+        f"**{_money(goal.amount, currency)} of new revenue {_period_words(goal)}** "
+        f"({_money(goal.monthly, currency)} a month). "
         f"Marketing-sourced deals are to bring **{goal.marketing_share:.0%}** of it, "
         f"{_money(goal.marketing_monthly, currency)} a month, at an average deal of "
         f"{_money(goal.deal_size, currency)}.",

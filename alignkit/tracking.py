@@ -25,6 +25,7 @@ from alignkit.action_updates import (
     read_action_update_file,
     store_action_updates,
 )
+from alignkit.escaping import escape_markdown
 from alignkit.exceptions import AlignkitError
 from alignkit.tables import parse_day, report_table
 
@@ -128,7 +129,8 @@ def action_status(actions: pd.DataFrame, updates: pd.DataFrame, *, as_of: date,
 
 
 def _owners(row: pd.Series) -> str:
-    parts = [f"{side}: {row[col]}" for side, col in (("Sales", "sales_owner"),
+    """Both owners for a Markdown sentence (escaped: owners are typed by people)."""
+    parts = [f"{side}: {escape_markdown(row[col])}" for side, col in (("Sales", "sales_owner"),
                                                      ("Marketing", "marketing_owner"))
              if isinstance(row[col], str) and row[col].strip()]
     return " · ".join(parts) or "\u2013"
@@ -256,7 +258,7 @@ def _overdue_sentence(status: pd.DataFrame) -> str:
         return "- Nothing is overdue." + after
     worst = late.iloc[0]
     return (f"- **{len(late)} {'action is' if len(late) == 1 else 'actions are'} overdue.** "
-            f"The longest overdue is *{worst['title']}* ({_owners(worst)}), "
+            f"The longest overdue is *{escape_markdown(worst['title'])}* ({_owners(worst)}), "
             f"{worst['days_overdue']} days past its due date of {_day(worst['due'])}." + after)
 
 
@@ -273,7 +275,8 @@ def execute_findings(status: pd.DataFrame, *, as_of: date) -> str:
              _overdue_sentence(status)]
     soon = status[status["due_soon"]].sort_values("due")
     if len(soon):
-        names = "; ".join(f"*{r.title}* ({_day(r.due)})" for r in soon.itertuples())
+        names = "; ".join(f"*{escape_markdown(r.title)}* ({_day(r.due)})"
+                          for r in soon.itertuples())
         lines.append(f"- Due in the next two weeks: {names}.")
     lines.append(f"- {_verdict(status)}")
     return "\n".join(lines)
@@ -282,6 +285,7 @@ def execute_findings(status: pd.DataFrame, *, as_of: date) -> str:
 def execute_heading(company_name: str, wave: str, status: pd.DataFrame,
                     kpi_summary: pd.DataFrame, *, as_of: date) -> str:
     """The opening lines of the Execute report; one sentence when nothing is tracked yet."""
+    company_name, wave = escape_markdown(company_name), escape_markdown(wave)
     title = f"# Is the plan happening at {company_name}?\n\n"
     if status.empty:
         what = "No action plan and no KPI figures have" if kpi_summary.empty else \
@@ -309,12 +313,14 @@ def overdue_note(status: pd.DataFrame) -> str:
 def on_track_markdown(status: pd.DataFrame, kpi_summary: pd.DataFrame) -> str:
     """Two short lists for the steering meeting: what is on track and what is not."""
     done = status.loc[status["status"] == "done", "title"].tolist()
-    good = [f"Done: {'; '.join(f'*{t}*' for t in done)}"] if done else []
-    good += [f"{r.label}: {'target met' if r.status == 'met' else 'moving towards target'}"
+    good = [f"Done: {'; '.join(f'*{escape_markdown(t)}*' for t in done)}"] if done else []
+    good += [f"{escape_markdown(r.label)}: "
+             f"{'target met' if r.status == 'met' else 'moving towards target'}"
              for r in kpi_summary.itertuples() if r.status in ("met", "improving")]
-    bad = [f"*{r.title}* is {r.days_overdue} days late" for r in
+    bad = [f"*{escape_markdown(r.title)}* is {r.days_overdue} days late" for r in
            status[status["overdue"]].sort_values("days_overdue", ascending=False).itertuples()]
-    bad += [f"{r.label} has {'stalled' if r.status == 'stalled' else 'moved away from target'}"
+    bad += [f"{escape_markdown(r.label)} has "
+            f"{'stalled' if r.status == 'stalled' else 'moved away from target'}"
             for r in kpi_summary.itertuples() if r.status in ("stalled", "worsening")]
     if not good and not bad:
         return ""
