@@ -38,9 +38,11 @@ it stops; ``k`` is the anonymity threshold (:mod:`alignkit.anonymity`).
    *Stops:* the index of a person who skipped a dimension weighing their other
    dimensions differently, which let overall and team figures over 14 dimensions
    be solved for one leader's index (to within 0.05 points).
-6. **Comments follow the answers.** Only people whose answers are published
-   have their comments shown, labelled with their published group (the pool's
-   name, never a small team's). *Stops:* a quote read as "the only leader".
+6. **Comments need a team of k.** Free text can give its author away where a mean
+   cannot, so a comment is shown only when its author's own team has k
+   respondents (a pool's members' comments are not shown, nor anybody's left
+   out), labelled with that team and in an order unrelated to import order.
+   *Stops:* a quote read as "one of our three leaders".
 7. **A published wave changes only in safe steps.** Once a wave's figures have
    left alignkit (``score``, a report, an export), a new set of figures must keep
    every earlier respondent's group (so a new threshold is refused wherever it
@@ -138,6 +140,11 @@ class Disclosure:
         """Teams not shown as a group of their own (left out, or inside a pool)."""
         own = {g for g, teams in self.pools.items() if teams == (g,)}
         return frozenset(t for t in self.team_sizes if t not in own)
+
+    @property
+    def commenters(self) -> dict[str, str]:
+        """Respondent -> team, for those whose comments may be shown (rule 6)."""
+        return {r: g for r, g in self.group_of.items() if self.pools[g] == (g,)}
 
     @property
     def left_out_total(self) -> int:

@@ -22,14 +22,13 @@ __all__ = [
 
 
 def visible_comments(respondents: pd.DataFrame, group_of: Mapping[str, str]) -> pd.DataFrame:
-    """Comments safe to show: ``team, comment`` of published respondents only, shuffled.
+    """Comments safe to show: ``team, comment`` of the respondents in ``group_of``, shuffled.
 
-    ``group_of`` maps each respondent whose answers are published to their
-    published group (:attr:`alignkit.disclosure.Disclosure.group_of`), which
-    becomes the ``team`` shown: a pool's name, never a small team's. Everyone
-    else's comments are dropped, and so are roles (they identify people). The
-    order is randomised with a fixed seed so that comments cannot be matched to
-    import order.
+    ``group_of`` maps each respondent whose comment may be shown to the team
+    it is shown under (:attr:`alignkit.disclosure.Disclosure.commenters`).
+    Everyone else's comments are dropped, and so are roles (they identify
+    people). The order is randomised with a fixed seed so that comments cannot
+    be matched to import order.
     """
     group = respondents["respondent"].astype(str).map(group_of)
     keep = respondents.assign(team=group)[group.notna()]

@@ -70,7 +70,7 @@ class WaveScores:
     gaps
         Sales − marketing :func:`~alignkit.gaps.perception_gaps`.
     comments
-        ``team, comment`` of published respondents, ``team`` being their group.
+        ``team, comment`` of respondents whose own team has at least k people.
     hidden
         Teams not shown as a group of their own (left out, or inside a pool).
     threshold
@@ -191,7 +191,7 @@ def score_wave(data: WaveData, *, anonymity_min: int = DEFAULT_THRESHOLD) -> Wav
         items=_cells(item_scores(answers, inst), "item", plan, inst, groups),
         index=_index_rows(index, sizes, groups, inst),
         gaps=_visible_gaps(gaps, dimensions),
-        comments=visible_comments(data.respondents, plan.group_of),
+        comments=visible_comments(data.respondents, plan.commenters),
         hidden=plan.hidden_teams,
         threshold=k,
         answers=frame,

@@ -555,8 +555,10 @@ def test_small_groups_are_pooled_when_the_pool_is_large_enough(instrument):
     groups = {r["group"]: r["n"] for r in payload["index"]}
     assert groups == {"overall": 20, "sales": 8, "marketing": 7, "leadership & other": 5}
     assert payload["left_out"]["respondents"] == 0
-    # comments keep the pool's name, never the small team's
-    assert set(scores.comments["team"]) == {"sales", "marketing", "leadership & other"}
+    # a pool's figures are shown, but not its members' comments: free text of one of
+    # three leaders can give its author away
+    assert set(scores.comments["team"]) == {"sales", "marketing"}
+    assert not scores.comments["comment"].str.contains("LEADERSHIP|OTHER").any()
 
 
 def test_comments_of_people_left_out_are_never_shown(instrument):
