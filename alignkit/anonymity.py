@@ -1,7 +1,9 @@
 """The anonymity threshold: how many respondents a group needs before it is shown.
 
-Kept apart from :mod:`alignkit.privacy` (which does the hiding, with pandas) so
-that code which only checks a threshold, such as the batch planner, stays light.
+The threshold is only where the rules start: which answers may be published,
+and in which figures, so that no subtraction singles anyone out, is decided by
+:mod:`alignkit.disclosure`. Kept apart from it (it needs pandas) so that code
+which only checks a threshold, such as the batch planner, stays light.
 """
 
 from __future__ import annotations

@@ -44,19 +44,25 @@ it stops; ``k`` is the anonymity threshold (:mod:`alignkit.anonymity`).
    out), labelled with that team and in an order unrelated to import order.
    *Stops:* a quote read as "one of our three leaders".
 7. **A published wave changes only in safe steps.** Once a wave's figures have
-   left alignkit (``score``, a report, an export), a new set of figures must keep
-   every earlier respondent's group (so a new threshold is refused wherever it
-   would redraw a group or a cell), and every figure may grow
-   only by a batch that would be publishable on its own: 0 or at least k new
-   people per group and dimension, by the same partial-answer rule, with the item
-   figures shown or not shown as before. An import that breaks this is held
-   unless re-opened on purpose (:mod:`alignkit.publication_log`). *Stops:* the
-   late respondent, read off as the difference between two reports; a lower
-   threshold or a new pool redrawing the groups of a published wave.
+   left alignkit (``score``, a report, an export), new figures of the wave must
+   keep every earlier respondent in the same group (so another threshold is
+   refused wherever it would redraw a group or a cell), and each figure may grow
+   only by a batch that could be published on its own: 0 or at least k new
+   people per group and dimension, under the partial-answer rule, with item
+   figures shown or not as before. An import that breaks this is held unless the
+   wave is re-opened on purpose (:mod:`alignkit.publication_log`). *Stops:* the
+   late respondent, read off as the difference between two reports; a pool
+   redrawn by a new threshold or a late import.
 
-What is left to a reader: the pooled figure of a group of at least k, the
-figures of a batch of at least k late respondents, and confidence intervals and
-tests computed over the same published respondents.
+Across waves nothing can be subtracted, as two waves hold different answers; the
+recap compares them using each wave's publishable answers only, so people left out
+of a wave stay out of its recap. What a reader can still learn: the figures of a
+pool of at least k, of a batch of at least k late respondents, and confidence
+intervals and tests computed over the same published respondents.
+``tests/test_anonymity_attacks.py`` checks the rules without an attack recipe:
+every published mean is a linear function of the answers, and no set of fewer
+than k people may have a combination of figures that depends on their answers
+alone.
 """
 
 from __future__ import annotations

@@ -77,10 +77,12 @@ def record_publication(workspace: Workspace, company: str, wave: str, threshold:
         wave_id = con.execute(_WAVE_ID, (company, wave)).fetchone()
         if wave_id is None:
             return  # a wave that is not stored (made-up data) leaves no record
+        # Publishing the same figures again changes nothing (the batch sees unchanged data).
         con.execute(
             "INSERT INTO publications (wave_id, threshold, respondents, published_at) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (wave_id) DO UPDATE SET threshold = excluded.threshold, "
-            "respondents = excluded.respondents, published_at = excluded.published_at",
+            "respondents = excluded.respondents, published_at = excluded.published_at "
+            "WHERE threshold != excluded.threshold OR respondents != excluded.respondents",
             (wave_id[0], threshold, json.dumps(sorted(respondents)), stamp))
 
 

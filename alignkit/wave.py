@@ -172,9 +172,8 @@ def score_wave(data: WaveData, *, anonymity_min: int = DEFAULT_THRESHOLD) -> Wav
     k = check_threshold(anonymity_min)
     inst = data.instrument
     ws = data.workspace
-    if ws is not None:
-        check_republication(data.answers, inst, k, last_publication(ws, data.company.slug,
-                                                                    data.wave), wave=data.wave)
+    published = last_publication(ws, data.company.slug, data.wave) if ws is not None else None
+    check_republication(data.answers, inst, k, published, wave=data.wave)
     plan = plan_disclosure(data.answers, inst, k)
     frame = published_answers(data.answers, plan, inst)
     answers = prepare_answers(frame, inst)  # shared steps of the scores, built once
@@ -199,7 +198,8 @@ def score_wave(data: WaveData, *, anonymity_min: int = DEFAULT_THRESHOLD) -> Wav
         pools={g: t for g, t in plan.pools.items() if len(t) > 1},
         note=plan.left_out_reason(),
     )
-    if ws is not None:
+    if ws is not None and (published is None or (published.threshold, published.respondents)
+                           != (k, plan.respondents)):
         record_publication(ws, data.company.slug, data.wave, k, plan.respondents)
     return scores
 
