@@ -10,6 +10,7 @@ import pandas as pd
 
 from alignkit.instrument import Instrument, load_instrument
 from alignkit.intake import ParsedSurvey, parse_survey
+from alignkit.publication_log import hold_late_import, reopen_wave
 from alignkit.raw_copy import redacted_copy
 from alignkit.store import Workspace, file_sha256
 
@@ -85,6 +86,7 @@ def import_survey(
     dry_run: bool = False,
     instrument: Instrument | None = None,
     keep_raw: bool = False,
+    reopen: bool = False,
 ) -> ImportResult:
     """Validate a survey export and store it as one transaction.
 
@@ -96,11 +98,17 @@ def import_survey(
     columns (see :mod:`alignkit.raw_copy`) unless ``keep_raw``; the file at
     ``path`` is only ever read.
 
+    Into a wave whose figures were published, an import that would let a reader
+    single out the new respondents is held (:func:`alignkit.publication_log.hold_late_import`);
+    ``reopen`` imports it anyway and forgets the earlier publication, with a warning.
+
     Raises
     ------
     IntakeError, StoreError
         For a bad file (including one without a single usable response) or an
         unknown company; the store is then unchanged.
+    DisclosureError
+        When the import is held; the store is then unchanged.
     """
     path = Path(path)
     instrument = instrument or load_instrument()
@@ -127,6 +135,8 @@ def import_survey(
     if earlier is not None:
         return ImportResult(**result, message=(
             f"already imported on {earlier.imported_at} into wave '{earlier.wave}'; nothing changed"))
+    if not reopen:  # disclosure rule 7: a published wave grows only in safe steps
+        hold_late_import(workspace, company, wave, parsed.respondents, parsed.answers, instrument)
     if dry_run:
         return ImportResult(**result, message="dry run: nothing was written")
     if parsed.respondents.empty:
@@ -138,5 +148,9 @@ def import_survey(
         answers=parsed.answers, skipped=len(parsed.skipped),
         redacted=redacted_copy(path, identity),
     )
-    return ImportResult(**result, imported=True,
-                        message=f"imported {len(parsed.respondents)} respondents")
+    message = f"imported {len(parsed.respondents)} respondents"
+    if reopen and reopen_wave(workspace, company, wave):
+        message += (f"; warning: wave '{wave}' was re-opened after its figures were published, "
+                    "so old and new figures must never be set side by side (withdraw the "
+                    "earlier reports)")
+    return ImportResult(**result, imported=True, message=message)
