@@ -376,6 +376,23 @@ def random_na_demo_like(instrument):
                        seed=16, na_rate=0.05)
 
 
+@scenario
+def small_company_overall_only(instrument):
+    people = make_people(instrument, {"sales": 3, "marketing": 3, "leadership": 1}, seed=17,
+                         na_rate=0.05)
+    skip(people[0], instrument, "content")
+    return people
+
+
+@scenario
+def pool_with_partial_and_skipping_members(instrument):
+    people = make_people(instrument, {"sales": 14, "marketing": 11, "leadership": 4,
+                                      "other": 3}, seed=18, na_rate=0.08)
+    for p in people[-7:-4]:
+        skip(p, instrument, "incentives")
+    return people
+
+
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_no_published_figure_set_isolates_anyone(instrument, name):
     data = as_wave(SCENARIOS[name](instrument), instrument)
