@@ -103,10 +103,11 @@ def _problems(answers: pd.DataFrame, instrument: Instrument, threshold: int,
 
 
 def _first(problems: list[str], shown: int = 3) -> str:
-    """The first few problems, those about whole groups first."""
-    ordered = sorted(problems, key=lambda p: not p.startswith(("group", "earlier", "people")))
-    more = f" (and {len(problems) - shown} more)" if len(problems) > shown else ""
-    return "; ".join(ordered[:shown]) + more
+    """The first few problems: those about whole groups if any, else those about cells."""
+    whole = [p for p in problems if p.startswith(("group", "earlier", "people"))]
+    listed = (whole or problems)[:shown]
+    more = len(problems) - len(listed)
+    return "; ".join(listed) + (f" (and {more} more)" if more else "")
 
 
 def check_republication(answers: pd.DataFrame, instrument: Instrument, threshold: int,
