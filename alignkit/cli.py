@@ -212,9 +212,9 @@ def score(company: str, wave: str, as_json: bool, anonymity_min: int,
         click.echo(f"{row['group']:<12} n={row['n']:<4} index {row['index']:5.1f}  "
                    f"level {row['level']} {row['level_name']}")
     hidden = [r["group"] for r in scores.sizes.to_dict("records") if r["suppressed"]]
-    if hidden:
-        click.echo(f"hidden (fewer than {anonymity_min} respondents or to protect them): "
-                   f"{', '.join(hidden)}")
+    if hidden:  # alignkit.disclosure says how many answers are left out, and why
+        click.echo(scores.note or f"hidden (fewer than {anonymity_min} respondents): "
+                                  f"{', '.join(hidden)}")
 
 
 @main.command()

@@ -33,6 +33,7 @@ TEAM_LABELS = {"overall": "All respondents", "sales": "Sales", "marketing": "Mar
 def report_heading(data: WaveData, scores: WaveScores) -> str:
     """The opening lines of the Identify report."""
     total = int(scores.sizes.loc[scores.sizes["group"] == "overall", "n"].iloc[0])
+    total += sum(scores.left_out.values())  # answered, though left out of the figures
     company, wave = escape_markdown(data.company.name), escape_markdown(data.wave)
     return (
         f"# How well do sales and marketing work as one team at {company}?\n\n"
@@ -41,6 +42,7 @@ def report_heading(data: WaveData, scores: WaveScores) -> str:
         "facets of working together, on a scale from 1 (strongly disagree) to 5 "
         "(strongly agree). It is the first step of the cycle *identify → plan → execute → "
         "recap*: finding where the two teams are out of step before agreeing what to change."
+        + (f" {scores.note}" if scores.note else "")
     )
 
 
@@ -105,9 +107,13 @@ def participation_table(scores: WaveScores) -> pd.DataFrame:
         if rec.n == 0:
             continue
         shown = f"fewer than {scores.threshold}" if rec.suppressed else str(rec.n)
-        note = "not shown, to protect anonymity" if rec.suppressed else ""
-        rows.append({"Group": TEAM_LABELS.get(rec.group, rec.group), "Respondents": shown,
-                     "Note": note})
+        note = "left out of every figure, to protect anonymity" if rec.suppressed else ""
+        rows.append({"Group": TEAM_LABELS.get(rec.group, str(rec.group).capitalize()),
+                     "Respondents": shown, "Note": note})
+    if scores.left_out:  # how many answers are in no figure, and why (alignkit.disclosure)
+        rows.append({"Group": "Left out", "Respondents": str(sum(scores.left_out.values())),
+                     "Note": f"fewer than {scores.threshold} even with the other small teams: "
+                             "in no figure, the overall ones included"})
     table = pd.DataFrame(rows).set_index("Group")
     table.index.name = None  # no separate header row for the index
     return table
@@ -118,8 +124,9 @@ def dimension_table(scores: WaveScores) -> pd.DataFrame:
     shown = scores.dimensions[~scores.dimensions["suppressed"]]
     table = shown.pivot_table(index="dimension_name", columns="group", values="mean",
                               observed=True, sort=False)
-    table = table.reindex(columns=[g for g in TEAM_LABELS if g in table.columns])
-    table.columns = [TEAM_LABELS[g] for g in table.columns]
+    table = table.reindex(columns=[g for g in TEAM_LABELS if g in table.columns]
+                          + [g for g in table.columns if g not in TEAM_LABELS])  # pools last
+    table.columns = [TEAM_LABELS.get(g, str(g).capitalize()) for g in table.columns]
     table.index.name = None
     return table.round(1)
 

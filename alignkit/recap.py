@@ -299,6 +299,9 @@ def compare_waves(before: WaveData, after: WaveData | None, *,
                             f"{after.company.slug}); pick both waves of one company")
     scores = score_wave(before, anonymity_min=anonymity_min)
     later = score_wave(after, anonymity_min=anonymity_min) if after is not None else None
+    # Every figure below from the answers each wave may publish (alignkit.disclosure).
+    before = replace(before, answers=scores.answers)
+    after = replace(after, answers=later.answers) if later is not None else None
     index = _index_change(scores, later)
     if later is None:
         changes = pd.DataFrame(columns=CHANGE_COLUMNS)
