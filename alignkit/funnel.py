@@ -332,9 +332,21 @@ class FunnelAnalysis:
     periods: tuple[str, ...]
 
 
+def _marketing(leads: pd.DataFrame) -> pd.DataFrame:
+    """Marketing-sourced leads: the hand-offs the SLA is about (all leads if no source is known)."""
+    if leads.empty or "source" not in leads:
+        return leads
+    return leads[leads["source"].astype(str) == "marketing"]
+
+
 def analyse_funnel(leads: pd.DataFrame, counts: pd.DataFrame | None = None, *,
                    sla_hours: float = 24.0) -> FunnelAnalysis:
-    """Run every funnel analysis, from lead-level data when there is any, else from counts."""
+    """Run every funnel analysis, from lead-level data when there is any, else from counts.
+
+    The waterfall, conversion and speed cover every lead; leakage covers
+    marketing-sourced MQLs, the population of :mod:`alignkit.metrics`, so it
+    states the same hand-off figures as the KPIs.
+    """
     if sla_hours <= 0:
         raise ValueError(f"sla_hours must be positive, not {sla_hours}")
     counts = counts if counts is not None else pd.DataFrame(columns=["period", "stage", "count"])
@@ -348,7 +360,7 @@ def analyse_funnel(leads: pd.DataFrame, counts: pd.DataFrame | None = None, *,
         periods = tuple(sorted(set(counts["period"].astype(str))))
     return FunnelAnalysis(
         basis=basis, waterfall=funnel_waterfall(frame), conversion=stage_conversion(frame),
-        leakage=leakage(leads), sourced=sourced_pipeline(leads),
+        leakage=leakage(_marketing(leads)), sourced=sourced_pipeline(leads),
         speed=speed_to_lead(leads, sla_hours=sla_hours), delays=first_touch_delays(leads),
         sla_hours=float(sla_hours), first=first, last=last, periods=periods,
     )

@@ -187,24 +187,34 @@ def funnel_overview(funnel: FunnelAnalysis, company: str,
         intro = (f"**{int(fall['lead']):,} leads** were created between "
                  f"{_month(funnel.first)} and {_month(funnel.last)}; "
                  f"**{int(fall['won']):,}** of them have been won so far.")
-    lines = [intro, ""]
+    lines = [intro, "", "All leads, whatever their source, as the chart below counts them:", ""]
     measured = dict(kpis or {})
     for a, b, text in (("lead", "mql", "of leads became marketing qualified"),
                        ("mql", "sal", "of MQLs were accepted by sales"),
                        ("sal", "sql", "of accepted leads were qualified by sales"),
                        ("opportunity", "won", "of opportunities were won")):
         rate = _rate(conv, a, b)
-        if (a, b) == ("mql", "sal") and "mql_acceptance_rate" in measured:
-            rate = measured["mql_acceptance_rate"]
-            text = "of marketing's MQLs were accepted by sales"
+        if (a, b) == ("mql", "sal") and measured:
+            continue  # the hand-off is stated below, on the KPIs' own basis
         if not pd.isna(rate):
             lines.append(f"- **{rate:.0%}** {text}.")
+    return "\n".join(lines + _handoff_lines(measured) + _leak_lines(funnel, measured))
+
+
+def _handoff_lines(measured: dict[str, float]) -> list[str]:
+    """The hand-off KPIs (marketing-sourced MQLs), as the Plan, Execute and Recap track them."""
+    if "mql_acceptance_rate" not in measured:
+        return []
+    lines = ["", "**The hand-off.** Marketing's own MQLs, the leads the service level agreement "
+                 "is about; these are the baselines the plan and its tracking start from:", ""]
+    if "mqls_delivered" in measured:
+        lines.append(f"- Marketing delivered **{measured['mqls_delivered']:.0f} MQLs a month**.")
+    lines.append(f"- **{measured['mql_acceptance_rate']:.0%}** of marketing's MQLs were "
+                 "accepted by sales.")
     if "mql_to_sql_rate" in measured:
         lines.append(f"- **{measured['mql_to_sql_rate']:.0%}** of marketing's MQLs became "
                      "sales qualified (SQL).")
-    if "mqls_delivered" in measured:
-        lines.append(f"- Marketing delivered **{measured['mqls_delivered']:.0f} MQLs a month**.")
-    return "\n".join(lines + _leak_lines(funnel, measured))
+    return lines
 
 
 def _leak_lines(funnel: FunnelAnalysis, kpis: dict[str, float] | None = None) -> list[str]:
