@@ -162,7 +162,7 @@ def test_a_stored_revenue_goal_reaches_the_plan_report_export_and_summary(
         text = " ".join(BeautifulSoup(done.html.read_text(encoding="utf-8"),
                                       "html.parser").get_text(" ").split())
         assert f"Deliver {mqls} MQLs a month" in text
-        assert "\u20ac2,400,000 of new revenue a year" in text
+        assert "$2,400,000 of new revenue a year" in text  # Bluepeak reports in US dollars
         said = _run("plan", "export", "--company", company, "--out", str(tmp_path / "p.xlsx"),
                     "-w", str(rendered))
         assert f"{mqls} MQLs a month" in said

@@ -11,11 +11,14 @@ from pathlib import Path
 
 from alignkit.demo import execute, followup, funnel, plan
 from alignkit.demo.survey import DEMO_COMPANIES, DemoCompany, write_demo_survey
+from alignkit.engagement import save_settings
 from alignkit.store import Workspace
 from alignkit.survey_import import import_survey
 
 __all__ = ["DEMO_COMPANIES", "DemoCompany", "build_demo_workspace", "write_demo_survey"]
 
+#: Each demo company's currency (Bluepeak reports in US dollars, the others in euros).
+DEMO_CURRENCIES = {"bluepeak-logistics": "USD"}
 #: The stage modules, in cycle order, each with ``populate(workspace, company)``.
 STAGE_DATA = (funnel, plan, execute, followup)
 
@@ -31,6 +34,8 @@ def build_demo_workspace(root: str | Path, *, wave: str = "baseline") -> Workspa
     for company in DEMO_COMPANIES:
         if company.slug not in known:
             workspace.add_company(company.slug, company.name, company.industry)
+            save_settings(workspace, company.slug,
+                          currency=DEMO_CURRENCIES.get(company.slug, "EUR"))
         survey = write_demo_survey(company, workspace.root / "inbox" / f"{company.slug}-{wave}.csv")
         import_survey(survey, company=company.slug, wave=wave, workspace=workspace)
         for stage in STAGE_DATA:
