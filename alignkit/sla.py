@@ -152,7 +152,8 @@ def rates_table(rates: FunnelRates) -> pd.DataFrame:
     """Display table: one row per step with its rate and whether it was measured."""
     rows = [{"Step": f"{STAGE_LABELS[a].split(' (')[0]} \u2192 {STAGE_LABELS[b].split(' (')[0]}",
              "Conversion": f"{rate:.0%}",
-             "Source": "measured in the CRM data" if _STEPS[(a, b)] in rates.measured
+             "Source": "measured on marketing-sourced leads in the CRM data"
+             if _STEPS[(a, b)] in rates.measured
              else "planning assumption"}
             for a, b, rate in rates.steps()]
     return pd.DataFrame(rows).set_index("Step").rename_axis(None)

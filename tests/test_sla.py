@@ -105,7 +105,7 @@ def test_measured_rates_replace_defaults_only_where_there_is_enough_data() -> No
     assert rates.sal_to_sql == FunnelRates().sal_to_sql
     assert rates.measured == frozenset({"lead_to_mql", "opportunity_to_won"})
     sources = rates_table(rates)["Source"].tolist()
-    assert sources.count("measured in the CRM data") == 2
+    assert sources.count("measured on marketing-sourced leads in the CRM data") == 2
 
 
 def test_no_conversion_table_means_all_defaults() -> None:
