@@ -23,6 +23,7 @@ from alignkit.batch_worker import WorkerSettings, init_worker, render_job
 from alignkit.branding import Brand, load_brand
 from alignkit.exceptions import ReportError, StoreError
 from alignkit.fingerprint import company_data_hashes, files_hash, report_fingerprint
+from alignkit.kernel_temp import batch_folder, private_multiprocessing_folder
 from alignkit.manifest import ManifestEntry, load_manifest, now_iso, write_manifest
 from alignkit.report import (
     ReportJob,
@@ -33,8 +34,10 @@ from alignkit.report import (
     templates_dir,
 )
 from alignkit.report_index import IndexCompany, write_indexes
+from alignkit.report_scrub import WORKSPACE
 from alignkit.stages import STAGES
 from alignkit.store import Workspace
+from alignkit.store_files import make_private_dir
 
 if TYPE_CHECKING:
     from alignkit.kernel import KernelForkServer
@@ -120,7 +123,7 @@ def _plan(ws: Workspace, companies: Sequence[str], stages: Sequence[str], out_di
             try:
                 name = check_job(job, ws)
             except StoreError as err:  # this company's data is not ready; the others go on
-                refused.append(ManifestEntry(slug, stage, "failed", 0.0, job.parameters, "",
+                refused.append(ManifestEntry(slug, stage, "failed", 0.0, _shown(job), "",
                                              error_name=type(err).__name__, error_message=str(err)))
                 continue
             planned.append(PlannedJob(job, name, report_fingerprint(
@@ -135,10 +138,15 @@ def _unchanged(planned: PlannedJob, previous: ManifestEntry | None) -> bool:
             and all((planned.job.out_dir / f).is_file() for f in previous.files))
 
 
+def _shown(job: ReportJob) -> dict[str, Any]:
+    """The job's parameters as the manifest next to the reports shows them: no machine path."""
+    return {**job.parameters, "workspace": WORKSPACE}
+
+
 def _entry(planned: PlannedJob, outcome: ReportOutcome) -> ManifestEntry:
     return ManifestEntry(
         company=outcome.company, stage=outcome.stage, status=outcome.status,
-        seconds=round(outcome.seconds, 3), parameters=planned.job.parameters,
+        seconds=round(outcome.seconds, 3), parameters=_shown(planned.job),
         fingerprint=planned.fingerprint if outcome.status == "ok" else "", files=outcome.files,
         error_name=outcome.error_name, error_message=outcome.error_message,
         attempts=outcome.attempts, executed_notebook=outcome.executed_notebook)
@@ -205,41 +213,44 @@ def render_batch(
     base = {"wave": wave, "anonymity_min": anonymity_min, "formats": tuple(formats), "as_of": as_of,
             "timeout": timeout, "brand": brand}
     workers = workers or default_workers()
-    # kernels warm up while the batch is planned; dropped if little is left to do
-    server = _start_fork_server(fork and not scheduler and len(chosen) * len(chosen_stages) > workers,
-                                chosen_stages)
-    if not scheduler and chosen:
-        _start_worker_server()
-    try:
-        planned, refused = _plan(ws, chosen, chosen_stages, out, base)
-        out.mkdir(parents=True, exist_ok=True)
-        previous = load_manifest(out)
-        pending = [p for p in planned
-                   if force or not _unchanged(p, previous.get(p.job.company_stage))]
-        skipped = [previous[p.job.company_stage].skipped() for p in planned if p not in pending]
-        if server is not None and len(pending) <= workers:  # one report per worker: not worth it
-            server.stop()
-            server = None
-        if reporter:
-            reporter.start(len(planned) + len(refused), len(skipped))
-            for entry in refused:
-                reporter.finished(entry)
+    with batch_folder() as temp:  # the kernels' files: private, and gone with the batch
+        # kernels warm up while the batch is planned; dropped if little is left to do
+        server = _start_fork_server(fork and not scheduler and len(chosen) * len(chosen_stages) > workers,
+                                    chosen_stages, temp)
+        if not scheduler and chosen:
+            _start_worker_server()
         try:
-            done = _run(pending, workers, scheduler, server, fork, reporter)
-        finally:
+            planned, refused = _plan(ws, chosen, chosen_stages, out, base)
+            make_private_dir(out, within=ws.root)
+            previous = load_manifest(out)
+            pending = [p for p in planned
+                       if force or not _unchanged(p, previous.get(p.job.company_stage))]
+            skipped = [previous[p.job.company_stage].skipped() for p in planned if p not in pending]
+            if server is not None and len(pending) <= workers:  # one report per worker: not worth it
+                server.stop()
+                server = None
             if reporter:
-                reporter.close()
-    finally:
-        if server is not None:
-            server.stop()
+                reporter.start(len(planned) + len(refused), len(skipped))
+                for entry in refused:
+                    reporter.finished(entry)
+            try:
+                done = _run(pending, workers, scheduler, server, fork, reporter, temp)
+            finally:
+                if reporter:
+                    reporter.close()
+        finally:
+            if server is not None:
+                server.stop()
     return _finish(ws, out, previous, refused + skipped + done, brand, started, workers, scheduler)
 
 
-def _start_fork_server(wanted: bool, stages: Sequence[str]) -> KernelForkServer | None:
+def _start_fork_server(wanted: bool, stages: Sequence[str],
+                       temp: Path | None = None) -> KernelForkServer | None:
     """A kernel fork server, started now, when forking is possible and ``wanted``.
 
     A fork server pays off once a worker renders more than one report. It
     preloads what the ``stages``' notebooks import (and nothing they do not).
+    Its socket lives in the batch's private folder ``temp`` (default: the system's).
     """
     if not (wanted and hasattr(os, "fork")):
         return None
@@ -247,31 +258,34 @@ def _start_fork_server(wanted: bool, stages: Sequence[str]) -> KernelForkServer 
     from alignkit.kernel_fork import KERNEL_MODULES
 
     notebooks = [notebooks_dir() / STAGES[s].notebook for s in stages if s in STAGES]
-    return KernelForkServer(KERNEL_MODULES + notebook_imports(n for n in notebooks if n.is_file())
-                            ).start()
+    return KernelForkServer(KERNEL_MODULES + notebook_imports(n for n in notebooks if n.is_file()),
+                            temp_root=temp).start()
 
 
 def _run(pending: list[PlannedJob], workers: int, scheduler: str | None,
          server: KernelForkServer | None, fork: bool,
-         reporter: BatchReporter | None) -> list[ManifestEntry]:
+         reporter: BatchReporter | None, temp: Path) -> list[ManifestEntry]:
     if not pending:
         return []
     if scheduler:
         from alignkit.batch_dask import run_on_dask
 
         return run_on_dask(pending, scheduler, WorkerSettings(fork=fork), reporter, _entry)
-    return _run_local(pending, workers, server, reporter)
+    return _run_local(pending, workers, server, reporter, temp)
 
 
 def _run_local(pending: list[PlannedJob], workers: int, server: KernelForkServer | None,
-               reporter: BatchReporter | None) -> list[ManifestEntry]:
+               reporter: BatchReporter | None, temp: Path) -> list[ManifestEntry]:
     from concurrent.futures import ProcessPoolExecutor
 
     settings = WorkerSettings(fork=server is not None,
-                              fork_socket=server.socket_path or "" if server else "")
-    # Workers start while the fork server warms up; kernel launchers wait for it.
+                              fork_socket=server.socket_path or "" if server else "",
+                              temp_dir=str(temp))
+    environment = {**os.environ, "TMPDIR": str(temp)}  # whatever else workers write goes there too
+    # Workers start while the fork server warms up; kernel launchers wait for it. They end
+    # as soon as this process does, however it ends.
     pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=_worker_context(),
-                               initializer=init_worker, initargs=(settings, dict(os.environ)))
+                               initializer=init_worker, initargs=(settings, environment, os.getpid()))
     try:
         return _drain(pending, workers, lambda p: pool.submit(
             render_job, p.job, p.company_name, settings), reporter)
@@ -280,10 +294,15 @@ def _run_local(pending: list[PlannedJob], workers: int, server: KernelForkServer
 
 
 def _start_worker_server() -> None:
-    """Start the process that forks the workers now, so it imports while the batch is planned."""
+    """Start the process that forks the workers now, so it imports while the batch is planned.
+
+    Its socket goes into a private run folder of this process (see
+    :mod:`alignkit.kernel_temp`), which a killed batch leaves for the next to remove.
+    """
     if _worker_context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
+        private_multiprocessing_folder()
         forkserver.ensure_running()
 
 

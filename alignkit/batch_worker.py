@@ -4,20 +4,25 @@ A worker is a process that lives for the whole batch (a process-pool worker
 or a Dask worker). It keeps nbclient, nbconvert and one exporter imported and
 built, and a :class:`~alignkit.kernel.KernelForkServer` running, in a
 per-process :class:`WorkerState`; each job still gets a kernel of its own.
+A process-pool worker ends as soon as its batch process is gone, even when
+that process was killed outright, and its kernels go with it.
 """
 
 from __future__ import annotations
 
-import atexit
 import os
+import select
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from multiprocessing.util import Finalize
+from pathlib import Path
 
 from alignkit.report import Renderer, ReportJob, ReportOutcome
 
-__all__ = ["WorkerSettings", "init_worker", "render_job", "skip_slow_iri_checker"]
+__all__ = ["WorkerSettings", "exit_with", "init_worker", "render_job", "skip_slow_iri_checker"]
 
 
 @dataclass(frozen=True)
@@ -26,11 +31,19 @@ class WorkerSettings:
 
     ``fork_socket`` is a fork server shared by the workers of one machine;
     when it is empty and ``fork`` is true, the worker starts its own.
+    ``temp_dir`` is the batch's private folder for kernel folders (empty:
+    the system's temporary folder).
     """
 
     fork: bool = True
     fork_socket: str = ""
     retries: int = 1
+    temp_dir: str = ""
+
+    @property
+    def temp_root(self) -> Path | None:
+        """``temp_dir`` as a path, if set."""
+        return Path(self.temp_dir) if self.temp_dir else None
 
 
 class WorkerState:
@@ -51,8 +64,8 @@ class WorkerState:
             if self._server is None or not self._server.running:
                 from alignkit.kernel import KernelForkServer
 
-                self._server = KernelForkServer().start()
-                atexit.register(self._server.stop)
+                self._server = KernelForkServer(temp_root=self.settings.temp_root).start()
+                _at_exit(self._server.stop)
             return self._server.socket_path
 
     def renderer(self) -> Renderer:
@@ -62,8 +75,8 @@ class WorkerState:
             socket = self._socket()
             # with a fork server, launching the next kernel ahead is cheap and hides its start-up
             renderer = Renderer(fork_socket=socket, retries=self.settings.retries,
-                                ahead=socket is not None)
-            atexit.register(renderer.close)
+                                ahead=socket is not None, temp_root=self.settings.temp_root)
+            _at_exit(renderer.close)
             self._local.renderer = renderer
         return renderer
 
@@ -88,15 +101,53 @@ def skip_slow_iri_checker() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
-def init_worker(settings: WorkerSettings, environment: dict[str, str] | None = None) -> None:
+def _at_exit(stop: object) -> None:
+    """Call ``stop`` when this process ends, also as a pool worker (which skips ``atexit``)."""
+    Finalize(None, stop, exitpriority=10)
+
+
+def exit_with(parent: int) -> None:
+    """End this process as soon as process ``parent`` is gone, however it ended.
+
+    A pool worker cannot rely on its queue for that: when the batch process
+    is killed, every worker still holds both ends of it and would wait for
+    ever. Its kernels then die with it (see :mod:`alignkit.kernel_fork`).
+    """
+    def watch() -> None:
+        try:
+            handle = os.pidfd_open(parent)  # readable once the process has ended
+        except (AttributeError, OSError):  # not Linux 5.3+: look twice a second
+            while _alive(parent):
+                time.sleep(0.5)
+        else:
+            select.select([handle], [], [])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="alignkit-exit-with-batch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):  # gone, or its number taken by another user
+        return False
+    return True
+
+
+def init_worker(settings: WorkerSettings, environment: dict[str, str] | None = None,
+                parent: int | None = None) -> None:
     """Process-pool initializer: take the batch's environment, build the renderer now.
 
     A worker forked from a long-lived fork server would otherwise keep the
-    environment the server started with, not the one of this batch.
+    environment the server started with, not the one of this batch. With
+    ``parent`` (the batch process), the worker ends as soon as it is gone.
     """
+    if parent is not None:
+        exit_with(parent)
     if environment is not None:
         os.environ.clear()
         os.environ.update(environment)
+        tempfile.tempdir = None  # take this batch's TMPDIR, not the fork server's
     skip_slow_iri_checker()
     _state(settings).renderer()
 

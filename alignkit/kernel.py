@@ -80,7 +80,7 @@ def report_kernel_manager(
     km = ReportKernelManager(
         kernel_name=kernel_name,
         transport="ipc",
-        ip=str(folder / "kernel-ipc"),
+        ip=str(folder / "ipc"),  # short: a socket's path has a length limit
         connection_file=str(folder / "kernel.json"),
     )
     km.fork_socket = fork_socket
@@ -202,16 +202,20 @@ class KernelForkServer:
     """A running fork server (see :mod:`alignkit.kernel_fork`) and its socket.
 
     Use as a context manager, or call :meth:`start` and :meth:`stop`. The
-    server exits by itself when the process that started it ends.
+    server exits by itself when the process that started it ends, killing
+    its kernels. Its socket lives in a folder of its own inside
+    ``temp_root`` (default: the system's temporary folder).
     """
 
-    def __init__(self, modules: Sequence[str] | None = None) -> None:
+    def __init__(self, modules: Sequence[str] | None = None, *,
+                 temp_root: Path | None = None) -> None:
         if modules is None:
             from alignkit.kernel_fork import KERNEL_MODULES
             from alignkit.report import notebooks_dir
 
             modules = KERNEL_MODULES + notebook_imports(sorted(notebooks_dir().glob("*.ipynb")))
         self.modules = tuple(modules)
+        self.temp_root = temp_root
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._ready = False
@@ -219,12 +223,15 @@ class KernelForkServer:
 
     def start(self) -> KernelForkServer:
         """Start the server; kernels requested before it is warm wait for it."""
-        self._folder = tempfile.TemporaryDirectory(prefix="alignkit-fork-")
+        prefix = "fork-" if self.temp_root else "alignkit-fork-"
+        self._folder = tempfile.TemporaryDirectory(prefix=prefix, dir=self.temp_root)
         self.socket_path = os.path.join(self._folder.name, "fork.sock")
+        # stdin is the server's lifeline: it exits, killing its kernels, once the pipe closes
         self._process = subprocess.Popen(
             [sys.executable, "-m", "alignkit.kernel_fork", self.socket_path, *self.modules],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             cwd=self._folder.name, start_new_session=True,
+            env={**os.environ, "TMPDIR": self._folder.name},
         )
         return self
 

@@ -27,10 +27,12 @@ import gc
 import importlib
 import json
 import os
+import select
 import selectors
 import signal
 import socket
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -206,7 +208,10 @@ def serve(socket_path: str, modules: list[str]) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(128)  # launchers that connect now wait in the backlog until we are warm
+    loaded = threading.Event()
+    threading.Thread(target=_exit_if_orphaned, args=(loaded,), daemon=True).start()
     _preload(modules)
+    loaded.set()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -223,6 +228,17 @@ def serve(socket_path: str, modules: list[str]) -> None:
     finally:  # however the server ends, no kernel outlives it
         for pid in children:
             _kill(pid)
+
+
+def _exit_if_orphaned(loaded: threading.Event) -> None:
+    """While the modules load: exit at once if the process that started us is gone.
+
+    Once loaded, the serving loop watches stdin itself (and kills its kernels).
+    """
+    while not loaded.is_set():
+        ready, _, _ = select.select([sys.stdin], [], [], 0.1)
+        if ready and not os.read(sys.stdin.fileno(), 4096):
+            os._exit(0)
 
 
 def _serve_events(sel: selectors.BaseSelector, listener: socket.socket, wake_r: int, wake_w: int,

@@ -71,9 +71,11 @@ class LaunchedKernel:
         self.folder.cleanup()
 
 
-async def launch_kernel(cwd: Path, fork_socket: str | None) -> LaunchedKernel:
-    """Start a kernel process in a private folder; do not wait until it answers."""
-    folder = tempfile.TemporaryDirectory(prefix="alignkit-kernel-")
+async def launch_kernel(cwd: Path, fork_socket: str | None,
+                        temp_root: Path | None = None) -> LaunchedKernel:
+    """Start a kernel process in a private folder inside ``temp_root``; do not wait for it."""
+    folder = tempfile.TemporaryDirectory(prefix="kernel-" if temp_root else "alignkit-kernel-",
+                                         dir=temp_root)
     root = Path(folder.name)
     km = report_kernel_manager(root, fork_socket=fork_socket)
     private_tmp = root / "tmp"  # the kernel's temporary files go with it
@@ -99,11 +101,16 @@ class KernelSupply:
         Launch the next kernel while a report runs. Worth it when kernels are
         forked (cheap to launch); a spare left over at the end is killed by
         :meth:`close`.
+    temp_root
+        Where the kernels' private folders go (default: the system's
+        temporary folder); see :mod:`alignkit.kernel_temp`.
     """
 
-    def __init__(self, fork_socket: str | None = None, *, ahead: bool = True) -> None:
+    def __init__(self, fork_socket: str | None = None, *, ahead: bool = True,
+                 temp_root: Path | None = None) -> None:
         self.fork_socket = fork_socket
         self.ahead = ahead
+        self.temp_root = temp_root
         self.loop = asyncio.new_event_loop()
         self._spare: LaunchedKernel | None = None
 
@@ -118,9 +125,9 @@ class KernelSupply:
             await kernel.stop()
             kernel = None
         if kernel is None:
-            kernel = await launch_kernel(cwd, self.fork_socket)
+            kernel = await launch_kernel(cwd, self.fork_socket, self.temp_root)
         if self.ahead:
-            self._spare = await launch_kernel(cwd, self.fork_socket)
+            self._spare = await launch_kernel(cwd, self.fork_socket, self.temp_root)
         return kernel
 
     def close(self) -> None:

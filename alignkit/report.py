@@ -6,7 +6,11 @@ HTML page (code hidden, images embedded, no script loaded from the internet)
 through the branded template in ``templates/alignkit``, and optionally a PDF
 printed by the system Chromium. Every file is written under a temporary name
 and moved into place, so a failed render never replaces a good report; the
-executed notebook of a failed run is kept as ``<stage>.failed.ipynb``.
+executed notebook of a failed run is kept as ``<stage>.failed.ipynb``, with
+the workspace's and the machine's paths taken out (see
+:mod:`alignkit.report_scrub`). Report folders are made ``0700`` and report
+files ``0600``; kernels keep their temporary files in a private folder that
+goes when the run ends (see :mod:`alignkit.kernel_temp`).
 
 :class:`Renderer` is the reusable engine (one per worker process);
 :func:`render_report` renders one report and raises on failure.
@@ -24,8 +28,10 @@ from typing import Any
 from alignkit.anonymity import DEFAULT_THRESHOLD, check_threshold
 from alignkit.branding import Brand
 from alignkit.exceptions import ReportError
+from alignkit.report_scrub import scrub_notebook, scrub_text
 from alignkit.stages import STAGES
 from alignkit.store import Workspace
+from alignkit.store_files import make_private_dir
 
 __all__ = [
     "STAGES",
@@ -54,12 +60,13 @@ def templates_dir() -> Path:
 
 
 def write_atomic(target: Path, data: str | bytes) -> None:
-    """Write ``target`` through a hidden temporary file and an atomic rename."""
+    """Write ``target`` (mode ``0600``) through a hidden temporary file and an atomic rename."""
     partial = target.with_name(f".{target.name}.{os.getpid()}.part")
-    if isinstance(data, str):
-        partial.write_text(data, encoding="utf-8")
-    else:
-        partial.write_bytes(data)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(payload)
+    partial.chmod(0o600)  # also when an earlier partial file had another mode
     os.replace(partial, target)
 
 
@@ -135,17 +142,20 @@ class Renderer:
     ahead
         Launch the next report's kernel while a report runs (for workers that
         render many reports); call :meth:`close` when done.
+    temp_root
+        The run's private folder for the kernels' folders (see
+        :mod:`alignkit.kernel_temp`); default: the system's temporary folder.
     """
 
     def __init__(self, fork_socket: str | None = None, retries: int = 1, *,
-                 ahead: bool = False) -> None:
+                 ahead: bool = False, temp_root: Path | None = None) -> None:
         from alignkit.kernel_supply import KernelSupply
         from alignkit.report_html import ReportExporter
 
         self.fork_socket = fork_socket
         self.retries = retries
         self.exporter = ReportExporter()
-        self.supply = KernelSupply(fork_socket, ahead=ahead)
+        self.supply = KernelSupply(fork_socket, ahead=ahead, temp_root=temp_root)
         self._notebooks: dict[Path, tuple[float, Any]] = {}
 
     def close(self) -> None:
@@ -157,7 +167,7 @@ class Renderer:
         from alignkit.execution import execute_notebook, parameterize
 
         started = time.perf_counter()
-        job.out_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(job.out_dir, within=job.workspace)
         source = self._load(job.notebook)
         spent, attempt = 0.0, 0
         while True:
@@ -171,7 +181,7 @@ class Renderer:
         if not run.ok:
             kept = self._keep_failed(job, executed)
             return ReportOutcome(job.company, job.stage, "failed", spent, (), run.error_name,
-                                 run.error_message, attempt, kept)
+                                 scrub_text(run.error_message, job.workspace), attempt, kept)
         try:
             files = self._write(job, executed, company_name)
         except ReportError as err:
@@ -215,10 +225,11 @@ class Renderer:
 
     @staticmethod
     def _keep_failed(job: ReportJob, executed: Any) -> str:
+        """Keep the executed notebook for diagnosis, without any of the machine's paths."""
         import nbformat
 
         target = job.out_dir / f"{job.stage}.failed.ipynb"
-        write_atomic(target, nbformat.writes(executed))
+        write_atomic(target, nbformat.writes(scrub_notebook(executed, job.workspace)))
         return target.name
 
 
@@ -288,17 +299,19 @@ def render_report(
         When the company is not registered.
     """
     from alignkit.branding import load_brand
+    from alignkit.kernel_temp import batch_folder
 
     ws = Workspace(workspace)
     job = ReportJob(company, stage, Path(out_dir), ws.root, wave, anonymity_min,
                     timeout=timeout, brand=brand or load_brand(),
                     as_of=report_day(ws, company, as_of))
     name = check_job(job)
-    renderer = Renderer(retries=0)
-    try:
-        outcome = renderer.render(job, name)
-    finally:
-        renderer.close()
+    with batch_folder() as temp:
+        renderer = Renderer(retries=0, temp_root=temp)
+        try:
+            outcome = renderer.render(job, name)
+        finally:
+            renderer.close()
     if outcome.status != "ok":
         kept = f" (executed notebook kept at {job.out_dir / outcome.executed_notebook})" \
             if outcome.executed_notebook else ""
