@@ -292,31 +292,53 @@ class Workspace:
         name = f"{sha256}.redacted.csv" if redacted is not None else \
             f"{sha256}{source_file.suffix.lower()}"
         raw_path = self.raw_dir / name
+        with self.keeping_raw(raw_path, source_file=source_file if redacted is None else None,
+                              data=redacted) as con:
+            company_id = self._company_id(con, slug)
+            if con.execute("SELECT 1 FROM imports WHERE company_id = ? AND sha256 = ?",
+                           (company_id, sha256)).fetchone():
+                raise StoreError(f"{source_file.name} was imported for '{slug}' by another "
+                                 "import running at the same time; nothing changed")
+            wave_id = self._wave_id(con, company_id, wave, instrument_version)
+            self._refuse_repeats(con, wave_id, wave, respondents, source_file)
+            cur = con.execute(
+                "INSERT INTO imports (company_id, wave_id, sha256, source, file_name, raw_path,"
+                " imported_at, respondents, skipped, answers) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (company_id, wave_id, sha256, source, source_file.name,
+                 raw_path.relative_to(self.root).as_posix(), _now(), len(respondents),
+                 skipped, len(answers)),
+            )
+            self._insert_rows(con, wave_id, cur.lastrowid, respondents, answers)
+
+    @contextmanager
+    def keeping_raw(self, raw_path: Path, *, source_file: Path | None = None,
+                    data: bytes | None = None) -> Iterator[sqlite3.Connection]:
+        """A write transaction that keeps a raw copy: the copy exists if and only if it commits.
+
+        The copy of ``source_file`` (or ``data``) is written under a hidden
+        name while the block runs, and takes the name ``raw_path`` (read-only)
+        once the block's transaction has committed. A process killed at any
+        point leaves no copy without its import, nor an import without its
+        copy, once the workspace is opened again. An existing ``raw_path``
+        (the same file kept before) is left as it is.
+
+        Examples
+        --------
+        ``with ws.keeping_raw(ws.raw_dir / f"{sha}.csv", source_file=path) as con:``
+        then insert the import's rows with ``con``, naming the copy's
+        ``raw/…`` path.
+        """
         staged: StagedFile | None = None
         committed = False
         try:
             with self.connect(write=True) as con:
-                company_id = self._company_id(con, slug)
-                if con.execute("SELECT 1 FROM imports WHERE company_id = ? AND sha256 = ?",
-                               (company_id, sha256)).fetchone():
-                    raise StoreError(f"{source_file.name} was imported for '{slug}' by another "
-                                     "import running at the same time; nothing changed")
-                wave_id = self._wave_id(con, company_id, wave, instrument_version)
-                self._refuse_repeats(con, wave_id, wave, respondents, source_file)
                 make_private_dir(self.raw_dir)
                 staged = StagedFile(raw_path)  # under the write lock: see recover_raw_files
-                if redacted is None:
+                if source_file is not None:
                     staged.copy_from(source_file)
                 else:
-                    staged.write_bytes(redacted)
-                cur = con.execute(
-                    "INSERT INTO imports (company_id, wave_id, sha256, source, file_name, raw_path,"
-                    " imported_at, respondents, skipped, answers) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (company_id, wave_id, sha256, source, source_file.name,
-                     raw_path.relative_to(self.root).as_posix(), _now(), len(respondents),
-                     skipped, len(answers)),
-                )
-                self._insert_rows(con, wave_id, cur.lastrowid, respondents, answers)
+                    staged.write_bytes(data or b"")
+                yield con
             committed = True
             staged.publish()  # if this fails, the next open of the workspace finishes it
         finally:
@@ -341,9 +363,9 @@ class Workspace:
         """Copy an imported file to ``raw/`` unchanged and read-only; False if already there.
 
         The copy appears under its name complete or not at all. Prefer
-        recording the import and staging its copy in one go, as
-        :meth:`record_import` does: a process killed between this copy and
-        its import's commit leaves the copy behind.
+        :meth:`keeping_raw`, which writes the copy and the import in one go: a
+        process killed between this copy and its import's commit leaves the
+        copy behind.
         """
         if raw_path.exists():
             return False
