@@ -2,25 +2,32 @@
 
 A file (CSV or XLSX) has the columns ``action_id,status,updated_on`` and
 optionally ``progress,note``. It is checked row by row before anything is
-stored; the updates then go in through
-:func:`alignkit.action_store.record_action_updates` in one transaction, and the
-file is kept unchanged under ``raw/`` (named by its SHA-256).
+stored; the updates then go in as
+:func:`alignkit.action_store.record_action_updates` stores them, in one
+transaction, and the file is kept unchanged under ``raw/`` (named by its
+SHA-256) once that transaction has committed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from alignkit.action_store import (
     STATUSES,
     UPDATE_COLUMNS,
+    _company_actions,
+    _insert_updates,
+    _no_such_action,
+    _refresh_status,
+    _update_row,
     load_actions,
     record_action_updates,
 )
-from alignkit.exceptions import IntakeError
+from alignkit.exceptions import IntakeError, StoreError
 from alignkit.intake.table import read_table
 from alignkit.store import Workspace, file_sha256
 from alignkit.tables import header_positions, parse_day
@@ -126,6 +133,18 @@ def store_action_updates(workspace: Workspace, company: str, updates: pd.DataFra
     return record_action_updates(workspace, company, updates)
 
 
+def _store_in(con: Any, company: str, rows: list[tuple]) -> int:
+    """:func:`record_action_updates`'s writes, inside the caller's transaction ``con``."""
+    known = _company_actions(con, company)
+    for number, row in enumerate(rows, start=1):
+        if row[0] not in known:
+            raise StoreError(f"update row {number}: {_no_such_action(company, row[0])}")
+    keyed = [(known[row[0]], *row[1:]) for row in rows]
+    added = _insert_updates(con, keyed)
+    _refresh_status(con, {row[0] for row in keyed})
+    return added
+
+
 def import_action_updates(path: str | Path, *, company: str,
                           workspace: Workspace) -> UpdateImport:
     """Check a status-update file and store it in one transaction.
@@ -137,11 +156,13 @@ def import_action_updates(path: str | Path, *, company: str,
     known = set(load_actions(workspace, company)["id"].astype(int))
     frame = read_action_update_file(path, known=known, company=company)
     raw = workspace.raw_dir / f"{file_sha256(path)}{path.suffix.lower()}"
-    copied = workspace.copy_raw(path, raw)  # same convention as survey imports
-    try:
-        added = store_action_updates(workspace, company, frame)
-    except BaseException:
-        if copied:
-            raw.unlink(missing_ok=True)
-        raise
+    rows = []
+    for number, record in enumerate(frame.to_dict("records"), start=1):
+        try:
+            rows.append(_update_row(record))
+        except ValueError as err:
+            raise StoreError(f"update row {number}: {err}") from None
+    # The copy takes its name only once the updates are committed (same as survey imports).
+    with workspace.keeping_raw(raw, source_file=path) as con:
+        added = _store_in(con, company, rows)
     return UpdateImport(path.name, len(frame), added, len(frame) - added)

@@ -57,7 +57,11 @@ class ParsedFunnel:
     ``leads`` has the canonical lead columns (dates as ISO text, ``None`` when
     absent; ``lead`` and ``owner`` still in clear) and ``row``; ``counts`` has
     ``row, period, stage, count, column`` (the header the count came from). One of
-    the two is empty.
+    the two is empty. ``private_columns`` lists (0-based) the columns of a lead
+    export the import does not read, such as contacts' e-mail addresses, names,
+    phone numbers and addresses: the workspace's copy of the file leaves them
+    out (see :func:`alignkit.funnel_store.import_funnel`). An aggregate export
+    has none.
     """
 
     source: str
@@ -68,6 +72,7 @@ class ParsedFunnel:
     skipped: list[dict[str, object]] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    private_columns: tuple[int, ...] = ()
 
 
 def _shown(cell: str) -> str:
@@ -283,7 +288,8 @@ def _parse_leads(table: Table, mapped: dict[str, int], unmapped: list[str],
     leads["period"] = period or leads["created_at"].str[:7]
     return ParsedFunnel(_style(table.header), "leads", leads, pd.DataFrame(),
                         {n: table.header[i] for n, i in mapped.items()}, skipped, unmapped,
-                        _lead_notes(leads, mapped, decided))
+                        _lead_notes(leads, mapped, decided),
+                        tuple(i for i in range(len(table.header)) if i not in mapped.values()))
 
 
 def _lead_notes(leads: pd.DataFrame, mapped: dict[str, int], decided: bool) -> list[str]:

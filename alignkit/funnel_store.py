@@ -3,7 +3,9 @@
 Leads live in the ``leads`` table (one row per lead and company, pseudonymous:
 the CRM's lead id and the owner's name are replaced by salted HMACs; the owner's
 team is kept as the CRM names it), aggregate exports in ``funnel_counts``, and
-every import in ``funnel_imports`` next to its raw file in ``raw/``.
+every import in ``funnel_imports`` next to its raw copy in ``raw/`` (a lead
+export's copy without the contacts' names, e-mail, phone and address columns,
+unless imported with ``--keep-raw``).
 
 A later lead export of the same company updates the leads it shares with
 earlier ones (a CRM export is a snapshot: stages only move forward), so
@@ -23,6 +25,7 @@ import pandas as pd
 from alignkit.exceptions import IntakeError, StoreError
 from alignkit.funnel_formats import FUNNEL_STAGES, STAGE_NAMES
 from alignkit.funnel_intake import ParsedFunnel, parse_funnel
+from alignkit.raw_copy import redacted_copy
 from alignkit.store import Workspace, file_sha256
 
 __all__ = [
@@ -124,6 +127,7 @@ def import_funnel(
     workspace: Workspace | str | Path | None = None,
     period: str | None = None,
     dry_run: bool = False,
+    keep_raw: bool = False,
 ) -> FunnelImportResult:
     """Validate a CRM funnel export and store it as one transaction.
 
@@ -140,6 +144,12 @@ def import_funnel(
         without a period column.
     dry_run
         Validate and report, write nothing.
+    keep_raw
+        Keep the file unchanged under ``raw/``. By default the copy of a
+        lead-level export keeps only the columns the import reads (lead id,
+        dates, source, stage, owner, owner team, amount): contacts' e-mail
+        addresses, names, phone numbers, companies and addresses are left out.
+        The file at ``path`` is only ever read.
 
     Returns
     -------
@@ -171,7 +181,7 @@ def import_funnel(
     if dry_run:
         return FunnelImportResult(**summary, new=new, updated=updated,
                                   message="dry run: nothing was written")
-    _record(ws, company, path, sha, parsed, stored, period)
+    _record(ws, company, path, sha, parsed, stored, period, keep_raw)
     what = (f"{len(stored)} leads ({new} new, {updated} updated)" if stored is not None
             else f"{len(parsed.counts)} stage counts for {len(summary['periods'])} periods")
     return FunnelImportResult(**summary, new=new, updated=updated, imported=True,
@@ -217,13 +227,23 @@ def _import_period(parsed: ParsedFunnel, period: str | None) -> str:
     return periods[0] if len(periods) == 1 else f"{periods[0]}..{periods[-1]}"
 
 
+def _raw_copy(path: Path, sha: str, parsed: ParsedFunnel,
+              keep_raw: bool) -> tuple[str, bytes | None]:
+    """The raw copy's file name and, unless the file is kept unchanged, its content."""
+    redacted = None if keep_raw else redacted_copy(path, parsed.private_columns)
+    if redacted is None:
+        return f"{sha}{path.suffix.lower()}", None
+    return f"{sha}.redacted.csv", redacted
+
+
 def _record(ws: Workspace, company: str, path: Path, sha: str, parsed: ParsedFunnel,
-            leads: pd.DataFrame | None, period: str | None) -> None:
-    """One transaction: the import row, then its leads or counts; raw file kept."""
-    raw_path = ws.raw_dir / f"{sha}{path.suffix.lower()}"
-    copied = ws.copy_raw(path, raw_path)
+            leads: pd.DataFrame | None, period: str | None, keep_raw: bool = False) -> None:
+    """One transaction: the import row, then its leads or counts; raw copy kept if it commits."""
+    name, redacted = _raw_copy(path, sha, parsed, keep_raw)
+    raw_path = ws.raw_dir / name
     try:
-        with ws.connect() as con:
+        with ws.keeping_raw(raw_path, source_file=path if redacted is None else None,
+                            data=redacted) as con:
             company_id = con.execute("SELECT id FROM companies WHERE slug = ?",
                                      (company,)).fetchone()[0]
             cur = con.execute(
@@ -242,14 +262,8 @@ def _record(ws: Workspace, company: str, path: Path, sha: str, parsed: ParsedFun
                     [(company_id, cur.lastrowid, r.period, r.stage, int(r.count))
                      for r in parsed.counts.itertuples(index=False)])
     except sqlite3.IntegrityError as err:
-        if copied:
-            raw_path.unlink(missing_ok=True)
         raise StoreError(f"{path.name} conflicts with funnel data already stored ({err}); "
                          "nothing was imported") from None
-    except BaseException:
-        if copied:
-            raw_path.unlink(missing_ok=True)
-        raise
 
 
 _LEAD_FIELDS = LEAD_FRAME_COLUMNS

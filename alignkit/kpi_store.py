@@ -171,22 +171,17 @@ def import_kpis(path: str | Path, *, company: str, workspace: Workspace,
     path = Path(path)
     frame = read_kpi_file(path)
     raw = workspace.raw_dir / f"{file_sha256(path)}{path.suffix.lower()}"
-    copied = workspace.copy_raw(path, raw)  # same convention as survey imports
     counts = {"added": 0, "replaced": 0, "unchanged": 0}
-    try:
-        with workspace.connect() as con:
-            cid = _company_id(con, company)
-            for number, row in zip(frame.index, frame.itertuples(index=False), strict=True):
-                target = None if pd.isna(row.target) else float(row.target)
-                outcome = _write(con, cid, (row.kpi, row.observed_on, float(row.value), target),
-                                 replace)
-                if outcome == "conflict":
-                    raise IntakeError(f"{row.kpi} already has a different figure on "
-                                      f"{row.observed_on}; correct the row or import with "
-                                      "--replace", file=path, row=number, column="value")
-                counts[outcome] += 1
-    except BaseException:
-        if copied:
-            raw.unlink(missing_ok=True)
-        raise
+    # The copy takes its name only once the rows are committed (same as survey imports).
+    with workspace.keeping_raw(raw, source_file=path) as con:
+        cid = _company_id(con, company)
+        for number, row in zip(frame.index, frame.itertuples(index=False), strict=True):
+            target = None if pd.isna(row.target) else float(row.target)
+            outcome = _write(con, cid, (row.kpi, row.observed_on, float(row.value), target),
+                             replace)
+            if outcome == "conflict":
+                raise IntakeError(f"{row.kpi} already has a different figure on "
+                                  f"{row.observed_on}; correct the row or import with "
+                                  "--replace", file=path, row=number, column="value")
+            counts[outcome] += 1
     return KpiImport(path.name, len(frame), **counts)

@@ -51,7 +51,7 @@ def test_lead_import_is_stored_pseudonymously(workspace: Workspace) -> None:
 
 def test_raw_file_is_kept_unchanged_under_its_hash(workspace: Workspace) -> None:
     source = CRM / "salesforce_leads.csv"
-    import_funnel(source, company="acme", workspace=workspace)
+    import_funnel(source, company="acme", workspace=workspace, keep_raw=True)
     raw = workspace.raw_dir / f"{file_sha256(source)}.csv"
     assert raw.read_bytes() == source.read_bytes()
     assert find_funnel_import(workspace, "acme", file_sha256(source)).kind == "leads"

@@ -27,21 +27,28 @@ def _print_json(payload: Any) -> None:
 @click.option("--period", help='Period the file covers, e.g. "2024-Q3" (needed for stage '
                                "counts without a period column).")
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--keep-raw", is_flag=True,
+              help="Keep the workspace's copy of FILE unchanged [default: a lead export "
+                   "without the columns the import does not read, such as contacts' e-mail, "
+                   "name and phone].")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @_workspace_option
 def import_funnel_cmd(file: Path, company: str, period: str | None, dry_run: bool,
-                      as_json: bool, workspace: Path | None) -> None:
+                      keep_raw: bool, as_json: bool, workspace: Path | None) -> None:
     """Validate a CRM funnel export FILE and store it in one transaction.
 
     FILE is a lead-level export (one row per lead; HubSpot and Salesforce column
     names are recognised) or stage counts per period (Month, Leads, MQLs, SALs,
     SQLs, Opportunities, Won). Lead ids and owner names are stored as pseudonyms.
+    The copy of a lead-level file kept in the workspace holds only the columns
+    the import reads (no contact names, e-mail, phone or address columns) unless
+    --keep-raw is given; FILE itself is never changed.
     """
     from alignkit.funnel_store import import_funnel
     from alignkit.store import Workspace
 
     result = import_funnel(file, company=company, workspace=Workspace(workspace),
-                           period=period, dry_run=dry_run)
+                           period=period, dry_run=dry_run, keep_raw=keep_raw)
     if as_json:
         _print_json(result.to_json())
         return

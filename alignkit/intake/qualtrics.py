@@ -28,10 +28,12 @@ _ROLES = {
     "RecipientEmail": "email", "RecipientFirstName": "name", "RecipientLastName": "name",
     "Status": "status", "Finished": "finished", "Progress": "progress",
     "RecordedDate": "submitted",
+    # Where the respondent was: left out of the workspace's copy like e-mail and IP.
+    "LocationLatitude": "latitude", "LocationLongitude": "longitude",
 }
 _KNOWN = frozenset({
     "StartDate", "EndDate", "Duration (in seconds)", "ExternalReference",
-    "ExternalDataReference", "LocationLatitude", "LocationLongitude", "DistributionChannel",
+    "ExternalDataReference", "DistributionChannel",
     "UserLanguage", "ResponseSet",
 })
 _OTHER_TEXT = re.compile(r"^(?P<base>.+)_\d+_TEXT$")

@@ -78,7 +78,7 @@ class ParsedSurvey:
 
 
 #: Column targets that name or locate a person (see :attr:`ParsedSurvey.identity_columns`).
-IDENTITY_FIELDS = frozenset({"email", "name", "ip"})
+IDENTITY_FIELDS = frozenset({"email", "name", "ip", "latitude", "longitude"})
 
 
 @dataclass(frozen=True)
