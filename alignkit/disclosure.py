@@ -70,6 +70,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from alignkit.anonymity import check_threshold
@@ -188,25 +189,88 @@ def _pools(sizes: Mapping[str, int], order: Iterable[str], k: int,
 
 def _block(answered: pd.Series, items: int, k: int) -> Block:
     """Rules 3 and 4 for one group and dimension; ``answered``: items answered per person."""
-    everyone = frozenset(answered.index)
-    complete = frozenset(answered.index[answered.to_numpy() == items])
-    partial = everyone - complete
+    return _decide(answered.index.to_numpy(object), answered.to_numpy(), items, k)
+
+
+def _decide(people: np.ndarray, answered: np.ndarray, items: int, k: int) -> Block:
+    """:func:`_block` for ``people`` (names) and the items each answered."""
+    everyone = frozenset(people.tolist())
+    complete = frozenset(people[answered == items].tolist())
+    partial = len(everyone) - len(complete)
     if len(complete) >= k:
-        if 0 < len(partial) < k:
-            return Block(SHOWN, complete, complete, left_out=len(partial))
+        if 0 < partial < k:
+            return Block(SHOWN, complete, complete, left_out=partial)
         return Block(SHOWN, everyone, complete)
     if len(everyone) >= k:
         return Block(MEAN_ONLY, everyone, complete)
     return Block(HIDDEN, left_out=len(everyone))
 
 
-def _answered_counts(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
-    """``respondent, dimension, answered`` (items answered, N/A not counted)."""
-    dims = instrument.items_frame().set_index("item")["dimension"]
-    given = answers[answers["value"].notna()]
-    frame = pd.DataFrame({"respondent": given["respondent"].astype(str).to_numpy(),
-                          "dimension": given["item"].astype(str).map(dims).to_numpy()})
-    return frame.groupby(["respondent", "dimension"]).size().rename("answered").reset_index()
+def _text_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of a column's values read as text, and those texts (``str()`` of each value)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, labels = column.cat.codes.to_numpy(np.int64), column.cat.categories
+    else:
+        codes, labels = pd.factorize(column)
+    texts = np.append(pd.Index(labels).astype(str).to_numpy(object), "nan")  # -1: missing
+    merged, unique = pd.factorize(texts)  # labels that read alike are one
+    return merged[codes], np.asarray(unique, dtype=object)
+
+
+@dataclass(frozen=True)
+class _People:
+    """Who gave each answer, and to which dimension, as codes.
+
+    People are numbered in the order of their first answer; ``dimension`` indexes
+    ``dimensions`` (-1: an item outside the instrument).
+    """
+
+    person: np.ndarray
+    names: np.ndarray
+    teams: np.ndarray
+    dimension: np.ndarray
+    dimensions: list[str]
+
+    @classmethod
+    def of(cls, answers: pd.DataFrame, instrument: Instrument) -> _People:
+        codes, names = _text_codes(answers["respondent"])
+        person, seen = pd.factorize(codes)
+        # People are numbered as they first appear: a first answer has a number above all before.
+        first = np.flatnonzero(np.diff(np.maximum.accumulate(person), prepend=-1) > 0)
+        team, teams = _text_codes(answers["team"])
+        items = instrument.items_frame()
+        dimensions = list(items["dimension"].value_counts().index)
+        of_item = np.append(pd.Index(dimensions).get_indexer(items["dimension"]), -1)
+        item, texts = _text_codes(answers["item"])
+        dimension = of_item[pd.Index(items["item"]).get_indexer(texts)][item]
+        return cls(person, names[seen], teams[team[first]], dimension, dimensions)
+
+    def answered(self, values: pd.Series) -> np.ndarray:
+        """Items answered (N/A not counted) per person (rows) and dimension (columns)."""
+        given = values.notna().to_numpy() & (self.dimension >= 0)
+        size = (len(self.names), len(self.dimensions))
+        cells = self.person[given] * size[1] + self.dimension[given]
+        return np.bincount(cells, minlength=size[0] * size[1]).reshape(size)
+
+
+def _blocks(people: _People, answered: np.ndarray, group: np.ndarray, groups: list[str],
+            per_dim: Mapping[str, int], k: int) -> dict[tuple[str, str], Block]:
+    """Rules 3 and 4 for every group (``group``: index per person, -1 left out) and dimension.
+
+    In the order the groups and dimensions first appear among people sorted by
+    name, each person's dimensions by name.
+    """
+    rank = np.empty(len(people.names), dtype=np.int64)
+    rank[np.argsort(people.names, kind="stable")] = np.arange(len(people.names))
+    found = []
+    for g, name in enumerate(groups):
+        for d, dim in enumerate(people.dimensions):
+            here = (group == g) & (answered[:, d] > 0)
+            if here.any():
+                found.append((int(rank[here].min()), dim, name, d, here))
+    found.sort(key=lambda cell: cell[:2])
+    return {(name, dim): _decide(people.names[here], answered[here, d], per_dim[dim], k)
+            for _, dim, name, d, here in found}
 
 
 def plan_disclosure(answers: pd.DataFrame, instrument: Instrument, threshold: int, *,
@@ -230,21 +294,18 @@ def plan_disclosure(answers: pd.DataFrame, instrument: Instrument, threshold: in
         Groups, pools, teams left out and the status of every group's dimensions.
     """
     k = check_threshold(threshold)
-    people = answers.drop_duplicates("respondent")
-    team_of = dict(zip(people["respondent"].astype(str), people["team"].astype(str),
-                       strict=True))
+    people = _People.of(answers, instrument)
+    team_of = dict(zip(people.names.tolist(), people.teams.tolist(), strict=True))
     sizes = pd.Series(team_of, dtype=object).value_counts().to_dict() if team_of else {}
     order = [*instrument.team_ids, *sorted(set(sizes) - set(instrument.team_ids))]
     pools, left_out = _pools(sizes, order, k, core)
     group_by_team = {t: g for g, teams in pools.items() for t in teams}
     group_of = {r: group_by_team[t] for r, t in team_of.items() if t in group_by_team}
-    counts = _answered_counts(answers, instrument)
-    counts["group"] = counts["respondent"].map(group_of)
-    counts = counts.dropna(subset=["group"])
+    groups = list(pools)
+    group = np.array([groups.index(group_by_team[t]) if t in group_by_team else -1
+                      for t in people.teams.tolist()], dtype=np.int64)
     per_dim = instrument.items_frame()["dimension"].value_counts().to_dict()
-    blocks: dict[tuple[str, str], Block] = {}
-    for (group, dim), part in counts.groupby(["group", "dimension"], sort=False):
-        blocks[(group, dim)] = _block(part.set_index("respondent")["answered"], per_dim[dim], k)
+    blocks = _blocks(people, people.answered(answers["value"]), group, groups, per_dim, k)
     for dim in per_dim:
         parts = [b for (g, d), b in blocks.items() if d == dim and b.status != HIDDEN]
         if parts:
@@ -264,21 +325,33 @@ def published_answers(answers: pd.DataFrame, plan: Disclosure,
     Only answers counted by some block are kept (rules 2 to 4), N/A included for
     the people counted, and ``team`` holds each person's published group.
     """
-    dims = instrument.items_frame().set_index("item")["dimension"]
-    who = answers["respondent"].astype(str)
-    dim = answers["item"].astype(str).map(dims)
-    group = who.map(plan.group_of)
-    counted = pd.MultiIndex.from_tuples(
-        [(r, d) for (g, d), b in plan.blocks.items() if g != OVERALL for r in b.members])
-    pairs = pd.MultiIndex.from_arrays([who.to_numpy(), dim.to_numpy()])
-    keep = group.notna() & pairs.isin(counted)
-    out = answers.loc[keep].copy()
+    people = _People.of(answers, instrument)
     groups = plan.groups
-    out["team"] = pd.Categorical(group[keep].to_numpy(), categories=groups)
+    group = np.array([groups.index(plan.group_of[r]) if r in plan.group_of else -1
+                      for r in people.names.tolist()], dtype=np.int64)
+    at = pd.Index(people.names)
+    # The last column stands for items outside the instrument: never counted.
+    counted = np.zeros((len(people.names), len(people.dimensions) + 1), dtype=bool)
+    for (g, dim), block in plan.blocks.items():
+        if g != OVERALL and block.members and dim in people.dimensions:
+            rows = at.get_indexer(list(block.members))
+            counted[rows[rows >= 0], people.dimensions.index(dim)] = True
+    keep = (group[people.person] >= 0) & counted[people.person, people.dimension]
+    out = answers.loc[keep].copy()
+    out["team"] = pd.Categorical.from_codes(group[people.person[keep]], categories=groups)
     for col in ("respondent", "item"):
         if isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].cat.remove_unused_categories()
+            out[col] = _without_unused(out[col])
     return out.reset_index(drop=True)
+
+
+def _without_unused(column: pd.Series) -> pd.Categorical:
+    """``column.cat.remove_unused_categories()``, without sorting a million codes."""
+    codes = column.cat.codes.to_numpy(np.int64)
+    used = np.bincount(codes[codes >= 0], minlength=len(column.cat.categories)) > 0
+    renumber = np.append(np.cumsum(used) - 1, -1)  # -1 (missing) stays -1
+    return pd.Categorical.from_codes(renumber[codes], categories=column.cat.categories[used],
+                                     ordered=column.cat.ordered)
 
 
 # -- publishing again -----------------------------------------------------------------------

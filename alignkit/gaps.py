@@ -85,13 +85,13 @@ def perception_gaps(
     a, b = between
     rows = []
     if not ({a, b} & set(hidden)):
-        per_person = prepare_answers(answers, instrument).person_means
-        dimension = per_person["dimension"].to_numpy()
-        team = per_person["team"].to_numpy()
-        score = per_person["score"].to_numpy(float)
-        in_a, in_b = team == a, team == b
+        prepared = prepare_answers(answers, instrument)
+        _, team, dimension, score = prepared.person_codes
+        teams, dimensions = prepared.codes.teams.astype(str), prepared.codes.dimensions
+        in_a = np.isin(team, np.flatnonzero(teams == a))
+        in_b = np.isin(team, np.flatnonzero(teams == b))
         for dim in instrument.dimensions:
-            here = dimension == dim.id
+            here = np.isin(dimension, np.flatnonzero(dimensions == dim.id))
             va, vb = score[here & in_a], score[here & in_b]
             if len(va) < threshold or len(vb) < threshold:
                 continue

@@ -6,15 +6,18 @@ Groups are ``overall`` plus each team (or pooled group) in the frame. Nothing he
 protects anyone: published figures are computed from the answers that
 :mod:`alignkit.disclosure` allows, as :func:`alignkit.wave.score_wave` does.
 
-Several scores start from the same intermediate frames (answers joined to their
-dimension, each respondent's dimension means). To compute many scores of one wave,
-wrap the answers once in :class:`PreparedAnswers` and pass that instead of the
-frame: each intermediate frame is then built only once.
+Several scores start from the same intermediate results (the answers as integer
+codes of item, dimension, respondent and team, each respondent's dimension means).
+To compute many scores of one wave, wrap the answers once in :class:`PreparedAnswers`
+and pass that instead of the frame: each is then built only once. Scores group those
+codes rather than a million labels, and sum in the order pandas would, so that a
+figure does not depend on how it was computed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -79,15 +82,106 @@ class PreparedAnswers:
         return scored
 
     @cached_property
+    def codes(self) -> _Codes:
+        """:attr:`answered` as integer codes, which the scores group by."""
+        return _Codes.of(self.answers, self.instrument)
+
+    @cached_property
+    def person_codes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:attr:`person_means` as codes of :attr:`codes`: respondent, team, dimension, score."""
+        return self.codes.person_means()
+
+    @cached_property
     def person_means(self) -> pd.DataFrame:
         """See :func:`respondent_dimension_means`."""
-        scored = self.answered[self.answered["dimension"] != OUTCOME_DIMENSION]
-        return (
-            scored.groupby(["respondent", "team", "dimension"], observed=True)["value"]
-            .mean()
-            .rename("score")
-            .reset_index()
-        )
+        c = self.codes
+        respondent, team, dimension, score = self.person_codes
+        return pd.DataFrame({
+            "respondent": _rebuild(self.answers["respondent"], c.respondents, respondent),
+            "team": _rebuild(self.answers["team"], c.teams, team),
+            "dimension": c.dimensions.take(dimension),
+            "score": score,
+        })
+
+
+@dataclass(frozen=True)
+class _Codes:
+    """The answered rows of a wave (N/A and items outside the instrument left out), coded.
+
+    ``item`` indexes the instrument's items, ``dimension`` :attr:`dimensions`
+    (sorted ids), ``respondent`` and ``team`` the labels ``respondents`` and
+    ``teams`` (-1 for a missing label), in the order a groupby sorts them.
+    """
+
+    item: np.ndarray
+    dimension: np.ndarray
+    respondent: np.ndarray
+    team: np.ndarray
+    value: np.ndarray
+    fav: np.ndarray
+    dimensions: pd.Index
+    respondents: pd.Index
+    teams: pd.Index
+
+    @classmethod
+    def of(cls, answers: pd.DataFrame, instrument: Instrument) -> _Codes:
+        items = instrument.items_frame()
+        code, labels = _labels(answers["item"])
+        item = np.append(pd.Index(items["item"]).get_indexer(labels.astype(str)), -1)[code]
+        value = answers["value"].to_numpy(dtype=float, na_value=np.nan)
+        rows = np.flatnonzero((item >= 0) & ~np.isnan(value))
+        dimensions = pd.Index(sorted(set(items["dimension"])), dtype=items["dimension"].dtype)
+        of_item = dimensions.get_indexer(items["dimension"])
+        respondent, respondents = _labels(answers["respondent"])
+        team, teams = _labels(answers["team"])
+        value = value[rows]
+        return cls(item[rows], of_item[item[rows]], respondent[rows], team[rows], value,
+                   value >= instrument.favourable_min, dimensions, respondents, teams)
+
+    @property
+    def groups(self) -> list[str]:
+        """Group labels: overall, then each team label (``"nan"`` for a missing one)."""
+        return [OVERALL, *self.teams.astype(str), "nan"]
+
+    @property
+    def group(self) -> np.ndarray:
+        """Position of each row's team in :attr:`groups`."""
+        return np.where(self.team < 0, len(self.teams), self.team) + 1
+
+    def person_means(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Respondent, team, dimension codes and mean answer, by respondent, team, dimension.
+
+        The outcome item and answers without a respondent or team are left out.
+        """
+        dims, teams = len(self.dimensions), max(len(self.teams), 1)
+        outcome = self.dimensions.get_indexer([OUTCOME_DIMENSION])[0]
+        use = (self.dimension != outcome) & (self.respondent >= 0) & (self.team >= 0)
+        key = (self.respondent[use] * teams + self.team[use]) * dims + self.dimension[use]
+        means = pd.Series(self.value[use]).groupby(key).mean()
+        key = means.index.to_numpy()
+        return key // dims // teams, key // dims % teams, key % dims, means.to_numpy()
+
+
+def _labels(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes of a column and the labels they stand for, in the order a groupby sorts them."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(np.int64), column.cat.categories
+    codes, labels = pd.factorize(column, sort=True)
+    return codes, pd.Index(labels)
+
+
+def _rebuild(column: pd.Series, labels: pd.Index, codes: np.ndarray) -> pd.Series:
+    """Values of ``column``'s kind from :func:`_labels` codes."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=column.dtype))
+    return pd.Series(labels.take(codes))
+
+
+def _grouped(key: np.ndarray, **columns: np.ndarray) -> pd.DataFrame:
+    """``n`` and the mean of each column per key (sorted), summed in row order as pandas does."""
+    frame = pd.DataFrame(columns).groupby(key)
+    first = next(iter(columns))
+    return frame.agg(n=(first, "size"), **{c: (c, "mean") for c in columns})
 
 
 #: A long answers frame, or the same answers already prepared for scoring.
@@ -124,14 +218,16 @@ def item_scores(answers: Answers, instrument: Instrument) -> pd.DataFrame:
     ``favourable`` is the share of answers at or above the instrument's
     ``favourable_min`` (4 = agree on the 1–5 scale).
     """
-    scored = prepare_answers(answers, instrument).by_group
-    out = (
-        scored.groupby(["item", "group"], observed=True)
-        .agg(n=("value", "size"), mean=("value", "mean"), favourable=("fav", "mean"))
-        .reset_index()
-    )
-    order = {i.id: k for k, i in enumerate(instrument.items)}
-    out["order"] = out["item"].map(order)
+    c = prepare_answers(answers, instrument).codes
+    groups = c.groups
+    step = len(groups)
+    stats = pd.concat([_grouped(c.item * step + g, mean=c.value, favourable=c.fav)
+                       for g in (0, c.group)])
+    key = stats.index.to_numpy()
+    out = pd.DataFrame({"item": [instrument.items[i].id for i in key // step],
+                        "group": [groups[g] for g in key % step]})
+    out = pd.concat([out, stats.reset_index(drop=True)], axis=1)
+    out["order"] = key // step
     return _tidy(out, instrument, ["order"]).drop(columns="order")
 
 
@@ -150,14 +246,22 @@ def dimension_scores(answers: Answers, instrument: Instrument) -> pd.DataFrame:
     who answered four items weighs as much as one who answered three.
     """
     prepared = prepare_answers(answers, instrument)
-    per_person = _with_groups(prepared.person_means)
-    means = per_person.groupby(["dimension", "group"], observed=True)["score"].agg(
-        n="size", mean="mean"
-    )
-    scored = prepared.by_group
-    fav = scored.groupby(["dimension", "group"], observed=True)["fav"].mean().rename("favourable")
-    out = means.join(fav).reset_index()
+    c = prepared.codes
+    groups = c.groups
+    step = len(groups)
+    _, team, dim, score = prepared.person_codes
+    means = pd.concat([_grouped(dim * step + g, mean=score) for g in (0, team + 1)])
+    key = means.index.to_numpy()
+    # Favourable answers are counted exactly, so any order of summing gives pandas' share.
+    size = len(c.dimensions) * step
+    cells = [c.dimension * step, c.dimension * step + c.group]
+    fav = sum(np.bincount(cell, weights=c.fav, minlength=size) for cell in cells)
+    total = sum(np.bincount(cell, minlength=size) for cell in cells)
     names = instrument.dimension_names()
+    out = pd.DataFrame({"dimension": c.dimensions.take(key // step),
+                        "group": [groups[g] for g in key % step]})
+    out = out.assign(n=means["n"].to_numpy(), mean=means["mean"].to_numpy(),
+                     favourable=fav[key] / total[key])
     out = out[out["dimension"].isin(names)]
     out.insert(1, "dimension_name", out["dimension"].map(names))
     out["order"] = out["dimension"].map({d: k for k, d in enumerate(names)})

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -430,24 +431,25 @@ class Workspace:
     def answers(self, slug: str, wave: str) -> pd.DataFrame:
         """Long-format answers of one wave: ``respondent, team, item, value``.
 
-        ``value`` is a float (NaN for N/A). Team and item are categoricals.
+        Respondent by respondent in the order they were stored, each one's items
+        alphabetically. ``value`` is a float (NaN for N/A). Respondent, team and
+        item are categoricals (categories sorted).
         """
-        import pandas as pd
-
         self._require_wave(slug, wave)
         with self.connect() as con:
-            frame = pd.read_sql_query(
-                "SELECT r.pseudonym AS respondent, r.team, a.item, a.value "
-                "FROM answers a JOIN respondents r ON r.id = a.respondent_id "
+            people = con.execute(
+                "SELECT r.id, r.pseudonym, r.team, r.wave_id FROM respondents r "
                 "JOIN waves w ON w.id = r.wave_id JOIN companies c ON c.id = w.company_id "
-                "WHERE c.slug = ? AND w.name = ? ORDER BY r.id, a.item",
-                con,
-                params=(slug, wave),
-            )
-        frame["value"] = frame["value"].astype(float)
-        for col in ("respondent", "team", "item"):
-            frame[col] = frame[col].astype("category")
-        return frame
+                "WHERE c.slug = ? AND w.name = ? ORDER BY r.id", (slug, wave)).fetchall()
+            # People in id order, each one's answers through the primary key: the rows
+            # come sorted, with no sort of a million rows. CROSS JOIN fixes that join
+            # order; "+" keeps SQLite off the wave index, which lists people by pseudonym.
+            cursor = con.execute(
+                "SELECT a.respondent_id, a.item, a.value FROM respondents r "
+                "CROSS JOIN answers a ON a.respondent_id = r.id "
+                "WHERE r.id BETWEEN ? AND ? AND +r.wave_id = ? ORDER BY r.id, a.item",
+                (people[0][0], people[-1][0], people[0][3]) if people else (0, -1, 0))
+            return _answers_frame(people, cursor)
 
     def respondents(self, slug: str, wave: str) -> pd.DataFrame:
         """One row per respondent of a wave: ``respondent, team, role, comment``."""
@@ -472,3 +474,43 @@ class Workspace:
                 f"company '{slug}' has no wave '{wave}' (waves: {known}); a wave is created by "
                 f"its first import: `alignkit import survey FILE --company {slug} --wave {wave}`"
             )
+
+
+def _answers_frame(people: list[tuple[int, str, str, int]], cursor: sqlite3.Cursor,
+                   chunk: int = 200_000) -> pd.DataFrame:
+    """:meth:`Workspace.answers` from its people (``id, pseudonym, team, wave``) and answers.
+
+    Rows are read in chunks and coded as they come, so that a million answers never
+    exist as a million Python tuples at once; labels are looked up per person.
+    """
+    import numpy as np
+    import pandas as pd
+
+    ids, codes, values, items = [], [], [], {}
+    while batch := cursor.fetchmany(chunk):
+        ids.append(np.fromiter(map(itemgetter(0), batch), np.int64, len(batch)))
+        found, labels = pd.factorize(np.fromiter(map(itemgetter(1), batch), object, len(batch)))
+        codes.append(np.array([items.setdefault(x, len(items)) for x in labels])[found])
+        values.append(np.fromiter(map(itemgetter(2), batch), float, len(batch)))  # None: NaN
+    rid = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+    first = np.r_[True, rid[1:] != rid[:-1]] if len(rid) else np.zeros(0, bool)
+    person = np.cumsum(first) - 1  # rows come person by person
+    at = np.searchsorted(np.array([p[0] for p in people], dtype=np.int64), rid[first])
+    names = np.array([p[1] for p in people], dtype=object)[at]
+    teams = np.array([p[2] for p in people], dtype=object)[at]
+    item_labels = np.array(list(items), dtype=object)
+    item_codes = np.concatenate(codes) if codes else np.zeros(0, np.int64)
+    return pd.DataFrame({
+        "respondent": _sorted_categorical(names, person),
+        "team": _sorted_categorical(teams, person),
+        "item": _sorted_categorical(item_labels, item_codes),
+        "value": np.concatenate(values) if values else np.zeros(0),
+    })
+
+
+def _sorted_categorical(labels: object, index: object) -> pd.Categorical:
+    """``labels[index]`` as a categorical whose categories are the labels used, sorted."""
+    import pandas as pd
+
+    codes, categories = pd.factorize(labels, sort=True)
+    return pd.Categorical.from_codes(codes[index], categories=categories)

@@ -133,6 +133,23 @@ def _answers(sizes: dict[str, int], instrument, start: int = 0, skip: str = "") 
     return pd.DataFrame(rows, columns=["respondent", "team", "item", "value"])
 
 
+
+def test_a_wave_too_small_to_publish_scores_to_empty_figures(instrument):
+    rows = [(f"{team}{i}", team, item.id, 3.0) for team, n in {"sales": 3, "marketing": 1}.items()
+            for i in range(n) for item in instrument.items]
+    answers = pd.DataFrame(rows, columns=["respondent", "team", "item", "value"])
+    plan = plan_disclosure(answers, instrument, K)
+    assert published_answers(answers, plan, instrument).empty
+    people = answers.drop_duplicates("respondent")[["respondent", "team"]].assign(
+        role="", comment="a comment")
+    scores = score_wave(WaveData(Company("tiny", "Tiny", None), "w1", answers, people,
+                                 instrument), anonymity_min=K)
+    for frame in (scores.sizes, scores.dimensions, scores.items, scores.index):
+        assert frame["suppressed"].all()
+    assert scores.sizes.set_index("group")["n"].to_dict() == {"overall": 4, "sales": 3,
+                                                             "marketing": 1}
+    assert scores.gaps.empty and scores.comments.empty and scores.left_out
+
 @pytest.mark.parametrize(
     ("later", "problem"),
     [

@@ -244,6 +244,19 @@ def test_prepared_answers_give_the_same_scores(tiny, instrument, score):
                                   check_exact=True)
 
 
+def test_scores_do_not_depend_on_how_the_answers_are_held(tiny, instrument):
+    """Categorical columns (as a workspace returns them) and any row order: the same figures."""
+    held = tiny.sample(frac=1.0, random_state=3).astype(
+        {"respondent": "category", "team": "category", "item": "category"})
+    for score in (item_scores, dimension_scores, alignment_index, team_sizes):
+        pd.testing.assert_frame_equal(score(held, instrument), score(tiny, instrument),
+                                      check_exact=True)
+    means = respondent_dimension_means(held, instrument)
+    assert isinstance(means["respondent"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(means.astype({"respondent": str, "team": str}),
+                                  respondent_dimension_means(tiny, instrument), check_exact=True)
+
+
 def test_prepared_answers_are_reused_for_their_own_instrument_only(tiny, instrument):
     prepared = prepare_answers(tiny, instrument)
     assert prepare_answers(prepared, instrument) is prepared

@@ -231,6 +231,33 @@ def test_same_respondent_in_second_file_of_a_wave_is_skipped(workspace, write_su
                          workspace=workspace).respondents == 1
 
 
+def test_a_wave_reads_its_own_answers_in_storage_order(workspace, write_survey, instrument):
+    """Imports of two waves interleaved: each wave reads back exactly what plain SQL finds."""
+    import pandas as pd
+
+    def add(wave: str, keys: tuple[str, ...], value: str) -> None:
+        rows = [answered(instrument, value, respondent_id=k, team=t, goals_2="N/A", sla_1="")
+                for k, t in zip(keys, ("Sales", "Marketing", "Other"), strict=False)]
+        import_survey(write_survey(rows, name=f"{wave}-{keys[0]}.csv"), company="acme",
+                      wave=wave, workspace=workspace)
+
+    add("baseline", ("R1", "R2"), "4")
+    add("follow-up", ("R1", "R9", "R5"), "2")
+    add("baseline", ("R7", "R3", "R8"), "5")
+    con = sqlite3.connect(workspace.db_path)
+    try:
+        for wave in ("baseline", "follow-up"):
+            plain = pd.read_sql_query(
+                "SELECT r.pseudonym AS respondent, r.team, a.item, a.value FROM answers a "
+                "JOIN respondents r ON r.id = a.respondent_id JOIN waves w ON w.id = r.wave_id "
+                "WHERE w.name = ? ORDER BY r.id, a.item", con, params=(wave,))
+            plain = plain.astype({"respondent": "category", "team": "category",
+                                  "item": "category", "value": float})
+            pd.testing.assert_frame_equal(workspace.answers("acme", wave), plain)
+    finally:
+        con.close()
+
+
 def test_reading_an_unknown_wave(workspace):
     with pytest.raises(StoreError, match="no wave 'baseline'"):
         workspace.answers("acme", "baseline")

@@ -67,6 +67,21 @@ def test_p_value_agrees_with_normal_theory() -> None:
     assert bootstrap_difference(a, b, n_boot=20000).p == pytest.approx(0.0455, abs=0.008)
 
 
+@pytest.mark.parametrize(("n", "values"), [(3000, "spread"), (6000, "repeated")])
+def test_large_groups_are_resampled_alike(n: int, values: str) -> None:
+    """Groups of thousands (drawn in chunks, or as counts of repeated values) agree with
+    normal theory, and give the same result in any order."""
+    rng = np.random.default_rng(5)
+    a, b = (rng.normal(3, 1, n) if values == "spread" else rng.integers(1, 6, n).astype(float)
+            for _ in range(2))
+    a = a - a.mean() + 2 * np.sqrt(a.var() / n + b.var() / n) + b.mean()
+    found = bootstrap_difference(a, b, n_boot=20000)
+    assert found.p == pytest.approx(0.0455, abs=0.008)
+    assert (found.high - found.low) / (2 * 1.96 * np.sqrt(a.var() / n + b.var() / n)) == \
+        pytest.approx(1.0, abs=0.05)
+    assert bootstrap_difference(a[::-1], rng.permutation(b), n_boot=20000) == found
+
+
 def test_the_same_answers_give_the_same_result_in_any_order() -> None:
     a = np.array([1.0, 2.0, 2.5, 4.0, 5.0, 3.0, 2.0])
     b = np.array([3.0, 4.0, 4.5, 5.0, 2.0, 4.0])
