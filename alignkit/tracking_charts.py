@@ -28,6 +28,7 @@ from alignkit.chart_style import (
     new_figure,
     rect,
     style_axes,
+    wrap,
 )
 from alignkit.kpis import STATUS_WORDS, format_kpi_value, kpi_definition
 
@@ -157,7 +158,8 @@ def _kpi_panel(ax: Axes, obs: pd.DataFrame, row) -> None:
     ax.annotate(format_kpi_value(row.kpi, row.latest), (obs["observed_on"].iloc[-1], row.latest),
                 xytext=(6, 0), textcoords="offset points", va="center", fontsize=10,
                 fontweight="bold", color=colour, annotation_clip=False)
-    ax.set_title(row.label, loc="left", fontsize=11.5, fontweight="bold", color=INK, pad=20)
+    ax.set_title(wrap(row.label, 40), loc="left", fontsize=11.5, fontweight="bold", color=INK,
+                 pad=20)
     ax.annotate(STATUS_WORDS[row.status], (0, 1), xycoords="axes fraction", xytext=(0, 6),
                 textcoords="offset points", fontsize=10, color=colour, fontweight="bold")
     _kpi_limits(ax, obs, row)

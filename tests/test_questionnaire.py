@@ -55,9 +55,10 @@ def _rows(instrument) -> list[list[object]]:
 
 
 def _expected(instrument, rows):
-    people = [(n, r[0], TEAM_IDS[n - 1], r[2], r[-1]) for n, r in enumerate(rows, start=1)]
+    # Rows are numbered as a spreadsheet shows them: the header is row 1, data starts at 2.
+    people = [(n + 1, r[0], TEAM_IDS[n - 1], r[2], r[-1]) for n, r in enumerate(rows, start=1)]
     answers = [
-        (n, item.id, math.nan if value == "N/A" else float(value))
+        (n + 1, item.id, math.nan if value == "N/A" else float(value))
         for n, r in enumerate(rows, start=1)
         for item, value in zip(instrument.items, r[3:-1], strict=True)
         if value is not None
@@ -72,7 +73,8 @@ def _check_round_trip(instrument, path, rows):
     assert parsed.source == "alignkit"
     assert parsed.skipped == [] and parsed.unmapped == []
     pd.testing.assert_frame_equal(parsed.respondents, people)
-    pd.testing.assert_frame_equal(parsed.answers, answers)
+    pd.testing.assert_frame_equal(parsed.answers, answers, check_dtype=False,
+                                  check_categorical=False)  # items are categories
     got = parsed.answers.groupby("item", sort=False)["value"].agg(["count", "mean"])
     for k, item in enumerate(instrument.items):
         scored = [r[3 + k] for r in rows if isinstance(r[3 + k], int)]

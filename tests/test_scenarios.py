@@ -113,7 +113,7 @@ def test_baseline_from_sla_reproduces_the_marketing_revenue_goal() -> None:
 
 
 def test_scenario_table_shows_assumptions_and_results() -> None:
-    table = scenario_table(TODAY, compare_scenarios(TODAY), currency="$")
+    table = scenario_table(TODAY, compare_scenarios(TODAY), currency="USD")
     assert list(table.index) == ["Today", *PRESETS]
     assert table.loc["Today", "Leads a month"] == "400"
     assert table.loc["Today", "Revenue"] == "$120,000"
