@@ -23,8 +23,11 @@ venv: $(STAMP) ## Create .venv and install alignkit with its dependencies
 demo: $(STAMP) ## Build the demo workspace in demo/ and render its reports
 	$(BIN)/alignkit demo --out $(DEMO)
 
-test: $(STAMP) ## Run every test (unit, CLI, notebooks with nbval, rendered reports)
-	MPLBACKEND=Agg $(BIN)/python -m pytest
+test: $(STAMP) ## Run every test (unit, doctests, CLI, notebooks with nbval, reports, layers)
+	MPLBACKEND=Agg $(BIN)/python -m pytest --durations=15
+
+check: $(STAMP) ## Run the fast tier: unit tests and doctests, no kernels or browsers (under a minute)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q -m "not slow" alignkit tests --durations=10
 
 bench: $(STAMP) ## Time the report factory: naive CLI loop vs alignkit batch (BENCH_N companies, default 24)
 	$(BIN)/python scripts/bench.py --companies $(BENCH_N)
@@ -45,4 +48,4 @@ clean: ## Remove the demo workspace and caches (keeps .venv)
 distclean: clean ## Also remove .venv
 	rm -rf $(VENV)
 
-.PHONY: help venv demo test bench bench-intake lint lab clean distclean
+.PHONY: help venv demo test check bench bench-intake lint lab clean distclean

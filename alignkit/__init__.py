@@ -4,7 +4,7 @@ The verbs a notebook needs::
 
     data = alignkit.load_wave("acme", "baseline", workspace="clients/")
     scores = alignkit.score_wave(data, anonymity_min=5)
-    alignkit.charts.heatmap(scores.dimensions)
+    alignkit.charts.identify.heatmap(scores.dimensions)
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from alignkit.analysis.wave import load_wave, score_wave
+    from alignkit.catalog.instrument import load_instrument
     from alignkit.exceptions import AlignkitError
-    from alignkit.instrument import load_instrument
-    from alignkit.store import Workspace
-    from alignkit.survey_import import import_survey
-    from alignkit.wave import load_wave, score_wave
+    from alignkit.intake.survey import import_survey
+    from alignkit.store.workspace import Workspace
 
 __all__ = [
     "AlignkitError",
@@ -29,15 +29,15 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-#: Where each name above lives; imported on first use, so that ``import alignkit.cli``
+#: Where each name above lives; imported on first use, so that ``import alignkit.cli.app``
 #: (or a batch worker) does not pay for pandas before it needs it.
 _HOMES = {
     "AlignkitError": "alignkit.exceptions",
-    "Workspace": "alignkit.store",
-    "import_survey": "alignkit.survey_import",
-    "load_instrument": "alignkit.instrument",
-    "load_wave": "alignkit.wave",
-    "score_wave": "alignkit.wave",
+    "Workspace": "alignkit.store.workspace",
+    "import_survey": "alignkit.intake.survey",
+    "load_instrument": "alignkit.catalog.instrument",
+    "load_wave": "alignkit.analysis.wave",
+    "score_wave": "alignkit.analysis.wave",
 }
 
 

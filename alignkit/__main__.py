@@ -1,5 +1,5 @@
 """``python -m alignkit`` runs the command-line interface."""
 
-from alignkit.cli import main
+from alignkit.cli.app import main
 
 main()

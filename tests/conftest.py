@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from alignkit.instrument import Instrument, load_instrument
-from alignkit.store import Workspace
+from alignkit.catalog.instrument import Instrument, load_instrument
+from alignkit.store.workspace import Workspace
 
 DATA_DIR = Path(__file__).parent / "data"
 

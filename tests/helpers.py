@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
-from alignkit.store import Workspace
+from alignkit.store.workspace import Workspace
 
 
 def snapshot(ws: Workspace) -> tuple[str, list[str]]:

@@ -11,7 +11,11 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from alignkit.action_plan import (
+from alignkit.analysis.wave import WaveScores
+from alignkit.catalog.instrument import load_instrument
+from alignkit.catalog.playbook import Kpi, Playbook, Tactic, load_playbook
+from alignkit.exceptions import StoreError
+from alignkit.plan.actions import (
     PLACEHOLDER,
     build_action_plan,
     current_plan,
@@ -22,13 +26,9 @@ from alignkit.action_plan import (
     rank_tactics,
     store_plan,
 )
-from alignkit.action_store import load_actions
-from alignkit.exceptions import StoreError
-from alignkit.instrument import load_instrument
-from alignkit.playbook import Kpi, Playbook, Tactic, load_playbook
-from alignkit.sla import FunnelRates, RevenueGoal, build_sla
-from alignkit.store import Workspace
-from alignkit.wave import WaveScores
+from alignkit.plan.sla import FunnelRates, RevenueGoal, build_sla
+from alignkit.store.actions import load_actions
+from alignkit.store.workspace import Workspace
 
 NAMES = load_instrument().dimension_names()
 START = date(2026, 3, 2)
@@ -258,10 +258,10 @@ def test_export_writes_two_sheets_with_neutralised_text(ws: Workspace, tmp_path:
 def test_demo_plans_are_staffed_dated_and_built_once(tmp_path: Path) -> None:
     import os
 
+    from alignkit.analysis.metrics import plan_start
     from alignkit.demo import DEMO_COMPANIES
     from alignkit.demo.calendar import demo_calendar
     from alignkit.demo.plan import DEMO_OWNERS, populate
-    from alignkit.metrics import plan_start
 
     copy = tmp_path / "demo"
     shutil.copytree(os.environ["ALIGNKIT_WORKSPACE"], copy)

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alignkit.action_store import (
+from alignkit.exceptions import StoreError, UnknownCompanyError
+from alignkit.store.actions import (
     ACTION_COLUMNS,
     load_action_updates,
     load_actions,
@@ -18,8 +19,7 @@ from alignkit.action_store import (
     save_actions,
     update_action,
 )
-from alignkit.exceptions import StoreError, UnknownCompanyError
-from alignkit.store import Workspace
+from alignkit.store.workspace import Workspace
 
 
 def plan(n: int = 2, **extra) -> pd.DataFrame:

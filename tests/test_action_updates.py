@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from helpers import snapshot
 
-from alignkit.action_store import load_action_updates, load_actions, save_actions
-from alignkit.action_updates import import_action_updates, read_action_update_file
 from alignkit.exceptions import IntakeError
-from alignkit.store import Workspace
+from alignkit.intake.action_updates import import_action_updates, read_action_update_file
+from alignkit.store.actions import load_action_updates, load_actions, save_actions
+from alignkit.store.workspace import Workspace
 
 TRACKING = Path(__file__).parent / "data" / "tracking"
 

@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alignkit.analysis.wave import WaveData, WaveScores, load_wave, score_wave
+from alignkit.catalog.instrument import OUTCOME_DIMENSION, Instrument
 from alignkit.exceptions import AlignkitError
-from alignkit.instrument import OUTCOME_DIMENSION, Instrument
-from alignkit.recap import compare_waves
-from alignkit.store import Company, Workspace
-from alignkit.survey_import import import_survey
-from alignkit.wave import WaveData, WaveScores, load_wave, score_wave
+from alignkit.intake.survey import import_survey
+from alignkit.store.workspace import Company, Workspace
+from alignkit.track.recap import compare_waves
 
 K = 5
 TEAMS = ("sales", "marketing", "leadership", "other")
@@ -487,7 +487,7 @@ def _late_skipping(instrument):
                          ids=lambda f: f.__name__.strip("_"))
 def test_accepted_late_batches_isolate_no_one(instrument, case):
     """Rule 7 lets these batches through; both renders together still single no one out."""
-    from alignkit.disclosure import plan_disclosure, republication_problems
+    from alignkit.analysis.disclosure import plan_disclosure, republication_problems
 
     base, late = case(instrument)
     first, second = as_wave(base, instrument), as_wave(base + late, instrument)
@@ -502,7 +502,7 @@ def test_accepted_late_batches_isolate_no_one(instrument, case):
 
 def test_without_rule_7_the_late_respondent_is_read_off():
     """The auditor itself: two renders around one late respondent do expose that person."""
-    from alignkit.instrument import load_instrument
+    from alignkit.catalog.instrument import load_instrument
 
     instrument = load_instrument()
     base = make_people(instrument, {"sales": 10, "marketing": 10}, seed=57, prefix="a")
@@ -555,8 +555,7 @@ def test_a_small_third_group_never_hides_sales_or_marketing(instrument):
     leaders = {p.respondent for p in people if p.team == "leadership"}
     assert not leaders & set(scores.answers["respondent"].astype(str))
 
-    from alignkit import narrative
-
+    from alignkit.charts import identify_text as narrative
     text = narrative.key_findings(scores)
     assert "cannot be compared" not in text
     table = narrative.participation_table(scores)
@@ -610,7 +609,7 @@ def test_score_json_of_the_brief_publishes_only_sales(workspace, write_survey, i
                                                       tmp_path: Path):
     from click.testing import CliRunner
 
-    from alignkit.cli import main
+    from alignkit.cli.app import main
 
     people, _ = _seven_four_two_one(instrument)
     path = write_survey(survey_rows(people))

@@ -17,14 +17,14 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from alignkit.batch import render_batch
-from alignkit.cli import main
+from alignkit.catalog.stages import STAGES
+from alignkit.cli.app import main
 from alignkit.demo import DEMO_COMPANIES, build_demo_workspace, write_demo_survey
 from alignkit.exceptions import ReportError, UnknownCompanyError
-from alignkit.report import notebooks_dir
-from alignkit.stages import STAGES
-from alignkit.store import Workspace
-from alignkit.survey_import import import_survey
+from alignkit.factory.batch import render_batch
+from alignkit.intake.survey import import_survey
+from alignkit.report.render import notebooks_dir
+from alignkit.store.workspace import Workspace
 
 SLUGS = sorted(c.slug for c in DEMO_COMPANIES)
 

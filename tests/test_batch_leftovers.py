@@ -25,9 +25,9 @@ import nbformat
 import pytest
 
 import alignkit
-from alignkit.batch import render_batch
+from alignkit.catalog.stages import STAGES
 from alignkit.demo import build_demo_workspace
-from alignkit.stages import STAGES
+from alignkit.factory.batch import render_batch
 
 
 def write_stage_notebooks(folder: Path, *sources: str) -> Path:
@@ -106,7 +106,7 @@ def test_a_killed_batch_leaves_no_process_and_no_folder(workspace: Path, tmp_pat
                 *([] if fork else ["--no-fork"]), mark=mark)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # wait until both workers run a report
-        if sum("ipykernel" in c or "_kernel_launcher" in c for c in marked_processes(mark)) >= 2:
+        if sum("ipykernel" in c or "kernels/_launcher" in c for c in marked_processes(mark)) >= 2:
             break
         time.sleep(0.2)
     else:
@@ -139,7 +139,7 @@ def test_a_failed_notebook_names_no_machine_path(workspace: Path, tmp_path: Path
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     notebooks = write_stage_notebooks(
         tmp_path / "nb", "print(workspace)", "import os\nprint(os.getcwd(), os.__file__)",
-        "from alignkit.wave import load_wave\nload_wave('no-such-client', wave, "
+        "from alignkit.analysis.wave import load_wave\nload_wave('no-such-client', wave, "
         "workspace=workspace + '/nowhere')")
     monkeypatch.setenv("ALIGNKIT_NOTEBOOKS", str(notebooks))
     out = tmp_path / "out"

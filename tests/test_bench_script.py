@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from alignkit.store import Workspace
+from alignkit.store.workspace import Workspace
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from alignkit.batch import render_batch
+from alignkit.catalog.stages import STAGES
 from alignkit.demo import build_demo_workspace
-from alignkit.report import notebooks_dir
-from alignkit.report_html import CHROMIUM_FLAGS, find_chromium
-from alignkit.stages import STAGES
+from alignkit.factory.batch import render_batch
+from alignkit.report.html import CHROMIUM_FLAGS, find_chromium
+from alignkit.report.render import notebooks_dir
 
 COMPANIES = ["bluepeak-logistics", "corvid-health"]
 SLIDER = ('import ipywidgets\n'

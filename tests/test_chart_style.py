@@ -7,8 +7,8 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from alignkit import chart_style
-from alignkit.chart_style import ROW_LABEL, row_grid, row_labels, style_axes, text_width
+from alignkit.charts import style as chart_style
+from alignkit.charts.style import ROW_LABEL, row_grid, row_labels, style_axes, text_width
 
 LABELS = ["Shared goals and\ntargets", "Lead hand-off process", "Mutual respect and trust",
           "Leadership commitment\nto alignment"]

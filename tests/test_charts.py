@@ -1,4 +1,4 @@
-"""Tests for alignkit.charts: contracts, ordering, anonymity and palette."""
+"""Tests for alignkit.charts.identify: contracts, ordering, anonymity and palette."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
-from alignkit import charts
-from alignkit.chart_style import ROW_LABEL
+from alignkit.charts import identify as charts
+from alignkit.charts.style import ROW_LABEL
 
 DIMENSIONS = [
     "Shared goals and targets",

@@ -16,7 +16,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from alignkit.demo import DEMO_COMPANIES
-from alignkit.report import notebooks_dir
+from alignkit.report.render import notebooks_dir
 
 FIXED = {"03_execute": {"as_of": "2026-12-31"}, "04_recap": {"as_of": "2026-12-31"}}
 

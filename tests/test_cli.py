@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from alignkit.instrument import load_instrument
+from alignkit.catalog.instrument import load_instrument
 
 INSTRUMENT = load_instrument()
 ITEMS = [i.id for i in INSTRUMENT.items]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alignkit.cli import import_survey_cmd
+from alignkit.cli.app import import_survey_cmd
 from alignkit.intake import sources
 
 

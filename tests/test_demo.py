@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
+from alignkit.analysis.wave import load_wave, score_wave
 from alignkit.demo import DEMO_COMPANIES, build_demo_workspace
-from alignkit.wave import load_wave, score_wave
 
 WAVE = "baseline"
 

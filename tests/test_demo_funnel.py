@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from alignkit.analysis.funnel import analyse_funnel
 from alignkit.demo import DEMO_COMPANIES, build_demo_workspace
 from alignkit.demo.funnel import FUNNEL_PROFILES, populate
-from alignkit.funnel import analyse_funnel
-from alignkit.funnel_store import load_leads
-from alignkit.store import Workspace, file_sha256
+from alignkit.store.funnel import load_leads
+from alignkit.store.workspace import Workspace, file_sha256
 
 COMPANIES = {c.slug: c for c in DEMO_COMPANIES}
 
@@ -45,15 +45,20 @@ def test_every_demo_company_has_a_profile() -> None:
     ("bluepeak-logistics", "Lead ID", "Created Date"),
     ("corvid-health", "Lead ID", "Created Date"),
 ])
-def test_exports_look_like_their_crm_and_sit_unchanged_in_raw(demo: Workspace, slug: str,
-                                                               first_column: str,
-                                                               created: str) -> None:
+def test_exports_look_like_their_crm_and_sit_redacted_in_raw(demo: Workspace, slug: str,
+                                                              first_column: str,
+                                                              created: str) -> None:
     path = export(demo, slug)
     with open(path, newline="", encoding="utf-8") as fh:
         header = next(csv.reader(fh))
     assert header[0] == first_column and created in header
-    raw = demo.raw_dir / f"{file_sha256(path)}.csv"
-    assert raw.read_bytes() == path.read_bytes()
+    # The workspace keeps only the columns the import reads (no contact data); the file in the
+    # inbox, the consultant's own, is untouched.
+    raw = demo.raw_dir / f"{file_sha256(path)}.redacted.csv"
+    with open(raw, newline="", encoding="utf-8") as fh:
+        kept = next(csv.reader(fh))
+    assert first_column in kept and created in kept and len(kept) < len(header)
+    assert not any("mail" in column.lower() or "phone" in column.lower() for column in kept)
     if first_column == "Lead ID":
         assert "Confidential Information - Do Not Distribute" in path.read_text(encoding="utf-8")
 

@@ -1,18 +1,18 @@
-"""Ranking survey gaps and funnel leaks on one severity scale (see alignkit.disconnects)."""
+"""Ranking survey gaps and funnel leaks on one severity scale (see alignkit.analysis.disconnects)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from alignkit.disconnects import (
+from alignkit.analysis.disconnects import (
     DISCONNECT_COLUMNS,
     funnel_disconnects,
     rank_disconnects,
     survey_disconnects,
 )
-from alignkit.funnel import FunnelAnalysis
-from alignkit.wave import WaveScores
+from alignkit.analysis.funnel import FunnelAnalysis
+from alignkit.analysis.wave import WaveScores
 
 NAMES = {"sla": "Two-way SLA", "handoff": "Lead hand-off", "goals": "Shared goals",
          "data": "Closed-loop reporting", "content": "Content", "tools": "CRM and tools"}

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from alignkit.cli import main
-from alignkit.engagement import EngagementSettings, load_settings, override, save_settings
+from alignkit.analysis.metrics import kpi_records, measure_funnel, tracked_kpis, tracked_series
+from alignkit.cli.app import main
 from alignkit.exceptions import StoreError
-from alignkit.metrics import kpi_records, measure_funnel, tracked_kpis, tracked_series
-from alignkit.money import format_money
-from alignkit.store import Workspace
+from alignkit.store.settings import EngagementSettings, load_settings, override, save_settings
+from alignkit.store.workspace import Workspace
+from alignkit.text.money import format_money
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from alignkit.escaping import escape_chart_text, escape_html, escape_markdown
+from alignkit.text.escaping import escape_chart_text, escape_html, escape_markdown
 
 TYPED = [
     "<img src=x onerror=\"document.title='pwned'\">",

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alignkit.funnel import (
+from alignkit.analysis.funnel import (
     CONVERSION_COLUMNS,
     analyse_funnel,
     first_touch_delays,
@@ -26,8 +26,9 @@ from alignkit.funnel import (
     stage_conversion,
     tracked_stages,
 )
-from alignkit.funnel_store import import_funnel, load_funnel_counts, load_leads
-from alignkit.store import Workspace
+from alignkit.intake.crm import import_funnel
+from alignkit.store.funnel import load_funnel_counts, load_leads
+from alignkit.store.workspace import Workspace
 
 CRM = Path(__file__).parent / "data" / "crm"
 

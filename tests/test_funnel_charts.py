@@ -10,16 +10,17 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from alignkit.charts import TEAM_COLOURS
-from alignkit.funnel import analyse_funnel, first_touch_delays
-from alignkit.funnel_charts import (
+from alignkit.analysis.funnel import analyse_funnel, first_touch_delays
+from alignkit.charts.funnel import (
     LEAK,
     sourced_pipeline_chart,
     speed_to_lead_chart,
     waterfall_chart,
 )
-from alignkit.funnel_store import import_funnel, load_funnel_counts, load_leads
-from alignkit.store import Workspace
+from alignkit.charts.identify import TEAM_COLOURS
+from alignkit.intake.crm import import_funnel
+from alignkit.store.funnel import load_funnel_counts, load_leads
+from alignkit.store.workspace import Workspace
 
 CRM = Path(__file__).parent / "data" / "crm"
 

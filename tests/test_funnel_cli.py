@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from alignkit.cli import main
+from alignkit.cli.app import main
 
 CRM = Path(__file__).parent / "data" / "crm"
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from alignkit.exceptions import IntakeError
-from alignkit.funnel_formats import (
+from alignkit.catalog.funnel_formats import (
     LEAD_COLUMNS,
     LEAD_SOURCE_TEAMS,
     date_order,
@@ -18,6 +17,7 @@ from alignkit.funnel_formats import (
     parse_when,
     source_team,
 )
+from alignkit.exceptions import IntakeError
 
 
 @pytest.mark.parametrize(("text", "order", "expected"), [

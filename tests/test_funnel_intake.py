@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alignkit.exceptions import IntakeError
-from alignkit.funnel_intake import parse_funnel
+from alignkit.intake.funnel import parse_funnel
 
 CRM = Path(__file__).parent / "data" / "crm"
 HEADER = ["lead_id", "created_at", "source", "mql_at", "sal_at", "sql_at", "opportunity_at",

@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 from alignkit.exceptions import IntakeError, UnknownCompanyError
-from alignkit.funnel_store import (
+from alignkit.intake.crm import import_funnel
+from alignkit.store.funnel import (
     LEAD_FRAME_COLUMNS,
     find_funnel_import,
-    import_funnel,
     load_funnel_counts,
     load_leads,
 )
-from alignkit.store import Workspace, file_sha256
+from alignkit.store.workspace import Workspace, file_sha256
 
 CRM = Path(__file__).parent / "data" / "crm"
 
@@ -100,7 +100,7 @@ def test_failed_import_leaves_store_and_raw_unchanged(workspace: Workspace,
 def test_failure_inside_the_transaction_rolls_back(workspace: Workspace,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     before = dump(workspace)
-    import alignkit.funnel_store as store
+    import alignkit.intake.crm as store
 
     def explode(*args: object) -> None:
         raise RuntimeError("disk full")
@@ -182,8 +182,8 @@ def test_the_same_file_for_two_companies_gets_different_pseudonyms(
 
 
 def test_load_funnel_unpacks_into_the_analysis(workspace: Workspace) -> None:
-    from alignkit.funnel import analyse_funnel
-    from alignkit.funnel_store import load_funnel
+    from alignkit.analysis.funnel import analyse_funnel
+    from alignkit.store.funnel import load_funnel
 
     import_funnel(CRM / "counts_wide.csv", company="acme", workspace=workspace)
     data = load_funnel(workspace, "acme")

@@ -25,12 +25,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from alignkit.catalog.instrument import load_instrument
 from alignkit.exceptions import IntakeError
-from alignkit.instrument import load_instrument
 from alignkit.intake import parse_survey
 from alignkit.intake.readers import read_records
-from alignkit.store import Workspace
-from alignkit.survey_import import ImportResult, import_survey
+from alignkit.intake.survey import ImportResult, import_survey
+from alignkit.store.workspace import Workspace
 
 DATA = Path(__file__).parent / "data"
 EXPORTS = DATA / "exports"

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alignkit.gaps import GAP_COLUMNS, bootstrap_mean_difference, perception_gaps
-from alignkit.instrument import load_instrument
-from alignkit.scoring import prepare_answers, respondent_dimension_means
+from alignkit.analysis.gaps import GAP_COLUMNS, bootstrap_mean_difference, perception_gaps
+from alignkit.analysis.scoring import prepare_answers, respondent_dimension_means
+from alignkit.catalog.instrument import load_instrument
 
 N = 40
 
@@ -140,7 +140,7 @@ def test_bootstrap_interval_narrows_with_more_people_and_lower_confidence():
 
 def test_interval_does_not_depend_on_respondent_order():
     """Pseudonyms (and so row order) differ between workspaces; the interval must not."""
-    from alignkit.gaps import bootstrap_mean_difference
+    from alignkit.analysis.gaps import bootstrap_mean_difference
 
     a = np.array([1.0, 2.0, 2.5, 4.0, 5.0, 3.0, 2.0])
     b = np.array([3.0, 4.0, 4.5, 5.0, 2.0, 4.0])
@@ -179,8 +179,8 @@ def small_gap_survey(instrument, *, only_first: bool = False) -> list[dict[str, 
 
 @pytest.fixture
 def small_gap(workspace, write_survey, instrument):
-    from alignkit.survey_import import import_survey
-    from alignkit.wave import load_wave, score_wave
+    from alignkit.analysis.wave import load_wave, score_wave
+    from alignkit.intake.survey import import_survey
 
     def scored(wave: str, **kw):
         path = write_survey(small_gap_survey(instrument, **kw), name=f"{wave}.csv")
@@ -204,8 +204,11 @@ def test_a_small_gap_among_fourteen_is_not_clear_after_holm(small_gap, instrumen
 
 
 def test_a_gap_not_clear_after_holm_is_labelled_so_everywhere(small_gap, instrument):
-    from alignkit import action_plan, charts, disconnects, narrative
-    from alignkit.uncertainty import HOLM_MARK, holm_note
+    from alignkit.analysis import disconnects
+    from alignkit.analysis.uncertainty import HOLM_MARK, holm_note
+    from alignkit.charts import identify as charts
+    from alignkit.charts import identify_text as narrative
+    from alignkit.plan import actions as action_plan
 
     scores = small_gap("baseline")
     name = instrument.dimensions[0].name

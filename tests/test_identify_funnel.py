@@ -11,9 +11,9 @@ import pytest
 
 from alignkit.demo import DEMO_COMPANIES, build_demo_workspace
 from alignkit.demo.survey import write_demo_survey
-from alignkit.report import render_report
-from alignkit.store import Workspace
-from alignkit.survey_import import import_survey
+from alignkit.intake.survey import import_survey
+from alignkit.report.render import render_report
+from alignkit.store.workspace import Workspace
 
 IMG = re.compile(r'<div class="jp-RenderedSVG[^>]*>\s*<img[^>]+src="data:image/svg\+xml;base64,')  # a chart
 

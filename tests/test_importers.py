@@ -60,12 +60,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from alignkit.cli import main
+from alignkit.cli.app import main
 from alignkit.exceptions import IntakeError
 from alignkit.intake import detect, parse_survey, read_table, sources
+from alignkit.intake.survey import import_survey
 from alignkit.intake.table import read_raw
-from alignkit.store import Workspace
-from alignkit.survey_import import import_survey
+from alignkit.store.workspace import Workspace
 
 EXPORTS = Path(__file__).parent / "data" / "exports"
 TRICKY = ('Shared targets, please \u2014 and one "single" pipeline review.\n'

@@ -20,15 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from alignkit.action_plan import edit_action, export_xlsx
-from alignkit.action_store import load_actions, record_action_update
-from alignkit.batch import render_batch
 from alignkit.demo import execute, followup, funnel, plan
 from alignkit.demo.survey import DEMO_COMPANIES, write_demo_survey
-from alignkit.engagement import save_settings
-from alignkit.report_html import CHROMIUM_FLAGS, find_chromium
-from alignkit.store import Workspace
-from alignkit.survey_import import import_survey
+from alignkit.factory.batch import render_batch
+from alignkit.intake.survey import import_survey
+from alignkit.plan.actions import edit_action, export_xlsx
+from alignkit.report.html import CHROMIUM_FLAGS, find_chromium
+from alignkit.store.actions import load_actions, record_action_update
+from alignkit.store.settings import save_settings
+from alignkit.store.workspace import Workspace
 
 
 def _img(field: str) -> str:
@@ -175,7 +175,7 @@ def test_pages_in_chromium_run_nothing_and_show_text_as_typed(browser, site: Pat
 def test_workbook_keeps_typed_text_as_plain_text(site: Path, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    from alignkit.summary import load_engagement
+    from alignkit.track.summary import load_engagement
 
     eng = load_engagement(BASE.slug, WAVE, workspace=site.parent / "ws")
     path = export_xlsx(eng.plan_with_kpis(), eng.agreement, tmp_path / "plan.xlsx",
@@ -193,8 +193,8 @@ def test_workbook_keeps_typed_text_as_plain_text(site: Path, tmp_path: Path) -> 
     {"logo": "javascript:alert(1)"},
 ])
 def test_brand_holds_only_a_colour_and_an_embedded_logo(given: dict[str, str]) -> None:
-    from alignkit.branding import Brand
     from alignkit.exceptions import ReportError
+    from alignkit.report.branding import Brand
 
     with pytest.raises(ReportError):
         Brand(**given)

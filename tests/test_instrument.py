@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from alignkit.catalog.instrument import OUTCOME_DIMENSION, load_instrument, normalise_text
 from alignkit.exceptions import InstrumentError
-from alignkit.instrument import OUTCOME_DIMENSION, load_instrument, normalise_text
 
 
 # -- the bundled instrument -----------------------------------------------------

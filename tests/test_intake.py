@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
+from alignkit.catalog.instrument import load_instrument
 from alignkit.exceptions import IntakeError
-from alignkit.instrument import load_instrument
 from alignkit.intake import parse_survey, read_table
 from alignkit.intake.values import AnswerError, Codes, parse_answer, parse_team
 

@@ -17,7 +17,7 @@ import pytest
 from openpyxl import Workbook
 
 from alignkit.intake.readers import read_records
-from alignkit.survey_import import import_survey
+from alignkit.intake.survey import import_survey
 
 EXPORTS = Path(__file__).parent / "data" / "exports"
 GRID = "How far do you agree with each statement?"

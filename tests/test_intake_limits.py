@@ -18,10 +18,10 @@ from openpyxl import Workbook
 from alignkit.exceptions import IntakeError
 from alignkit.intake import parse_survey
 from alignkit.intake import readers as readers_module
+from alignkit.intake.kpis import read_kpi_file
 from alignkit.intake.limits import LIMITS
 from alignkit.intake.readers import read_records
-from alignkit.kpi_store import read_kpi_file
-from alignkit.survey_import import import_survey
+from alignkit.intake.survey import import_survey
 
 
 def answers_all(instrument, value="3", **cells):

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from alignkit.action_updates import read_action_update_file
 from alignkit.exceptions import IntakeError
-from alignkit.funnel_intake import parse_funnel
 from alignkit.intake import parse_survey
+from alignkit.intake.action_updates import read_action_update_file
 from alignkit.intake.columns import read_mapping
+from alignkit.intake.funnel import parse_funnel
 from alignkit.intake.readers import read_records
-from alignkit.kpi_store import read_kpi_file
-from alignkit.survey_import import import_survey
+from alignkit.intake.survey import import_survey
+from alignkit.intake.kpis import read_kpi_file
 
 EXPORTS = Path(__file__).parent / "data" / "exports"
 
@@ -172,7 +172,7 @@ def _counts(path: Path) -> None:
 
 def _mapping(path: Path) -> None:
     path.write_text("column,item\nQ1,goals_1\nQ2,goals_99\n", encoding="utf-8")
-    from alignkit.instrument import load_instrument
+    from alignkit.catalog.instrument import load_instrument
 
     read_mapping(path, load_instrument())
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from alignkit.execution import execute_notebook, parameterize
-from alignkit.kernel import KernelForkServer, report_kernel_manager, start_kernel_with_retry
+from alignkit.kernels.server import KernelForkServer, report_kernel_manager, start_kernel_with_retry
+from alignkit.report.execution import execute_notebook, parameterize
 
 CONCURRENT = 16
 
@@ -190,36 +190,37 @@ def test_forked_kernel_starts_warm_with_the_inherited_heap_frozen(fork_server, t
     nb = parameterize(_notebook(
         "import gc, sys\n"
         "print(gc.get_freeze_count() > 10000, 'matplotlib.backends.backend_svg' in sys.modules,"
-        " 'alignkit.funnel_charts' in sys.modules, gc.isenabled())"), {"company": "acme"})
+        " 'alignkit.charts.funnel' in sys.modules, gc.isenabled())"), {"company": "acme"})
     assert execute_notebook(nb, cwd=tmp_path, timeout=60, fork_socket=fork_server.socket_path).ok
     # the server's own objects are skipped by the kernel's garbage collector, which still runs
     assert nb.cells[2].outputs[0]["text"] == "True True True True\n"
 
 
 def test_notebook_imports_lists_what_the_code_cells_import(tmp_path: Path) -> None:
-    from alignkit.kernel import notebook_imports
+    from alignkit.kernels.server import notebook_imports
 
-    nb = _notebook("%matplotlib inline\nimport numpy as np\nfrom alignkit import charts, wave",
+    nb = _notebook("%matplotlib inline\nimport numpy as np\n"
+                   "from alignkit.charts import identify as charts",
                    "from os.path import join\nif True:\n    import json", "this is not python")
     nb.cells.append(nbformat.v4.new_markdown_cell("import markdown_is_not_code"))
     path = tmp_path / "stage.ipynb"
     nbformat.write(nb, path)
-    assert notebook_imports([path]) == ("numpy", "alignkit", "alignkit.charts", "alignkit.wave",
+    assert notebook_imports([path]) == ("numpy", "alignkit.charts", "alignkit.charts.identify",
                                         "os.path", "os.path.join", "json")
 
 
 def test_a_batch_fork_server_preloads_only_what_its_stages_import() -> None:
-    from alignkit.batch import _start_fork_server
+    from alignkit.factory.batch import _start_fork_server
 
     server = _start_fork_server(True, ["identify"])
     try:
-        assert "alignkit.charts" in server.modules and "pandas" in server.modules
-        assert "alignkit.recap" not in server.modules  # recap's statistics need scipy
+        assert "alignkit.charts.identify" in server.modules and "pandas" in server.modules
+        assert "alignkit.track.recap" not in server.modules  # recap's statistics need scipy
     finally:
         server.stop()
     server = _start_fork_server(True, ["identify", "recap"])
     try:
-        assert "alignkit.recap" in server.modules
+        assert "alignkit.track.recap" in server.modules
     finally:
         server.stop()
     assert _start_fork_server(False, ["identify"]) is None

@@ -10,9 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from alignkit.execution import execute_notebook, parameterize
-from alignkit.kernel import KernelForkServer
-from alignkit.kernel_supply import KernelSupply
+from alignkit.kernels.server import KernelForkServer
+from alignkit.kernels.supply import KernelSupply
+from alignkit.report.execution import execute_notebook, parameterize
 
 CELL = ("import os\n"
         "seen = globals().get('left_behind')\n"

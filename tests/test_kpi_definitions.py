@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alignkit.kpi_definitions import (
+from alignkit.catalog.kpis import (
     HEADLINE_KPIS,
     check_kpi_value,
     format_kpi_value,
@@ -13,7 +13,7 @@ from alignkit.kpi_definitions import (
     kpi_definition,
     kpi_id,
 )
-from alignkit.playbook import load_playbook
+from alignkit.catalog.playbook import load_playbook
 
 SLA, MEETINGS, LEAKAGE = "first_touch_within_sla", "joint_meetings_held", "untouched_mql_share"
 

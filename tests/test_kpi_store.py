@@ -11,8 +11,9 @@ import pytest
 from helpers import snapshot
 
 from alignkit.exceptions import IntakeError, StoreError
-from alignkit.kpi_store import import_kpis, load_kpis, record_kpi
-from alignkit.store import Workspace
+from alignkit.intake.kpis import import_kpis
+from alignkit.store.kpis import load_kpis, record_kpi
+from alignkit.store.workspace import Workspace
 
 TRACKING = Path(__file__).parent / "data" / "tracking"
 SLA, MEETINGS, LEAKAGE = "first_touch_within_sla", "joint_meetings_held", "untouched_mql_share"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alignkit.kpis import kpi_findings, kpi_summary, kpi_table
+from alignkit.track.kpis import kpi_findings, kpi_summary, kpi_table
 
 SLA, MEETINGS, LEAKAGE = "first_touch_within_sla", "joint_meetings_held", "untouched_mql_share"
 

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from alignkit.catalog.instrument import Instrument
+from alignkit.catalog.questionnaire import template_header
 from alignkit.exceptions import AlignkitError, UnknownCompanyError
-from alignkit.instrument import Instrument
-from alignkit.live_form import (
+from alignkit.store.workspace import Workspace, file_sha256
+from alignkit.widgets.live_form import (
     NOT_APPLICABLE,
     Submission,
     WorkshopForm,
@@ -20,8 +22,6 @@ from alignkit.live_form import (
     submission_row,
     write_submission,
 )
-from alignkit.questionnaire import template_header
-from alignkit.store import Workspace, file_sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 WAVE = "workshop"
@@ -93,7 +93,7 @@ def test_after_a_submit_the_form_is_clear_and_says_thank_you(form: WorkshopForm)
 
 def test_team_counts_are_read_back_from_the_store(form: WorkshopForm, workspace: Workspace,
                                                   write_survey) -> None:
-    from alignkit.survey_import import import_survey
+    from alignkit.intake.survey import import_survey
 
     earlier = write_survey([{"respondent_id": "P1", "team": "Marketing", "goals_1": "4"},
                             {"respondent_id": "P2", "team": "Marketing", "goals_1": "5"}])
@@ -260,7 +260,7 @@ def test_write_submission_never_overwrites(tmp_path: Path, instrument: Instrumen
 def test_running_the_notebook_only_shows_the_form(workspace: Workspace, tmp_path: Path) -> None:
     import papermill
 
-    from alignkit.kernel import report_kernel_manager
+    from alignkit.kernels.server import report_kernel_manager
 
     before = snapshot(workspace)
     km = report_kernel_manager(tmp_path / "kernel")
@@ -283,8 +283,8 @@ def test_running_the_notebook_only_shows_the_form(workspace: Workspace, tmp_path
 
 def test_formula_like_comment_is_stored_as_typed(tmp_path):
     """The inbox file neutralises '- …' for spreadsheets; the store keeps what was typed."""
-    from alignkit.live_form import WorkshopForm
-    from alignkit.store import Workspace
+    from alignkit.store.workspace import Workspace
+    from alignkit.widgets.live_form import WorkshopForm
 
     ws = Workspace(tmp_path / "ws")
     ws.add_company("acme")

@@ -7,10 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alignkit import narrative
-from alignkit.funnel import analyse_funnel
-from alignkit.funnel_store import import_funnel, load_funnel_counts, load_leads
-from alignkit.store import Workspace
+from alignkit.analysis.funnel import analyse_funnel
+from alignkit.charts import identify_text as narrative
+from alignkit.intake.crm import import_funnel
+from alignkit.store.funnel import load_funnel_counts, load_leads
+from alignkit.store.workspace import Workspace
 
 CRM = Path(__file__).parent / "data" / "crm"
 
@@ -55,7 +56,7 @@ def test_lead_level_overview(ws: Workspace) -> None:
     assert "- **75%** of leads became marketing qualified." in text
     assert "- **67%** of MQLs were accepted by sales." in text
     assert "- **60%** of opportunities were won." in text
-    # Leakage counts marketing-sourced MQLs only (6 of the 7 MQLs; alignkit.metrics' basis).
+    # Leakage counts marketing-sourced MQLs only (6 of the 7 MQLs; alignkit.analysis.metrics' basis).
     assert ("Of the **6 MQLs** marketing handed over, **50%** were never accepted by sales and "
             "**33%** were never contacted at all.") in text
 

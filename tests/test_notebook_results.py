@@ -22,8 +22,8 @@ import nbformat
 import papermill
 import pytest
 
-from alignkit.kernel import report_kernel_manager
-from alignkit.report import notebooks_dir
+from alignkit.kernels.server import report_kernel_manager
+from alignkit.report.render import notebooks_dir
 
 HERE = Path(__file__).parent
 SNAPSHOTS = HERE / "data" / "notebook_results"

@@ -18,9 +18,9 @@ import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
-from alignkit.cli import main
-from alignkit.kpi_definitions import format_kpi_value
-from alignkit.store import Workspace
+from alignkit.catalog.kpis import format_kpi_value
+from alignkit.cli.app import main
+from alignkit.store.workspace import Workspace
 
 COMPANIES = ("northwind-software", "bluepeak-logistics", "corvid-health")
 
@@ -34,7 +34,7 @@ def _run(*args: str) -> str:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the demo workspace with every company's four reports rendered."""
-    from alignkit.batch import render_batch
+    from alignkit.factory.batch import render_batch
 
     root = tmp_path_factory.mktemp("truth") / "ws"
     shutil.copytree(os.environ["ALIGNKIT_WORKSPACE"], root)
@@ -147,7 +147,7 @@ def test_every_report_and_the_workbook_tell_the_summary_figures(rendered: Path,
 
 def test_a_stored_revenue_goal_reaches_the_plan_report_export_and_summary(
         rendered: Path, tmp_path: Path) -> None:
-    from alignkit.report import render_report
+    from alignkit.report.render import render_report
 
     company = "bluepeak-logistics"
     before = _summary(rendered, company)["sla"]["mqls_per_month"]

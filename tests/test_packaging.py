@@ -64,7 +64,7 @@ def test_readme_states_the_two_commands() -> None:
 
 def test_the_batch_orchestrator_and_its_workers_do_without_pandas() -> None:
     """Only kernels analyse data; the processes around them start without pandas."""
-    code = ("import sys, alignkit.cli, alignkit.batch, alignkit.batch_preload; "
+    code = ("import sys, alignkit.cli.app, alignkit.factory.batch, alignkit.factory.preload; "
             "print(sorted(m for m in ('pandas', 'numpy', 'matplotlib') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
@@ -73,7 +73,7 @@ def test_the_batch_orchestrator_and_its_workers_do_without_pandas() -> None:
 def test_the_package_exports_its_verbs_on_first_use() -> None:
     import alignkit
 
-    assert alignkit.score_wave.__module__ == "alignkit.wave"
+    assert alignkit.score_wave.__module__ == "alignkit.analysis.wave"
     assert set(alignkit.__all__) <= set(dir(alignkit))
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
         alignkit.nothing_here  # noqa: B018

@@ -11,13 +11,13 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from alignkit import plan_charts
-from alignkit.action_plan import PLACEHOLDER, build_action_plan, gap_sizes
-from alignkit.charts import TEAM_COLOURS
-from alignkit.instrument import load_instrument
-from alignkit.scenarios import Baseline, baseline_from_sla, compare_scenarios, lever_effects
-from alignkit.sla import FunnelRates, RevenueGoal, build_sla
-from alignkit.wave import WaveScores
+from alignkit.analysis.wave import WaveScores
+from alignkit.catalog.instrument import load_instrument
+from alignkit.charts import plan as plan_charts
+from alignkit.charts.identify import TEAM_COLOURS
+from alignkit.plan.actions import PLACEHOLDER, build_action_plan, gap_sizes
+from alignkit.plan.scenarios import Baseline, baseline_from_sla, compare_scenarios, lever_effects
+from alignkit.plan.sla import FunnelRates, RevenueGoal, build_sla
 
 NAMES = load_instrument().dimension_names()
 

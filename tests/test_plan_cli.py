@@ -10,14 +10,14 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from alignkit.action_plan import gap_sizes, must_cover
-from alignkit.action_store import load_actions
-from alignkit.cli import main
-from alignkit.instrument import load_instrument
-from alignkit.playbook import load_playbook
-from alignkit.store import Workspace
-from alignkit.survey_import import import_survey
-from alignkit.wave import load_wave, score_wave
+from alignkit.analysis.wave import load_wave, score_wave
+from alignkit.catalog.instrument import load_instrument
+from alignkit.catalog.playbook import load_playbook
+from alignkit.cli.app import main
+from alignkit.intake.survey import import_survey
+from alignkit.plan.actions import gap_sizes, must_cover
+from alignkit.store.actions import load_actions
+from alignkit.store.workspace import Workspace
 
 ITEMS = load_instrument().items
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from alignkit.catalog.instrument import load_instrument
+from alignkit.catalog.playbook import Kpi, load_playbook
 from alignkit.exceptions import AlignkitError, InstrumentError
-from alignkit.instrument import load_instrument
-from alignkit.playbook import Kpi, load_playbook
 
 RAW = yaml.safe_load(resources.files("alignkit").joinpath("data/playbook.v1.yaml").read_text())
 

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alignkit.demo import DEMO_COMPANIES, write_demo_survey
-from alignkit.disclosure import (
+from alignkit.analysis.disclosure import (
     HIDDEN,
     MEAN_ONLY,
     SHOWN,
@@ -20,12 +19,13 @@ from alignkit.disclosure import (
     published_answers,
     republication_problems,
 )
+from alignkit.analysis.privacy import check_threshold
+from alignkit.analysis.scoring import respondent_dimension_means
+from alignkit.analysis.wave import WaveData, load_wave, score_wave
+from alignkit.demo import DEMO_COMPANIES, write_demo_survey
 from alignkit.exceptions import AlignkitError
-from alignkit.privacy import check_threshold
-from alignkit.scoring import respondent_dimension_means
-from alignkit.store import Company
-from alignkit.survey_import import import_survey
-from alignkit.wave import WaveData, load_wave, score_wave
+from alignkit.intake.survey import import_survey
+from alignkit.store.workspace import Company
 
 K = 5
 
@@ -333,7 +333,7 @@ def test_to_json_contains_no_hidden_group(commented_scores):
 
 
 def test_scoring_records_the_publication(commented_scores, workspace):
-    from alignkit.publication_log import last_publication, reopen_wave
+    from alignkit.analysis.publications import last_publication, reopen_wave
 
     record = last_publication(workspace, "acme", "baseline")
     assert record is not None and record.threshold == K and len(record.respondents) == 21

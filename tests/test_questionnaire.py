@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from alignkit.cli import main
+from alignkit.catalog.instrument import load_instrument
+from alignkit.catalog.questionnaire import export_questionnaire, render_html, safe_cell, template_header
+from alignkit.cli.app import main
 from alignkit.exceptions import AlignkitError
-from alignkit.instrument import load_instrument
 from alignkit.intake import parse_survey
-from alignkit.questionnaire import export_questionnaire, render_html, safe_cell, template_header
 
 TEAMS = ["Sales", "marketing", "Leadership", "Other", "Sales"]
 TEAM_IDS = ["sales", "marketing", "leadership", "other", "sales"]

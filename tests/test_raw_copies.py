@@ -20,12 +20,13 @@ import pytest
 from click.testing import CliRunner
 from helpers import snapshot
 
-from alignkit.action_store import load_action_updates, save_actions
-from alignkit.cli import main
-from alignkit.funnel_store import import_funnel, load_leads
+from alignkit.cli.app import main
+from alignkit.intake.crm import import_funnel
+from alignkit.intake.survey import import_survey
 from alignkit.intake.table import read_raw
-from alignkit.store import Workspace, file_sha256
-from alignkit.survey_import import import_survey
+from alignkit.store.actions import load_action_updates, save_actions
+from alignkit.store.funnel import load_leads
+from alignkit.store.workspace import Workspace, file_sha256
 
 DATA = Path(__file__).parent / "data"
 CRM, TRACKING, EXPORTS = DATA / "crm", DATA / "tracking", DATA / "exports"
@@ -33,14 +34,14 @@ CRM, TRACKING, EXPORTS = DATA / "crm", DATA / "tracking", DATA / "exports"
 # -- a kill between the raw copy and the commit leaves nothing ----------------------------------
 #: importer call, then the functions that write its rows (killed at the first write).
 _KILLED = {
-    "funnel": ("from alignkit.funnel_store import import_funnel as run",
-               ["alignkit.funnel_store._upsert_leads"], CRM / "hubspot_contacts.csv"),
-    "counts": ("from alignkit.funnel_store import import_funnel as run",
-               ["alignkit.funnel_store._import_period"], CRM / "counts_wide.csv"),
-    "kpis": ("from alignkit.kpi_store import import_kpis as run",
-             ["alignkit.kpi_store._write"], TRACKING / "kpis.csv"),
-    "actions": ("from alignkit.action_updates import import_action_updates as run",
-                ["alignkit.action_store._insert_updates", "alignkit.action_updates._insert_updates"],
+    "funnel": ("from alignkit.intake.crm import import_funnel as run",
+               ["alignkit.intake.crm._upsert_leads"], CRM / "hubspot_contacts.csv"),
+    "counts": ("from alignkit.intake.crm import import_funnel as run",
+               ["alignkit.intake.crm._import_period"], CRM / "counts_wide.csv"),
+    "kpis": ("from alignkit.intake.kpis import import_kpis as run",
+             ["alignkit.intake.kpis.write_kpi"], TRACKING / "kpis.csv"),
+    "actions": ("from alignkit.intake.action_updates import import_action_updates as run",
+                ["alignkit.store.actions._insert_updates", "alignkit.intake.action_updates._insert_updates"],
                 TRACKING / "updates.csv"),
 }
 
@@ -53,7 +54,7 @@ for target in {hooks!r}:
     module, _, name = target.rpartition(".")
     if hasattr(importlib.import_module(module), name):
         setattr(importlib.import_module(module), name, die)
-from alignkit.store import Workspace
+from alignkit.store.workspace import Workspace
 run(sys.argv[1], company="acme", workspace=Workspace(sys.argv[2]))
 """
 
@@ -90,8 +91,8 @@ def test_an_import_killed_before_its_commit_leaves_no_raw_copy(workspace: Worksp
 
 def test_a_failed_write_leaves_no_raw_copy_and_no_rows(workspace: Workspace,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    import alignkit.action_updates as updates
-    import alignkit.kpi_store as kpis
+    import alignkit.intake.action_updates as updates
+    import alignkit.intake.kpis as kpis
 
     _planned(workspace)
     before = snapshot(workspace)
@@ -101,7 +102,7 @@ def test_a_failed_write_leaves_no_raw_copy_and_no_rows(workspace: Workspace,
         seen.append(sorted(p.name for p in workspace.raw_dir.glob("[!.]*")))
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(kpis, "_write", explode)
+    monkeypatch.setattr(kpis, "write_kpi", explode)
     monkeypatch.setattr(updates, "_insert_updates", explode)
     for run in (lambda: kpis.import_kpis(TRACKING / "kpis.csv", company="acme",
                                          workspace=workspace),
@@ -114,7 +115,7 @@ def test_a_failed_write_leaves_no_raw_copy_and_no_rows(workspace: Workspace,
 
 
 def test_action_updates_still_store_and_keep_the_file(workspace: Workspace) -> None:
-    from alignkit.action_updates import import_action_updates
+    from alignkit.intake.action_updates import import_action_updates
 
     _planned(workspace)
     result = import_action_updates(TRACKING / "updates.csv", company="acme", workspace=workspace)

@@ -10,21 +10,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alignkit.exceptions import AlignkitError
-from alignkit.instrument import Instrument
-from alignkit.recap import GAP_CHANGE_COLUMNS, compare_waves, gap_changes, holm_adjust, load_recap
-from alignkit.recap_charts import gap_change_chart
-from alignkit.recap_story import (
+from alignkit.analysis.uncertainty import HOLM_MARK
+from alignkit.analysis.wave import load_wave
+from alignkit.catalog.instrument import Instrument
+from alignkit.charts.recap import gap_change_chart
+from alignkit.charts.recap_text import (
     gap_table,
     next_cycle,
     process_findings,
     recap_findings,
     recap_heading,
 )
-from alignkit.store import Workspace
-from alignkit.survey_import import import_survey
-from alignkit.uncertainty import HOLM_MARK
-from alignkit.wave import load_wave
+from alignkit.exceptions import AlignkitError
+from alignkit.intake.survey import import_survey
+from alignkit.store.workspace import Workspace
+from alignkit.track.recap import GAP_CHANGE_COLUMNS, compare_waves, gap_changes, holm_adjust, load_recap
 
 SALES_MARKETING = {"sales": 20, "marketing": 20}
 

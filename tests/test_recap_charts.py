@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from alignkit.chart_style import ROW_LABEL
-from alignkit.recap import CHANGE_COLUMNS, GAP_CHANGE_COLUMNS
-from alignkit.recap_charts import change_chart, gap_change_chart, process_chart
+from alignkit.charts.recap import change_chart, gap_change_chart, process_chart
+from alignkit.charts.style import ROW_LABEL
+from alignkit.track.recap import CHANGE_COLUMNS, GAP_CHANGE_COLUMNS
 
 
 def texts(fig: Figure) -> list[str]:

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alignkit.recap import CHANGE_COLUMNS, GAP_CHANGE_COLUMNS, WaveComparison
-from alignkit.recap_story import (
+from alignkit.charts.recap_text import (
     change_table,
     comparison_note,
     gap_table,
@@ -19,7 +18,8 @@ from alignkit.recap_story import (
     recap_heading,
     recommendations_markdown,
 )
-from alignkit.store import Company
+from alignkit.store.workspace import Company
+from alignkit.track.recap import CHANGE_COLUMNS, GAP_CHANGE_COLUMNS, WaveComparison
 
 MINUS = "\u2212"
 # dimension, name, before, after, low, high, p (Holm), clear
@@ -185,8 +185,8 @@ def test_recommendations_are_numbered(items: list[str], text: str) -> None:
 
 
 def test_an_interval_beyond_zero_next_to_no_clear_change_says_why(rc: WaveComparison) -> None:
-    from alignkit.recap_charts import change_chart
-    from alignkit.uncertainty import HOLM_MARK, holm_note
+    from alignkit.analysis.uncertainty import HOLM_MARK, holm_note
+    from alignkit.charts.recap import change_chart
 
     held = rc.changes.copy()
     held.loc[2, ["low", "high", "p_value", "p_adjusted"]] = [0.2, 0.8, 0.01, 0.04 * 2]

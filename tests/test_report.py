@@ -16,7 +16,7 @@ from PIL import Image
 from alignkit.demo import DEMO_COMPANIES, build_demo_workspace
 from alignkit.demo.survey import _COMMENTS
 from alignkit.exceptions import ReportError, StoreError
-from alignkit.report import notebooks_dir, render_report
+from alignkit.report.render import notebooks_dir, render_report
 
 CHART = re.compile(r'<div class="jp-RenderedSVG[^>]*>\s*<img[^>]+src="data:image/svg\+xml;base64,([^"]+)"')
 SVG = "{http://www.w3.org/2000/svg}"
@@ -64,7 +64,7 @@ def test_report_is_branded_for_its_company_only(bluepeak: str) -> None:
 
 def test_hidden_groups_and_their_comments_stay_hidden(bluepeak: str) -> None:
     # Bluepeak's leadership (3) and other (4) groups are below the threshold of 5: they are
-    # shown only as one pool (alignkit.disclosure), and their comments not at all.
+    # shown only as one pool (alignkit.analysis.disclosure), and their comments not at all.
     assert "Leadership &amp; other" in bluepeak
     for team in ("leadership", "other"):
         for comment in _COMMENTS[team]:
@@ -113,7 +113,7 @@ def test_failed_render_keeps_last_good_report(demo: Path, tmp_path: Path, monkey
 
 
 def test_default_brand_embeds_the_logo(tmp_path: Path) -> None:
-    from alignkit.branding import load_brand
+    from alignkit.report.branding import load_brand
 
     brand = load_brand()
     assert brand.name == "alignkit" and re.fullmatch(r"#[0-9A-F]{6}", brand.accent)
@@ -122,7 +122,7 @@ def test_default_brand_embeds_the_logo(tmp_path: Path) -> None:
 
 
 def test_write_atomic_replaces_the_file_and_leaves_nothing_behind(tmp_path: Path) -> None:
-    from alignkit.report import write_atomic
+    from alignkit.report.render import write_atomic
 
     target = tmp_path / "identify.html"
     write_atomic(target, "old")

@@ -10,7 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 
-from alignkit.report_html import ReportExporter, focusable_outputs
+from alignkit.report.html import ReportExporter, focusable_outputs
 
 SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="720pt" height="72pt">'
        '<rect width="10" height="10"/></svg>')

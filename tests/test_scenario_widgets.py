@@ -10,8 +10,8 @@ import ipywidgets as widgets
 import pytest
 from matplotlib.patches import Rectangle
 
-from alignkit.scenario_widgets import ScenarioExplorer, scenario_explorer
-from alignkit.scenarios import Baseline, Levers, project
+from alignkit.plan.scenarios import Baseline, Levers, project
+from alignkit.widgets.scenarios import ScenarioExplorer, scenario_explorer
 
 TODAY = Baseline(leads_per_month=400, lead_to_mql=0.25, mql_to_sql=0.4, sql_to_won=0.15,
                  deal_size=20_000, fast_contact_share=0.2)

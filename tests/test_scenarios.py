@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from alignkit.scenarios import (
+from alignkit.plan.scenarios import (
     PRESETS,
     SPEED_MULTIPLIER,
     Baseline,
@@ -23,7 +23,7 @@ from alignkit.scenarios import (
     snapshot_from_leads,
     speed_factor,
 )
-from alignkit.sla import FunnelRates, RevenueGoal, build_sla
+from alignkit.plan.sla import FunnelRates, RevenueGoal, build_sla
 
 # 400 leads, 25% become MQLs (100), 40% of those SQLs (40), 15% of SQLs won (6), deals of 20,000.
 TODAY = Baseline(leads_per_month=400, lead_to_mql=0.25, mql_to_sql=0.4, sql_to_won=0.15,
@@ -166,7 +166,7 @@ def test_snapshot_needs_enough_won_deals_for_a_deal_size() -> None:
 
 
 def test_snapshot_with_the_funnel_module_measures_rates() -> None:
-    from alignkit.funnel import stage_conversion
+    from alignkit.analysis.funnel import stage_conversion
 
     leads = leads_frame()
     marketing = leads[leads["source"] == "marketing"]
@@ -180,7 +180,7 @@ def test_snapshot_with_the_funnel_module_measures_rates() -> None:
 
 
 def test_kpi_baselines_are_the_metrics_layer_figures() -> None:
-    from alignkit.metrics import measure_funnel
+    from alignkit.analysis.metrics import measure_funnel
 
     empty = FunnelSnapshot(FunnelRates())
     assert empty.kpi_baselines() == {} and not empty.has_data

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alignkit.scoring import (
+from alignkit.analysis.scoring import (
     alignment_index,
     dimension_scores,
     item_scores,
@@ -20,7 +20,7 @@ from alignkit.scoring import (
     respondent_dimension_means,
     team_sizes,
 )
-from alignkit.survey_import import import_survey
+from alignkit.intake.survey import import_survey
 
 NA = np.nan
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from alignkit.exceptions import AlignkitError
-from alignkit.sla import (
+from alignkit.plan.sla import (
     WEEKS_PER_MONTH,
     FunnelRates,
     RevenueGoal,
@@ -82,7 +82,7 @@ def test_derived_rates() -> None:
 
 
 def conversion(rows: list[tuple[str, str, int, float]]) -> pd.DataFrame:
-    """A stage-conversion table as ``alignkit.funnel.stage_conversion`` returns it:
+    """A stage-conversion table as ``alignkit.analysis.funnel.stage_conversion`` returns it:
     ``entered``/``converted`` Int64 and NA where a stage is untracked."""
     table = pd.DataFrame([(a, b, pd.NA if math.isnan(r) else n,
                            pd.NA if math.isnan(r) else round(n * r), r) for a, b, n, r in rows],

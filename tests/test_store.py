@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from alignkit.exceptions import IntakeError, StoreError, UnknownCompanyError
+from alignkit.intake.survey import import_survey
 from alignkit.intake.table import read_raw
-from alignkit.store import Workspace, file_sha256
-from alignkit.survey_import import import_survey
+from alignkit.store.workspace import Workspace, file_sha256
 
 
 def dump(ws: Workspace) -> str:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from alignkit.instrument import load_instrument
-from alignkit.store import Workspace
+from alignkit.catalog.instrument import load_instrument
+from alignkit.store.workspace import Workspace
 
 ITEMS = [i.id for i in load_instrument().items]
 
@@ -32,13 +32,13 @@ def _env() -> dict[str, str]:
 RACER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    import alignkit.cli, alignkit.survey_import
+    import alignkit.cli.app, alignkit.intake.survey
     start = Path(sys.argv[1])
     (start.parent / f"ready-{id(start)}-{time.time_ns()}").touch()
     while not start.exists():
         time.sleep(0.002)
     sys.argv = ["alignkit", *sys.argv[2:]]
-    alignkit.cli.main()
+    alignkit.cli.app.main()
 """)
 
 
@@ -135,8 +135,8 @@ def test_processes_creating_one_workspace_at_once(tmp_path: Path) -> None:
 # -- kill -9 in the middle of an import -------------------------------------------------------
 KILLER = textwrap.dedent("""
     import os, signal, sys
-    from alignkit import store, store_files
-
+    from alignkit.store import workspace as store
+    from alignkit.store import files as store_files
     def die(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
 
@@ -148,7 +148,7 @@ KILLER = textwrap.dedent("""
         store.Workspace._insert_rows = staticmethod(insert_then_die)
     else:  # committed, the raw copy not yet under its name
         store_files.StagedFile.publish = die
-    from alignkit.cli import main
+    from alignkit.cli.app import main
     sys.argv = ["alignkit", *sys.argv[2:]]
     main()
 """)

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from alignkit.exceptions import IntakeError
+from alignkit.intake.cells import header_positions, parse_day
 from alignkit.intake.table import Table
-from alignkit.tables import header_positions, parse_day, report_table
+from alignkit.text.tables import report_table
 
 
 @pytest.mark.parametrize(("cell", "expected"), [

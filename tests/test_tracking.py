@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from helpers import snapshot
 
-from alignkit.action_store import load_action_updates, load_actions
 from alignkit.exceptions import AlignkitError
-from alignkit.store import Workspace
-from alignkit.tracking import (
+from alignkit.store.actions import load_action_updates, load_actions
+from alignkit.store.workspace import Workspace
+from alignkit.track.actions import (
     action_status,
     as_of_date,
     burn_up_series,
@@ -180,8 +180,8 @@ def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 
 def test_demo_profiles_execute_their_plans_differently(demo_copy: Workspace) -> None:
-    from alignkit.kpis import kpi_summary, load_kpis
-    from alignkit.metrics import plan_start, tracked_kpis
+    from alignkit.analysis.metrics import plan_start, tracked_kpis
+    from alignkit.track.kpis import kpi_summary, load_kpis
 
     today = date.today()  # the demo counts back from the day it is built
     on_time, moved = {}, {}
@@ -230,7 +230,7 @@ def test_demo_data_is_added_once(demo_copy: Workspace) -> None:
 
 @pytest.mark.parametrize("company", ["northwind-software", "bluepeak-logistics", "corvid-health"])
 def test_burn_up_statuses_match_action_status_on_every_day(company: str) -> None:
-    from alignkit.tracking import _statuses_on
+    from alignkit.track.actions import _statuses_on
 
     ws = Workspace(os.environ["ALIGNKIT_WORKSPACE"])  # the demo workspace of conftest.py
     plan, history = load_actions(ws, company), load_action_updates(ws, company)

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from alignkit.kpis import kpi_summary
-from alignkit.tracking_charts import STATUS_COLOURS, burn_up_chart, kpi_trends
+from alignkit.charts.execute import STATUS_COLOURS, burn_up_chart, kpi_trends
+from alignkit.track.kpis import kpi_summary
 
 AS_OF = date(2026, 6, 24)
 

@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from alignkit.action_store import save_actions
-from alignkit.cli import main
-from alignkit.store import Workspace
+from alignkit.cli.app import main
+from alignkit.store.actions import save_actions
+from alignkit.store.workspace import Workspace
 
 TRACKING = Path(__file__).parent / "data" / "tracking"
 

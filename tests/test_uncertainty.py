@@ -9,12 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alignkit import recap
-from alignkit.instrument import Instrument
-from alignkit.recap import load_recap
-from alignkit.store import Workspace
-from alignkit.survey_import import import_survey
-from alignkit.uncertainty import (
+from alignkit.analysis.uncertainty import (
     ALPHA,
     CONVENTION,
     HOLM_MARK,
@@ -26,7 +21,12 @@ from alignkit.uncertainty import (
     holm_note,
     judge,
 )
-from alignkit.wave import load_wave, score_wave
+from alignkit.analysis.wave import load_wave, score_wave
+from alignkit.catalog.instrument import Instrument
+from alignkit.intake.survey import import_survey
+from alignkit.store.workspace import Workspace
+from alignkit.track import recap
+from alignkit.track.recap import load_recap
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
 

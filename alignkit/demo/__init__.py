@@ -11,9 +11,9 @@ from pathlib import Path
 
 from alignkit.demo import execute, followup, funnel, plan
 from alignkit.demo.survey import DEMO_COMPANIES, DemoCompany, write_demo_survey
-from alignkit.engagement import save_settings
-from alignkit.store import Workspace
-from alignkit.survey_import import import_survey
+from alignkit.intake.survey import import_survey
+from alignkit.store.settings import save_settings
+from alignkit.store.workspace import Workspace
 
 __all__ = ["DEMO_COMPANIES", "DemoCompany", "build_demo_workspace", "write_demo_survey"]
 

@@ -4,15 +4,15 @@ Each demo company carries out its stored action plan in its own way:
 Northwind finishes most things on time, Bluepeak starts a few actions and
 stalls, Corvid moves steadily. The updates and KPI figures are written as the
 CSV files a consultant would collect and imported through
-:func:`alignkit.action_updates.import_action_updates` and
-:func:`alignkit.kpis.import_kpis`.
+:func:`alignkit.intake.action_updates.import_action_updates` and
+:func:`alignkit.track.kpis.import_kpis`.
 
 Dates follow the demo calendar (:mod:`alignkit.demo.calendar`): the plan
 started seven weeks before the demo is built and nothing is recorded after
 that day, so the plan is mid-flight when the reports are read. The KPI figures
 are those of the KPIs the Execute report tracks (the plan's and both sides of
-the SLA, :func:`alignkit.metrics.tracked_kpis`), starting from the baselines of
-:func:`alignkit.summary.load_engagement` and moving towards their targets at the
+the SLA, :func:`alignkit.analysis.metrics.tracked_kpis`), starting from the baselines of
+:func:`alignkit.track.summary.load_engagement` and moving towards their targets at the
 company's pace.
 """
 
@@ -26,13 +26,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alignkit.action_store import load_action_updates, load_actions
-from alignkit.action_updates import import_action_updates
+from alignkit.analysis.metrics import plan_start
 from alignkit.demo.calendar import demo_calendar
 from alignkit.demo.survey import DemoCompany
-from alignkit.kpi_store import import_kpis, load_kpis
-from alignkit.metrics import plan_start
-from alignkit.store import Workspace
+from alignkit.intake.action_updates import import_action_updates
+from alignkit.intake.kpis import import_kpis
+from alignkit.store.actions import load_action_updates, load_actions
+from alignkit.store.kpis import load_kpis
+from alignkit.store.workspace import Workspace
 
 __all__ = ["EXECUTION", "ExecutionProfile", "plan_start", "populate"]
 
@@ -165,7 +166,7 @@ def populate(workspace: Workspace, company: DemoCompany) -> None:
     Status updates need the stored plan; without one nothing is added. A
     company that already has updates (or KPI figures) is left alone.
     """
-    from alignkit.summary import load_engagement
+    from alignkit.track.summary import load_engagement
 
     profile = EXECUTION.get(company.slug)
     actions = load_actions(workspace, company.slug)

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from alignkit.action_store import load_action_updates, load_actions
+from alignkit.catalog.instrument import Instrument, load_instrument
 from alignkit.demo.survey import DemoCompany, _simulate
-from alignkit.instrument import Instrument, load_instrument
-from alignkit.store import Workspace
-from alignkit.survey_import import import_survey
-from alignkit.tracking import action_status
+from alignkit.intake.survey import import_survey
+from alignkit.store.actions import load_action_updates, load_actions
+from alignkit.store.workspace import Workspace
+from alignkit.track.actions import action_status
 
 __all__ = ["FOLLOWUP", "FOLLOWUP_WAVE", "FollowupProfile", "completion_by_dimension",
            "populate", "write_followup_survey"]

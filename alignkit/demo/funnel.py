@@ -3,7 +3,7 @@
 Each company gets a lead-level export simulated from a small model (lead volume,
 share sourced by marketing, stage conversion, how often and how fast sales
 follows up) that matches its survey story, written in the shape of the CRM it
-uses, and imported through :func:`alignkit.funnel_store.import_funnel`:
+uses, and imported through :func:`alignkit.intake.crm.import_funnel`:
 
 * Northwind Software (HubSpot): the teams disagree on the SLA and the hand-off,
   so first touches are slow and many MQLs are never accepted.
@@ -25,8 +25,8 @@ import pandas as pd
 
 from alignkit.demo.calendar import demo_calendar
 from alignkit.demo.survey import DemoCompany
-from alignkit.funnel_store import import_funnel
-from alignkit.store import Workspace
+from alignkit.intake.crm import import_funnel
+from alignkit.store.workspace import Workspace
 
 __all__ = ["FUNNEL_PROFILES", "FunnelProfile", "populate", "simulate_leads", "write_crm_export"]
 

@@ -10,13 +10,13 @@ the demo is built, so reports rendered that day find it mid-flight.
 
 from __future__ import annotations
 
-from alignkit.action_plan import build_action_plan, store_plan
-from alignkit.action_store import load_actions
+from alignkit.analysis.wave import load_wave, score_wave
 from alignkit.demo.calendar import demo_calendar
 from alignkit.demo.survey import DemoCompany
-from alignkit.scenarios import load_funnel_snapshot
-from alignkit.store import Workspace
-from alignkit.wave import load_wave, score_wave
+from alignkit.plan.actions import build_action_plan, store_plan
+from alignkit.plan.scenarios import load_funnel_snapshot
+from alignkit.store.actions import load_actions
+from alignkit.store.workspace import Workspace
 
 __all__ = ["DEMO_OWNERS", "populate"]
 

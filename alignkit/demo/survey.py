@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from alignkit.instrument import Instrument, load_instrument
+from alignkit.catalog.instrument import Instrument, load_instrument
 
 __all__ = ["DEMO_COMPANIES", "DemoCompany", "write_demo_survey"]
 

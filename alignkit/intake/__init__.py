@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
+from alignkit.catalog.instrument import Instrument
 from alignkit.exceptions import IntakeError
-from alignkit.instrument import Instrument
 from alignkit.intake import (
     canonical,
     google_forms,

@@ -7,8 +7,8 @@ sheet of the questionnaire works too.
 
 from __future__ import annotations
 
+from alignkit.catalog.instrument import Instrument
 from alignkit.exceptions import IntakeError
-from alignkit.instrument import Instrument
 from alignkit.intake.columns import match_columns, simple_columns
 from alignkit.intake.responses import ParsedSurvey, read_responses
 from alignkit.intake.table import Table

@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from alignkit.catalog.instrument import Instrument, normalise_text
 from alignkit.exceptions import IntakeError
-from alignkit.instrument import Instrument, normalise_text
 from alignkit.intake.limits import LIMITS, limit_error
 
 __all__ = ["FIELDS", "Column", "Matched", "grid_parts", "match_columns", "read_mapping",

@@ -11,7 +11,7 @@ apart, and recognises a response imported before.
 
 from __future__ import annotations
 
-from alignkit.instrument import Instrument, normalise_text
+from alignkit.catalog.instrument import Instrument, normalise_text
 from alignkit.intake.columns import simple_columns
 from alignkit.intake.responses import ParsedSurvey, read_responses
 from alignkit.intake.table import Table

@@ -10,7 +10,7 @@ alone; "Other" answers arrive as the typed text. ``Email`` reads
 
 from __future__ import annotations
 
-from alignkit.instrument import Instrument, normalise_text
+from alignkit.catalog.instrument import Instrument, normalise_text
 from alignkit.intake.columns import Column, simple_columns
 from alignkit.intake.responses import ParsedSurvey, read_responses
 from alignkit.intake.table import Table

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from alignkit.instrument import Instrument
+from alignkit.catalog.instrument import Instrument
 from alignkit.intake.columns import Column
 from alignkit.intake.responses import ParsedSurvey, Rules, read_responses
 from alignkit.intake.table import Table

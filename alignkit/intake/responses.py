@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from alignkit.catalog.instrument import Instrument
 from alignkit.exceptions import IntakeError
-from alignkit.instrument import Instrument
 from alignkit.intake.columns import Column, Matched, match_columns
 from alignkit.intake.table import Table
 from alignkit.intake.values import PLAIN, AnswerError, Codes, parse_answer, parse_team

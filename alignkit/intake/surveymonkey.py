@@ -10,7 +10,7 @@ is no completion flag: a partial response is a row whose grid is empty.
 
 from __future__ import annotations
 
-from alignkit.instrument import Instrument, normalise_text
+from alignkit.catalog.instrument import Instrument, normalise_text
 from alignkit.intake.columns import Column
 from alignkit.intake.responses import ParsedSurvey, Rules, read_responses
 from alignkit.intake.table import Table

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from alignkit.instrument import Instrument, normalise_text
+from alignkit.catalog.instrument import Instrument, normalise_text
 from alignkit.intake.columns import Column, simple_columns
 from alignkit.intake.responses import ParsedSurvey, Rules, read_responses
 from alignkit.intake.table import Table

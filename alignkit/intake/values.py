@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from alignkit.instrument import Instrument, normalise_text
+from alignkit.catalog.instrument import Instrument, normalise_text
 
 __all__ = ["NA", "AnswerError", "Codes", "parse_answer", "parse_team"]
 
@@ -59,7 +59,7 @@ def parse_answer(cell: str, instrument: Instrument, codes: Codes = PLAIN) -> flo
 
     Examples
     --------
-    >>> from alignkit.instrument import load_instrument
+    >>> from alignkit.catalog.instrument import load_instrument
     >>> parse_answer("4 - Agree", load_instrument())
     4.0
     """
@@ -107,7 +107,7 @@ def parse_team(cell: str, instrument: Instrument, codes: Codes = PLAIN) -> str |
 
     Examples
     --------
-    >>> from alignkit.instrument import load_instrument
+    >>> from alignkit.catalog.instrument import load_instrument
     >>> parse_team("RevOps", load_instrument())
     'other'
     """

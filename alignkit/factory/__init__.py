@@ -1,0 +1,1 @@
+"""The report factory: batches, workers, Dask, the manifest, fingerprints and index pages."""

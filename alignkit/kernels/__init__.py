@@ -1,0 +1,1 @@
+"""Kernels for reports: the fork server, kernel supply and their temporary folders."""

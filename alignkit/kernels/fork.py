@@ -1,0 +1,273 @@
+"""A kernel fork server: fresh report kernels without paying for imports each time.
+
+Starting a Python kernel and importing pandas, matplotlib and alignkit in it
+costs far more than a report's analysis. The fork server is a process that
+imports those modules once and then never runs any notebook code itself. For
+every report it forks a child that becomes a brand-new ipykernel. Each child
+starts from the server's pristine memory, so one company's variables, module
+state, figures, widget models and temporary files are never visible to the
+next: a kernel is never reused, only its clean start-up state is copied.
+
+Protocol (one UNIX socket connection per kernel): a launcher process (the
+``python`` command that jupyter_client starts, see :func:`launcher_command`)
+sends its argv, working folder and environment as one JSON line with its
+stdin/stdout/stderr attached as file descriptors. The server forks, answers
+with the child's pid, and later with its exit status. The launcher forwards
+signals to the child and exits with the child's status, so jupyter_client
+manages the kernel as if it were its own process. If the launcher dies, the
+server kills the child; if the server's parent closes its stdin, the server
+kills every child and exits.
+
+Run as ``python -m alignkit.kernels.fork SOCKET MODULE...``.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import os
+import select
+import selectors
+import signal
+import socket
+import sys
+import threading
+import traceback
+from pathlib import Path
+
+__all__ = ["KERNEL_MODULES", "LAUNCHER", "launcher_command", "serve"]
+
+#: What every report kernel needs whatever its notebook: loaded once by the server, next
+#: to the modules the batch's notebooks import (see :func:`alignkit.kernels.server.notebook_imports`).
+KERNEL_MODULES: tuple[str, ...] = (
+    "numpy", "pandas", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
+    "matplotlib.backends.backend_svg", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
+    "ipykernel.debugger",
+)
+
+#: The launcher script (standard library only, so it starts in milliseconds).
+LAUNCHER = Path(__file__).with_name("_launcher.py")
+
+
+def launcher_command(socket_path: str, kernel_args: list[str]) -> list[str]:
+    """The command jupyter_client runs instead of ``python -m ipykernel_launcher``."""
+    return [sys.executable, "-I", "-S", str(LAUNCHER), socket_path, *kernel_args]
+
+
+def _preload(modules: list[str]) -> None:
+    if sys.path and (sys.path[0] in ("", os.getcwd())):
+        del sys.path[0]  # as ipykernel_launcher does: the kernel's cwd is not a package root
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue  # an optional module; the kernel imports it itself if it needs it
+    _warm_fonts()
+    if "alignkit.charts.identify" in modules:  # the stage notebooks' kernels: fill their caches once
+        try:
+            from alignkit.kernels.warmup import warm_up
+
+            warm_up()
+        except Exception:  # noqa: BLE001 - a failed warm-up costs speed, never a report
+            traceback.print_exc()
+    # Everything loaded so far is shared with every kernel. Keep the garbage collector
+    # of a kernel from walking (and so copying, page by page) this inherited memory.
+    gc.collect()
+    gc.freeze()
+
+
+def _warm_fonts() -> None:
+    """Draw one throw-away figure so font files and glyph outlines are loaded once."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(2, 1))
+    axes = figure.add_subplot()
+    axes.set_title("Aa", fontweight="bold")
+    axes.text(0.5, 0.5, "0.5 %", fontsize=9, color="grey")
+    figure.savefig(io.BytesIO(), format="svg")  # as the notebooks render their charts
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when the server dies (no-op elsewhere)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _become_kernel(request: dict, fds: list[int], server: int) -> int:
+    """In the forked child: take the launcher's stdio and run an ipykernel."""
+    _die_with_parent()
+    if os.getppid() != server:  # the server died before we could ask
+        return 1
+    os.setsid()
+    for target, fd in enumerate(fds[:3]):
+        os.dup2(fd, target)
+    for fd in fds:
+        if fd > 2:
+            os.close(fd)
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(request["cwd"])
+    import tempfile
+
+    tempfile.tempdir = None  # forget the server's cached folder: use this kernel's TMPDIR
+    import numpy
+
+    numpy.random.seed()  # the server's random state must not be shared by its children
+    from ipykernel.kernelapp import IPKernelApp
+
+    try:
+        IPKernelApp.launch_instance(argv=request["argv"])
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 1
+    return 0
+
+
+def _fork_kernel(conn: socket.socket, closing: list[object]) -> int | None:
+    data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 16, 3)
+    while data and not data.endswith(b"\n"):  # a large environment may come in pieces
+        more = conn.recv(1 << 16)
+        if not more:
+            break
+        data += more
+    if not data.endswith(b"\n") or len(fds) != 3:
+        for fd in fds:
+            os.close(fd)
+        return None
+    request = json.loads(data.decode("utf-8"))
+    server = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            for item in [*closing, conn]:
+                os.close(item) if isinstance(item, int) else item.close()  # type: ignore[attr-defined]
+            code = _become_kernel(request, fds, server)
+        except BaseException:  # noqa: BLE001 - the child must never return into the server loop
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    for fd in fds:
+        os.close(fd)
+    try:
+        conn.sendall(f"{pid}\n".encode())
+    except OSError:  # the launcher gave up meanwhile
+        _kill(pid)
+        conn.close()
+        raise
+    return pid
+
+
+def _reap(children: dict[int, socket.socket], sel: selectors.BaseSelector) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        conn = children.pop(pid, None)
+        if conn is not None:
+            try:
+                conn.sendall(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
+            except OSError:
+                pass
+            try:
+                sel.unregister(conn)
+            except KeyError:
+                pass  # its launcher had already gone
+            conn.close()
+
+
+def _kill(pid: int) -> None:
+    """Kill a kernel and whatever it started (it leads its own process group)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def serve(socket_path: str, modules: list[str]) -> None:
+    """Import ``modules``, then fork a fresh kernel for every launcher that connects."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(128)  # launchers that connect now wait in the backlog until we are warm
+    loaded = threading.Event()
+    threading.Thread(target=_exit_if_orphaned, args=(loaded,), daemon=True).start()
+    _preload(modules)
+    loaded.set()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    sel = selectors.DefaultSelector()
+    sel.register(listener, selectors.EVENT_READ, "accept")
+    sel.register(wake_r, selectors.EVENT_READ, "child")
+    sel.register(sys.stdin, selectors.EVENT_READ, "parent")
+    children: dict[int, socket.socket] = {}
+    print("ready", flush=True)
+    try:
+        while _serve_events(sel, listener, wake_r, wake_w, children):
+            pass
+    finally:  # however the server ends, no kernel outlives it
+        for pid in children:
+            _kill(pid)
+
+
+def _exit_if_orphaned(loaded: threading.Event) -> None:
+    """While the modules load: exit at once if the process that started us is gone.
+
+    Once loaded, the serving loop watches stdin itself (and kills its kernels).
+    """
+    while not loaded.is_set():
+        ready, _, _ = select.select([sys.stdin], [], [], 0.1)
+        if ready and not os.read(sys.stdin.fileno(), 4096):
+            os._exit(0)
+
+
+def _serve_events(sel: selectors.BaseSelector, listener: socket.socket, wake_r: int, wake_w: int,
+                  children: dict[int, socket.socket]) -> bool:
+    """Handle what is ready; False once the server's parent has gone."""
+    for key, _ in sel.select():
+        try:
+            if key.data == "accept":
+                conn, _ = listener.accept()
+                pid = _fork_kernel(conn, [listener, sel, wake_r, wake_w, *children.values()])
+                if pid is None:
+                    conn.close()
+                else:
+                    children[pid] = conn
+                    sel.register(conn, selectors.EVENT_READ, pid)
+            elif key.data == "child":
+                os.read(wake_r, 4096)
+                _reap(children, sel)
+            elif key.data == "parent":
+                if not os.read(sys.stdin.fileno(), 4096):
+                    return False
+            elif not key.fileobj.recv(64):  # the launcher is gone: its kernel must go too
+                sel.unregister(key.fileobj)
+                _kill(key.data)
+        except (OSError, ValueError):  # one broken launcher must not stop the server
+            if isinstance(key.data, int):
+                _kill(key.data)
+    return True
+
+
+if __name__ == "__main__":  # pragma: no cover - run by the kernel pool
+    serve(sys.argv[1], sys.argv[2:])

@@ -1,0 +1,1 @@
+"""The Plan stage: ranking tactics into an action plan, the service level agreement, scenarios."""

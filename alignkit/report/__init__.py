@@ -1,0 +1,1 @@
+"""Rendering one notebook into a report: execution, HTML and PDF export, branding."""

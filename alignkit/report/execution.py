@@ -1,0 +1,148 @@
+"""Execute one parameterized notebook in a kernel of its own.
+
+The notebook is parameterized exactly as papermill does it (an
+``injected-parameters`` cell after the ``parameters`` cell), then run cell by
+cell by nbclient in a fresh kernel: a new Python process, or a fork of a
+:class:`~alignkit.kernels.server.KernelForkServer`. The kernel is killed afterwards,
+whatever happened, so no kernel ever serves a second report. A failing cell,
+a timeout or a dead kernel comes back as an :class:`ExecutionOutcome` with
+the executed notebook (outputs up to and including the error), never as an
+exception, so one broken report cannot stop a batch. The kernel's ``TMPDIR``
+is a private folder deleted with the kernel, so no temporary file of one
+company is left for the next. A batch worker takes its kernels from a
+:class:`~alignkit.kernels.supply.KernelSupply`, which launches the next kernel
+while the current report runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alignkit.kernels.supply import KernelSupply
+
+__all__ = ["ExecutionOutcome", "execute_notebook", "parameterize"]
+
+
+@dataclass(frozen=True)
+class ExecutionOutcome:
+    """An executed notebook and how its run ended.
+
+    ``error_name`` is empty when every cell ran; else it is the exception's
+    class name (``"Timeout"`` when the report ran out of time).
+    """
+
+    notebook: Any
+    seconds: float
+    error_name: str = ""
+    error_message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when every cell ran without error."""
+        return not self.error_name
+
+    @property
+    def timed_out(self) -> bool:
+        """True when the report was abandoned for taking too long."""
+        return self.error_name == "Timeout"
+
+
+def parameterize(notebook: Any, parameters: dict[str, Any]) -> Any:
+    """A copy of ``notebook`` with papermill's ``injected-parameters`` cell.
+
+    papermill gives the injected cell a random id; it gets a fixed one here, so
+    the same inputs render the same bytes.
+    """
+    from papermill.parameterize import parameterize_notebook
+
+    fresh = copy.deepcopy(notebook)
+    for cell in fresh.cells:  # papermill's loader gives every cell a tags list
+        cell.metadata.setdefault("tags", [])
+    fresh.metadata.setdefault("papermill", {})
+    done = parameterize_notebook(fresh, parameters, kernel_name="python3", language="python")
+    for cell in done.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []) and "id" in cell:
+            cell.id = "injected-parameters"
+    return done
+
+
+def execute_notebook(
+    notebook: Any, *, cwd: Path, timeout: float, fork_socket: str | None = None,
+    supply: KernelSupply | None = None,
+) -> ExecutionOutcome:
+    """Run every cell of ``notebook`` (modified in place) in a new kernel.
+
+    Parameters
+    ----------
+    notebook
+        A parameterized ``nbformat.NotebookNode``.
+    cwd
+        The kernel's working folder (the notebook's folder).
+    timeout
+        Seconds the whole report may take; a cell running past it ends the run.
+    fork_socket
+        Socket of a running :class:`~alignkit.kernels.server.KernelForkServer`, or
+        ``None`` to start the kernel as a new Python process.
+    supply
+        Where a worker that renders many reports gets its kernels (see
+        :class:`~alignkit.kernels.supply.KernelSupply`); ``fork_socket`` is then
+        the supply's. Without one, a kernel is launched for this run alone.
+    """
+    started = time.perf_counter()
+    try:
+        if supply is None:
+            asyncio.run(asyncio.wait_for(_run(notebook, cwd, timeout, None, fork_socket), timeout))
+        else:
+            supply.run(asyncio.wait_for(_run(notebook, cwd, timeout, supply, None), timeout))
+    except TimeoutError:
+        return ExecutionOutcome(notebook, time.perf_counter() - started, "Timeout",
+                                f"the report took longer than {timeout:g} s")
+    except _Failed as failed:
+        seconds = time.perf_counter() - started
+        if seconds >= timeout:  # nbclient turns our cancellation into "kernel died"
+            return ExecutionOutcome(notebook, seconds, "Timeout",
+                                    f"the report took longer than {timeout:g} s")
+        return ExecutionOutcome(notebook, seconds, failed.name, failed.message)
+    return ExecutionOutcome(notebook, time.perf_counter() - started)
+
+
+class _Failed(Exception):
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name, self.message = name, message
+
+
+async def _run(notebook: Any, cwd: Path, timeout: float, supply: KernelSupply | None,
+               fork_socket: str | None) -> None:
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    from alignkit.kernels.supply import launch_kernel
+
+    kernel = await (supply.take(cwd) if supply else launch_kernel(cwd, fork_socket))
+    # the whole-report limit (asyncio.wait_for) fires first; the cell limit is a backstop
+    client = NotebookClient(notebook, km=kernel.km, timeout=timeout + 30, kernel_name="python3",
+                            shutdown_kernel="immediate", resources={"metadata": {"path": str(cwd)}})
+    try:
+        client.kc = await kernel.connect()
+        await client.async_execute(cleanup_kc=False)  # kernel.stop() kills the kernel, faster
+    except CellExecutionError as err:
+        raise _Failed(err.ename or "CellExecutionError", _first_line(err.evalue)) from None
+    except CellTimeoutError:
+        raise TimeoutError from None
+    except DeadKernelError as err:
+        raise _Failed("DeadKernelError", _first_line(str(err))) from None
+    finally:
+        client.kc = None
+        await kernel.stop()
+
+
+def _first_line(text: str | None) -> str:
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    return lines[0].strip() if lines else ""

@@ -1,0 +1,3 @@
+"""The workspace: companies, waves, answers, plans, KPIs, funnel and settings (persistence
+only).
+"""

@@ -1,0 +1,3 @@
+"""The Execute and Recap stages: action status, KPIs over time, the second wave, and the
+engagement summary.
+"""

@@ -1,0 +1,1 @@
+"""Interactive widgets: the workshop survey form and the scenario explorer."""
