@@ -40,8 +40,8 @@ NOTEBOOK = ROOT / "notebooks" / "01_identify.ipynb"
 def build_workspace(root: Path, count: int) -> list[str]:
     """Register ``count`` simulated companies with a baseline survey; return their slugs."""
     from alignkit.demo import DEMO_COMPANIES, write_demo_survey
-    from alignkit.store import Workspace
-    from alignkit.survey_import import import_survey
+    from alignkit.intake.survey import import_survey
+    from alignkit.store.workspace import Workspace
 
     ws = Workspace(root)
     slugs = []

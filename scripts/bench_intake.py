@@ -8,9 +8,9 @@ memory:
 1. import floor   - ``pandas.read_csv`` + ``melt`` + writing respondents and
                     answers with ``executemany`` into a workspace database
                     (same schema and connection settings as an import);
-2. import         - :func:`alignkit.survey_import.import_survey`;
+2. import         - :func:`alignkit.intake.survey.import_survey`;
 3. score floor    - reading the stored answers + one ``groupby`` mean;
-4. score          - :func:`alignkit.wave.load_wave` + :func:`alignkit.wave.score_wave`.
+4. score          - :func:`alignkit.analysis.wave.load_wave` + :func:`alignkit.analysis.wave.score_wave`.
 
 Times cover the phase's work only (imports and setup excluded); peak memory is
 the child's maximum resident set size (``os.wait4``), which includes the
@@ -55,8 +55,8 @@ def write_template(path: Path, answers: int, seed: int = 7) -> int:
     Cells are what the template's drop-downs offer (``1``-``5``, ``N/A``), with
     a few blanks (not stored); every respondent answers at least one statement.
     """
-    from alignkit.instrument import load_instrument
-    from alignkit.questionnaire import template_header
+    from alignkit.catalog.instrument import load_instrument
+    from alignkit.catalog.questionnaire import template_header
 
     instrument = load_instrument()
     items = len(instrument.items)
@@ -117,7 +117,7 @@ _PARENTS = ("INSERT INTO waves (id, company_id, name, instrument_version, create
 
 def floor_import(csv_path: Path, root: Path) -> float:
     """read_csv + melt + executemany into a workspace database (its settings); seconds."""
-    from alignkit.store import Workspace
+    from alignkit.store.workspace import Workspace
 
     ws = Workspace(root)
     ws.add_company("acme", "Acme")
@@ -150,9 +150,9 @@ def plain_floor_import(csv_path: Path, db: Path) -> float:
 
 def alignkit_import(csv_path: Path, root: Path) -> float:
     """import_survey into a new workspace; seconds."""
-    from alignkit.instrument import load_instrument
-    from alignkit.store import Workspace
-    from alignkit.survey_import import import_survey
+    from alignkit.catalog.instrument import load_instrument
+    from alignkit.intake.survey import import_survey
+    from alignkit.store.workspace import Workspace
 
     instrument = load_instrument()
     ws = Workspace(root)
@@ -182,9 +182,9 @@ def floor_score(root: Path) -> float:
 
 def alignkit_score(root: Path) -> float:
     """load_wave + score_wave; seconds."""
-    from alignkit.instrument import load_instrument
-    from alignkit.store import Workspace
-    from alignkit.wave import load_wave, score_wave
+    from alignkit.analysis.wave import load_wave, score_wave
+    from alignkit.catalog.instrument import load_instrument
+    from alignkit.store.workspace import Workspace
 
     instrument = load_instrument()
     ws = Workspace(root)

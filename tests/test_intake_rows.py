@@ -20,9 +20,9 @@ from alignkit.intake import parse_survey
 from alignkit.intake.action_updates import read_action_update_file
 from alignkit.intake.columns import read_mapping
 from alignkit.intake.funnel import parse_funnel
+from alignkit.intake.kpis import read_kpi_file
 from alignkit.intake.readers import read_records
 from alignkit.intake.survey import import_survey
-from alignkit.intake.kpis import read_kpi_file
 
 EXPORTS = Path(__file__).parent / "data" / "exports"
 
