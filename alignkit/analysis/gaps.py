@@ -11,6 +11,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
 from alignkit.analysis.scoring import Answers, prepare_answers
 from alignkit.analysis.uncertainty import ALPHA, LEVEL, N_BOOT, SEED, bootstrap_difference, judge
 from alignkit.catalog.instrument import Instrument
@@ -44,7 +45,7 @@ def perception_gaps(
     instrument: Instrument,
     *,
     between: tuple[str, str] = ("sales", "marketing"),
-    threshold: int = 5,
+    threshold: int = DEFAULT_THRESHOLD,
     hidden: Iterable[str] = (),
     confidence: float = LEVEL,
     alpha: float = ALPHA,

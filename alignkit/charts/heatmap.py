@@ -15,6 +15,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.figure import Figure
 
+from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
 from alignkit.charts.style import (
     FIG_WIDTH,
     INK,
@@ -44,7 +45,7 @@ def _contrast(colour: tuple) -> str:
 
 
 def heatmap(dimension_scores: pd.DataFrame, *, title: str = "Alignment by dimension and team",
-            anonymity_min: int = 5) -> Figure:
+            anonymity_min: int = DEFAULT_THRESHOLD) -> Figure:
     """Mean score per dimension (rows, instrument order) and group (columns).
 
     Parameters

@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
+from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
 from alignkit.analysis.uncertainty import HOLM_MARK, LEVEL, clear_flags, excludes_zero, holm_note
 from alignkit.charts.heatmap import heatmap
 from alignkit.charts.style import (
@@ -159,7 +160,7 @@ def _draw_dumbbells(ax: Axes, rows: pd.DataFrame, sides: tuple[str, str]) -> Non
 
 
 def maturity_chart(alignment_index: pd.DataFrame, bands: list[dict], *,
-                   title: str = "Alignment maturity", anonymity_min: int = 5) -> Figure:
+                   title: str = "Alignment maturity", anonymity_min: int = DEFAULT_THRESHOLD) -> Figure:
     """Alignment index (0-100) of each group on a scale split into maturity bands.
 
     Parameters
@@ -250,7 +251,7 @@ def _draw_index_markers(ax: Axes, shown: pd.DataFrame, bands: list[dict]) -> Non
 
 
 def favourability_bars(dimension_scores: pd.DataFrame, *, group: str = "overall",
-                       title: str | None = None, anonymity_min: int = 5) -> Figure:
+                       title: str | None = None, anonymity_min: int = DEFAULT_THRESHOLD) -> Figure:
     """Share of favourable answers per dimension for one group, highest first.
 
     Parameters

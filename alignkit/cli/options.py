@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from alignkit.analysis.anonymity import DEFAULT_THRESHOLD, MIN_THRESHOLD
 from alignkit.exceptions import AlignkitError
 
 __all__ = ["Group", "anonymity_option", "open_workspace", "print_json", "workspace_option"]
@@ -21,8 +22,8 @@ workspace_option = click.option(
     help="Workspace folder holding alignkit.db, raw/ and reports/ [default: current folder].",
 )
 anonymity_option = click.option(
-    "--anonymity-min", type=click.IntRange(min=3), default=5, show_default=True,
-    help="Smallest group shown in results (never below 3).",
+    "--anonymity-min", type=click.IntRange(min=MIN_THRESHOLD), default=DEFAULT_THRESHOLD,
+    show_default=True, help=f"Smallest group shown in results (never below {MIN_THRESHOLD}).",
 )
 
 

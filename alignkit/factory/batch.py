@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
 from alignkit.catalog.stages import STAGES
 from alignkit.exceptions import ReportError, StoreError
 from alignkit.factory.fingerprint import code_hash, company_data_hashes, files_hash, report_fingerprint
@@ -165,7 +166,7 @@ def render_batch(
     scheduler: str | None = None,
     timeout: float = 600.0,
     wave: str = "baseline",
-    anonymity_min: int = 5,
+    anonymity_min: int = DEFAULT_THRESHOLD,
     brand_file: str | Path | None = None,
     fork: bool = True,
     reporter: BatchReporter | None = None,

@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
 from alignkit.exceptions import ReportError
 
 __all__ = ["CHROMIUM_FLAGS", "ReportExporter", "find_chromium", "has_widget_state"]
@@ -85,7 +86,7 @@ class ReportExporter:
             if cell.get("cell_type") == "code":
                 cell["outputs"] = [o for o in cell.get("outputs", []) if not (
                     o.get("output_type") == "stream" and o.get("name") == "stderr")]
-        page = dict(context)
+        page = {"anonymity_min": DEFAULT_THRESHOLD, **context}
         if has_widget_state(executed):
             if self._widgets_js is None:
                 self._widgets_js = _widgets_bundle()
