@@ -26,11 +26,11 @@ import pandas as pd
 from alignkit.analysis.funnel import FunnelAnalysis
 from alignkit.analysis.uncertainty import clear_flags
 from alignkit.analysis.wave import WaveScores
+from alignkit.text.labels import TEAM_NAMES
 
 __all__ = ["DISCONNECT_COLUMNS", "funnel_disconnects", "rank_disconnects", "survey_disconnects"]
 
 DISCONNECT_COLUMNS = ["rank", "source", "area", "finding", "severity", "dimension"]
-_TEAMS = {"sales": "Sales", "marketing": "Marketing", "leadership": "Leadership", "other": "Other"}
 #: The dimension each funnel finding belongs to.
 FUNNEL_DIMENSIONS = {"not_accepted": "definitions", "not_touched": "handoff", "speed": "sla",
                      "win_rate": "data"}
@@ -59,8 +59,8 @@ def survey_disconnects(scores: WaveScores, *, weakest: int = 3) -> pd.DataFrame:
             higher, lower = (a, b) if gap.gap > 0 else (b, a)
             rows.append(_row(
                 "survey", "Perception gap",
-                f"{_TEAMS.get(higher, higher)} rates **{gap.dimension_name}** "
-                f"{abs(gap.gap):.1f} points higher than {_TEAMS.get(lower, lower).lower()} "
+                f"{TEAM_NAMES.get(higher, higher)} rates **{gap.dimension_name}** "
+                f"{abs(gap.gap):.1f} points higher than {TEAM_NAMES.get(lower, lower).lower()} "
                 f"({gap.a_mean:.1f} vs {gap.b_mean:.1f} for {a} vs {b}).",
                 abs(gap.gap) / 1.5, gap.dimension))
     overall = scores.dimensions[(scores.dimensions["group"] == "overall")

@@ -12,6 +12,7 @@ from alignkit.analysis.funnel import FunnelAnalysis
 from alignkit.analysis.uncertainty import LEVEL, clear_flags, excludes_zero
 from alignkit.analysis.wave import WaveData, WaveScores
 from alignkit.text.escaping import escape_markdown
+from alignkit.text.labels import TEAM_LABELS, TEAM_NAMES
 
 __all__ = [
     "comments_markdown",
@@ -25,10 +26,6 @@ __all__ = [
     "speed_to_lead_markdown",
     "speed_to_lead_table",
 ]
-
-TEAM_LABELS = {"overall": "All respondents", "sales": "Sales", "marketing": "Marketing",
-               "leadership": "Leadership", "other": "Other"}
-
 
 def report_heading(data: WaveData, scores: WaveScores) -> str:
     """The opening lines of the Identify report."""
@@ -89,7 +86,8 @@ def _gap_findings(scores: WaveScores) -> list[str]:
                 "- No gap between sales and marketing is clear.")
         return [same + caveat]
     top = clear.loc[clear["gap"].abs().idxmax()]
-    higher, lower = ("Sales", "Marketing") if top["gap"] > 0 else ("Marketing", "Sales")
+    sales, marketing = TEAM_NAMES["sales"], TEAM_NAMES["marketing"]
+    higher, lower = (sales, marketing) if top["gap"] > 0 else (marketing, sales)
     return [
         f"- **Largest perception gap:** {top['dimension_name']}: {higher} rates it "
         f"{abs(top['gap']):.1f} points higher than {lower} "
@@ -287,7 +285,8 @@ def sourced_pipeline_markdown(funnel: FunnelAnalysis) -> str:
     of_closed = funnel.sourced.attrs.get("win_rate_of", "closed") == "closed"
     total = rows["pipeline_amount"].sum()
     lines = ["### Who fills the pipeline", ""]
-    for source, label in (("marketing", "Marketing"), ("sales", "Sales")):
+    for source in ("marketing", "sales"):
+        label = TEAM_NAMES[source]
         if source not in rows.index:
             continue
         row = rows.loc[source]

@@ -16,6 +16,7 @@ from pandas.io.formats.style import Styler
 from alignkit.analysis.scoring import OVERALL
 from alignkit.analysis.uncertainty import HOLM_MARK, clear_flags, excludes_zero, holm_note
 from alignkit.text.escaping import escape_markdown
+from alignkit.text.labels import TEAM_NAMES
 from alignkit.text.tables import report_table
 from alignkit.track.recap import GAP_STATUS_LABELS, WaveComparison
 
@@ -29,10 +30,6 @@ __all__ = [
     "recap_heading",
     "recommendations_markdown",
 ]
-
-TEAM_NAMES = {"sales": "Sales", "marketing": "Marketing", "leadership": "Leadership",
-              "other": "Other"}
-
 
 def _signed(value: float) -> str:
     text = f"{value:+.1f}"

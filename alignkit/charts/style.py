@@ -24,6 +24,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
+from alignkit.text.labels import TEAM_LABELS
+
 __all__ = [
     "BAND_CMAP", "FIG_WIDTH", "GRID", "GROUP_ORDER", "INK", "MARGIN", "MUTED", "ROW_LABEL",
     "RULE", "SCALE_NAMES", "SCORE_CMAP", "SCORE_COLUMNS", "SCORE_NORM", "TEAM_COLOURS",
@@ -35,9 +37,6 @@ __all__ = [
 TEAM_COLOURS: dict[str, str] = {"sales": "#1F5F8B", "marketing": "#E07A1F",
                                  "leadership": "#6B5B95", "other": "#7F8C8D",
                                  "overall": "#2D3436"}
-TEAM_LABELS: dict[str, str] = {"sales": "Sales", "marketing": "Marketing",
-                               "leadership": "Leadership", "other": "Other",
-                               "overall": "All respondents"}
 #: Order in which groups appear in every chart; unknown groups follow in input order.
 GROUP_ORDER: tuple[str, ...] = ("overall", "sales", "marketing", "leadership", "other")
 
