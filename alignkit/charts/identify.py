@@ -45,18 +45,13 @@ from alignkit.charts.style import (
     text_width,
     wrap,
 )
+from alignkit.text.numbers import signed
 
 __all__ = ["TEAM_COLOURS", "TEAM_LABELS", "GROUP_ORDER",
            "heatmap", "gap_chart", "maturity_chart", "favourability_bars"]
 
 _GAP_COLUMNS = ("dimension", "dimension_name", "a_mean", "b_mean", "gap", "low", "high")
 _INDEX_COLUMNS = ("group", "n", "index", "level", "suppressed")
-
-
-def _signed(value: float) -> str:
-    """``+0.8`` / ``\u22120.8``; values near but not at zero keep two decimals and their sign."""
-    text = f"{value:+.{2 if 0 < abs(value) < 0.05 else 1}f}"
-    return "0.0" if value == 0 else text.replace("-", "\u2212")
 
 
 def gap_chart(perception_gaps: pd.DataFrame, *, title: str | None = None) -> Figure:
@@ -132,9 +127,10 @@ def _draw_notes(fig: Figure, ax: Axes, notes: list, width: float, header: str) -
 def _gap_note(gap: float, low: float, high: float, level: int,
               clear: bool) -> tuple[str, bool]:
     if np.isnan(low) or np.isnan(high):
-        return f"gap {_signed(gap)}", False
+        return f"gap {signed(gap, keep_small=True)}", False
     mark = f" {HOLM_MARK}" if excludes_zero(low, high) and not clear else ""
-    return f"gap {_signed(gap)} ({level}% CI {_signed(low)} to {_signed(high)}){mark}", clear
+    gap_text, low_text, high_text = (signed(v, keep_small=True) for v in (gap, low, high))
+    return f"gap {gap_text} ({level}% CI {low_text} to {high_text}){mark}", clear
 
 
 def _draw_dumbbells(ax: Axes, rows: pd.DataFrame, sides: tuple[str, str]) -> None:

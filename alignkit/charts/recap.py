@@ -34,6 +34,7 @@ from alignkit.charts.style import (
     text_width,
     wrap,
 )
+from alignkit.text.numbers import signed
 from alignkit.track.recap import GAP_STATUS_LABELS
 
 __all__ = ["change_chart", "gap_change_chart", "process_chart"]
@@ -42,12 +43,6 @@ UP, DOWN, FLAT, BEFORE = "#17706A", "#B2352B", "#8A9196", "#B7BEC2"
 GAP_STATUS_COLOURS = {"closed": UP, "narrowed": "#B76E12", "remains": DOWN, "widened": DOWN,
                       "new": DOWN, "unclear": MUTED, "none": MUTED}
 NO_FOLLOWUP = "The follow-up survey has not been imported yet."
-
-
-def _signed(value: float) -> str:
-    """``+0.7`` / ``\u22120.2``; a change that rounds to zero is ``0.0``."""
-    text = f"{value:+.1f}"
-    return "0.0" if text in ("+0.0", "-0.0") else text.replace("-", "\u2212")
 
 
 def _change_colour(change: float, significant: bool) -> str:
@@ -140,7 +135,7 @@ def _draw_changes(ax: Axes, rows: pd.DataFrame, marked: np.ndarray) -> None:
         ax.hlines(k, r.low, r.high, color=colour, linewidth=2.2, alpha=0.55, zorder=2)
         ax.scatter([r.change], [k], s=55, color=colour if r.significant else "white",
                    edgecolor=colour, linewidth=1.6, zorder=3)
-        text = _signed(r.change) + (f" {HOLM_MARK}" if marked[k] else "")
+        text = signed(r.change) + (f" {HOLM_MARK}" if marked[k] else "")
         ax.annotate(text, (reach, k), xytext=(8, 0), textcoords="offset points",
                     va="center", ha="left", fontsize=10, color=INK if r.significant else MUTED,
                     fontweight="bold" if r.significant else "normal", annotation_clip=False)

@@ -17,6 +17,7 @@ from alignkit.analysis.scoring import OVERALL
 from alignkit.analysis.uncertainty import HOLM_MARK, clear_flags, excludes_zero, holm_note
 from alignkit.text.escaping import escape_markdown
 from alignkit.text.labels import TEAM_NAMES
+from alignkit.text.numbers import signed
 from alignkit.text.tables import report_table
 from alignkit.track.recap import GAP_STATUS_LABELS, WaveComparison
 
@@ -30,11 +31,6 @@ __all__ = [
     "recap_heading",
     "recommendations_markdown",
 ]
-
-def _signed(value: float) -> str:
-    text = f"{value:+.1f}"
-    return "0.0" if text in ("+0.0", "-0.0") else text.replace("-", "\u2212")
-
 
 def _in_sentence(name: str) -> str:
     """A dimension name inside a sentence: lower-case first letter, unless an acronym."""
@@ -58,7 +54,7 @@ def recap_heading(rc: WaveComparison) -> str:
 
 
 def _names(frame: pd.DataFrame) -> str:
-    return ", ".join(f"{r.dimension_name} ({_signed(r.change)})" for r in frame.itertuples())
+    return ", ".join(f"{r.dimension_name} ({signed(r.change)})" for r in frame.itertuples())
 
 
 def _holm_only(changes: pd.DataFrame) -> pd.Series:
@@ -87,8 +83,8 @@ def recap_findings(rc: WaveComparison) -> str:
         r = overall.iloc[0]
         verdict = ("a clear change" if r.p_value < rc.alpha else "not clearly more than chance")
         lines.append(f"- **Alignment index {r.before:.0f} → {r.after:.0f}** of 100, {verdict} "
-                     f"({round(100 * rc.confidence)}% interval of the change {_signed(r.low)} to "
-                     f"{_signed(r.high)} points; maturity {r.level_before} → {r.level_after}).")
+                     f"({round(100 * rc.confidence)}% interval of the change {signed(r.low)} to "
+                     f"{signed(r.high)} points; maturity {r.level_before} → {r.level_after}).")
     moved = rc.changes[(rc.changes["group"] == OVERALL) & rc.changes["significant"]]
     up, down = moved[moved["change"] > 0], moved[moved["change"] < 0]
     overall_rows = rc.changes[rc.changes["group"] == OVERALL]
@@ -133,8 +129,8 @@ def change_table(rc: WaveComparison, group: str = OVERALL) -> Styler:
     level = round(100 * rc.confidence)
     held = _holm_only(part).to_numpy() if len(part) else []
     rows = [{"Dimension": r.dimension_name, "Baseline": f"{r.before:.2f}",
-             "Follow-up": f"{r.after:.2f}", "Change": _signed(r.change),
-             f"{level}% interval": f"{_signed(r.low)} to {_signed(r.high)}",
+             "Follow-up": f"{r.after:.2f}", "Change": signed(r.change),
+             f"{level}% interval": f"{signed(r.low)} to {signed(r.high)}",
              "p (Holm)": "<0.001" if r.p_adjusted < 0.001 else f"{r.p_adjusted:.3f}",
              "Clear change": "yes" if r.significant else
              "no: not clear after Holm adjustment" if h else ""}
@@ -153,8 +149,8 @@ def gap_table(rc: WaveComparison) -> Styler:
     order = order[order["status"] != "none"]
     held = (excludes_zero(order["low_after"], order["high_after"])
             & ~clear_flags(order, "low_after", "high_after", "clear_after")).to_numpy()
-    rows = [{"Dimension": r.dimension_name, "Gap at baseline": _signed(r.gap_before),
-             "Gap now": _signed(r.gap_after),
+    rows = [{"Dimension": r.dimension_name, "Gap at baseline": signed(r.gap_before),
+             "Gap now": signed(r.gap_after),
              "What happened": GAP_STATUS_LABELS[r.status] + (f" {HOLM_MARK}" if h else "")}
             for r, h in zip(order.itertuples(), held, strict=True)]
     table = report_table(pd.DataFrame(rows), "gaps")
