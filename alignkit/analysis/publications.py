@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -22,6 +21,7 @@ from alignkit.analysis.disclosure import plan_disclosure, republication_problems
 from alignkit.catalog.instrument import Instrument
 from alignkit.exceptions import AlignkitError
 from alignkit.store.workspace import Workspace
+from alignkit.text.times import now_iso
 
 __all__ = [
     "DisclosureError",
@@ -71,7 +71,7 @@ def last_publication(workspace: Workspace, company: str, wave: str) -> Publicati
 def record_publication(workspace: Workspace, company: str, wave: str, threshold: int,
                        respondents: frozenset[str]) -> None:
     """Note that the wave's figures were published from these respondents."""
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    stamp = now_iso()
     with workspace.connect(write=True) as con:
         con.execute(_TABLE)
         wave_id = con.execute(_WAVE_ID, (company, wave)).fetchone()

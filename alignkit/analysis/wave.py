@@ -31,7 +31,7 @@ from alignkit.analysis.privacy import DEFAULT_THRESHOLD, check_threshold, visibl
 from alignkit.analysis.publications import check_republication, last_publication, record_publication
 from alignkit.analysis.scoring import dimension_scores, index_from_dimensions, item_scores, prepare_answers
 from alignkit.catalog.instrument import Instrument, load_instrument
-from alignkit.store.workspace import Company, Workspace
+from alignkit.store.workspace import Company, Workspace, as_workspace
 
 __all__ = ["WaveData", "WaveScores", "load_wave", "score_wave"]
 
@@ -145,7 +145,7 @@ def load_wave(
     UnknownCompanyError, StoreError
         If the company is not registered or has no such wave.
     """
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = as_workspace(workspace)
     info = ws.company(company)
     return WaveData(
         company=info, wave=wave, answers=ws.answers(company, wave),

@@ -11,22 +11,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alignkit.catalog.stages import STAGES
 from alignkit.report.render import write_atomic
+from alignkit.text.times import now_iso
 
 __all__ = ["MANIFEST_NAME", "ManifestEntry", "load_manifest", "now_iso", "write_manifest"]
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
-
-
-def now_iso() -> str:
-    """The current UTC time, to the second."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,14 @@ from alignkit.exceptions import IntakeError, StoreError
 from alignkit.intake.funnel import ParsedFunnel, parse_funnel
 from alignkit.intake.raw import redacted_copy
 from alignkit.store import funnel as store_funnel
+from alignkit.store.db import company_id
+from alignkit.store.files import raw_name
 from alignkit.store.funnel import (
     SOURCES,
-    _now,
-    _workspace,
     find_funnel_import,
 )
-from alignkit.store.workspace import Workspace, file_sha256
+from alignkit.store.workspace import Workspace, as_workspace, file_sha256
+from alignkit.text.times import now_iso
 
 __all__ = ["FunnelImportResult", "import_funnel"]
 
@@ -127,7 +128,7 @@ def import_funnel(
         For a bad file, stage counts for a period already stored, or an unknown
         company; the store and ``raw/`` are then unchanged.
     """
-    path, ws = Path(path), _workspace(workspace)
+    path, ws = Path(path), as_workspace(workspace)
     ws.company(company)
     parsed = parse_funnel(path, period=period)
     sha = file_sha256(path)
@@ -195,9 +196,7 @@ def _raw_copy(path: Path, sha: str, parsed: ParsedFunnel,
               keep_raw: bool) -> tuple[str, bytes | None]:
     """The raw copy's file name and, unless the file is kept unchanged, its content."""
     redacted = None if keep_raw else redacted_copy(path, parsed.private_columns)
-    if redacted is None:
-        return f"{sha}{path.suffix.lower()}", None
-    return f"{sha}.redacted.csv", redacted
+    return raw_name(sha, path.suffix, redacted=redacted is not None), redacted
 
 
 def _record(ws: Workspace, company: str, path: Path, sha: str, parsed: ParsedFunnel,
@@ -208,22 +207,21 @@ def _record(ws: Workspace, company: str, path: Path, sha: str, parsed: ParsedFun
     try:
         with ws.keeping_raw(raw_path, source_file=path if redacted is None else None,
                             data=redacted) as con:
-            company_id = con.execute("SELECT id FROM companies WHERE slug = ?",
-                                     (company,)).fetchone()[0]
+            cid = company_id(con, company)
             cur = con.execute(
                 "INSERT INTO funnel_imports (company_id, sha256, source, kind, file_name, "
                 "raw_path, period, imported_at, rows, skipped) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (company_id, sha, parsed.source, parsed.kind, path.name,
+                (cid, sha, parsed.source, parsed.kind, path.name,
                  raw_path.relative_to(ws.root).as_posix(), _import_period(parsed, period),
-                 _now(), len(leads) if leads is not None else len(parsed.counts),
+                 now_iso(), len(leads) if leads is not None else len(parsed.counts),
                  len(parsed.skipped)))
             if leads is not None:
-                _upsert_leads(con, company_id, cur.lastrowid, leads)
+                _upsert_leads(con, cid, cur.lastrowid, leads)
             else:
                 con.executemany(
                     "INSERT INTO funnel_counts (company_id, import_id, period, stage, count) "
                     "VALUES (?,?,?,?,?)",
-                    [(company_id, cur.lastrowid, r.period, r.stage, int(r.count))
+                    [(cid, cur.lastrowid, r.period, r.stage, int(r.count))
                      for r in parsed.counts.itertuples(index=False)])
     except sqlite3.IntegrityError as err:
         raise StoreError(f"{path.name} conflicts with funnel data already stored ({err}); "

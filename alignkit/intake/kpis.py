@@ -15,7 +15,9 @@ from alignkit.catalog.kpis import check_kpi_value, kpi_id
 from alignkit.exceptions import IntakeError
 from alignkit.intake.cells import header_positions, parse_day
 from alignkit.intake.table import read_table
-from alignkit.store.kpis import KPI_COLUMNS, company_id, write_kpi
+from alignkit.store.db import company_id
+from alignkit.store.files import raw_name
+from alignkit.store.kpis import KPI_COLUMNS, write_kpi
 from alignkit.store.workspace import Workspace, file_sha256
 
 __all__ = ["KpiImport", "import_kpis", "read_kpi_file"]
@@ -91,7 +93,7 @@ def import_kpis(path: str | Path, *, company: str, workspace: Workspace,
     workspace.company(company)
     path = Path(path)
     frame = read_kpi_file(path)
-    raw = workspace.raw_dir / f"{file_sha256(path)}{path.suffix.lower()}"
+    raw = workspace.raw_dir / raw_name(file_sha256(path), path.suffix)
     counts = {"added": 0, "replaced": 0, "unchanged": 0}
     # The copy takes its name only once the rows are committed (same as survey imports).
     with workspace.keeping_raw(raw, source_file=path) as con:

@@ -36,7 +36,7 @@ from alignkit.catalog.playbook import Playbook, load_playbook
 from alignkit.exceptions import StoreError
 from alignkit.plan.sla import ServiceLevelAgreement, commitments, rates_table
 from alignkit.store.actions import ACTION_COLUMNS, load_actions, save_actions, update_action
-from alignkit.store.workspace import Workspace
+from alignkit.store.workspace import Workspace, as_workspace
 from alignkit.text.money import DEFAULT_CURRENCY, format_money
 
 __all__ = [
@@ -305,7 +305,7 @@ def current_plan(workspace: Workspace | str | None, company: str, scores: WaveSc
     on ``start`` (a date, ``"YYYY-MM-DD"``, or empty for today); ``build`` is
     passed on to :func:`build_action_plan`.
     """
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace or None)
+    ws = as_workspace(workspace)
     stored = load_actions(ws, company)
     if stored.empty:
         day = date.fromisoformat(start) if isinstance(start, str) and start else start

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from alignkit.exceptions import StoreError
+from alignkit.store.db import company_id
 from alignkit.store.workspace import Workspace
+from alignkit.text.times import now_iso
 
 __all__ = [
     "ACTION_COLUMNS",
@@ -50,14 +52,6 @@ STATUSES = ("planned", "in_progress", "done", "dropped")
 _ACTION_DTYPES = {"id": "Int64", "baseline": "float64", "target": "float64",
                   "priority": "float64"}
 _UPDATE_DTYPES = {"action_id": "Int64", "progress": "float64"}
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _company_id(con: Any, slug: str) -> int:
-    return con.execute("SELECT id FROM companies WHERE slug = ?", (slug,)).fetchone()[0]
 
 
 # -- checking one cell (ValueError here becomes a StoreError naming the row) ---------------
@@ -149,9 +143,9 @@ def save_actions(workspace: Workspace, company: str, actions: pd.DataFrame, *,
         raise StoreError(f"actions need the columns {', '.join(sorted(missing))}")
     columns = [c for c in _EDITABLE if c in actions.columns]
     rows = _action_rows(actions, columns)
-    now = _now()
+    now = now_iso()
     with workspace.connect() as con:
-        cid = _company_id(con, company)
+        cid = company_id(con, company)
         if replace:
             con.execute("DELETE FROM actions WHERE company_id = ?", (cid,))
         first = con.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM actions WHERE company_id = ?",
@@ -211,7 +205,7 @@ def update_action(workspace: Workspace, company: str, action_id: int,
         if action_id not in keys:
             raise StoreError(_no_such_action(company, action_id))
         con.execute(f"UPDATE actions SET {', '.join(f'{c} = ?' for c in changes)}, "
-                    "updated_at = ? WHERE id = ?", (*values, _now(), keys[action_id]))
+                    "updated_at = ? WHERE id = ?", (*values, now_iso(), keys[action_id]))
 
 
 # -- status updates ----------------------------------------------------------------------------
@@ -272,7 +266,7 @@ def _refresh_status(con: Any, action_ids: set[int]) -> None:
     con.execute(
         "UPDATE actions SET status = (SELECT status FROM action_updates u WHERE u.action_id ="
         " actions.id ORDER BY u.updated_on DESC, u.id DESC LIMIT 1), updated_at = ?"
-        f" WHERE id IN ({', '.join('?' for _ in ids)})", (_now(), *ids))
+        f" WHERE id IN ({', '.join('?' for _ in ids)})", (now_iso(), *ids))
 
 
 def record_action_update(workspace: Workspace, company: str, action_id: int, *, status: str,

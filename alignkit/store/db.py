@@ -24,7 +24,7 @@ import time
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from alignkit.exceptions import StoreError
+from alignkit.exceptions import StoreError, UnknownCompanyError
 from alignkit.store.files import (
     PRIVATE_DIR,
     PRIVATE_FILE,
@@ -39,7 +39,7 @@ from alignkit.store.key import KEY_NAME, ensure_key
 if TYPE_CHECKING:
     from alignkit.store.workspace import Workspace
 
-__all__ = ["BUSY_SECONDS", "DB_NAME", "open_database", "plain_error", "prepare_database"]
+__all__ = ["BUSY_SECONDS", "DB_NAME", "company_id", "open_database", "plain_error", "prepare_database"]
 
 DB_NAME = "alignkit.db"
 SCHEMA_VERSION = "1"
@@ -59,6 +59,14 @@ def open_database(ws: Workspace) -> sqlite3.Connection:
     except sqlite3.Error as err:
         raise plain_error(ws, err) from None
     return con
+
+
+def company_id(con: sqlite3.Connection, slug: str) -> int:
+    """The database id of a registered company (:class:`UnknownCompanyError` if there is none)."""
+    row = con.execute("SELECT id FROM companies WHERE slug = ?", (slug,)).fetchone()
+    if row is None:
+        raise UnknownCompanyError(slug, [])
+    return row[0]
 
 
 def plain_error(ws: Workspace, err: sqlite3.Error) -> Exception:

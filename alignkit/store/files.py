@@ -25,6 +25,7 @@ from pathlib import Path
 __all__ = [
     "StagedFile",
     "make_private_dir",
+    "raw_name",
     "recover_raw_files",
     "staged_file",
     "tighten",
@@ -196,3 +197,9 @@ def recover_raw_files(con: sqlite3.Connection, root: Path, raw_dir: Path) -> Non
                 temp.unlink()
         except FileNotFoundError:  # finished by its writer meanwhile
             continue
+
+
+def raw_name(sha256: str, suffix: str, *, redacted: bool = False) -> str:
+    """The name of a raw copy in ``raw/``: ``<sha256><suffix>`` (suffix in lower case), or
+    ``<sha256>.redacted.csv`` for a copy that keeps only the columns the import reads."""
+    return f"{sha256}.redacted.csv" if redacted else f"{sha256}{suffix.lower()}"

@@ -15,14 +15,13 @@ exporting "all leads" every month and importing each file is safe.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
 from alignkit.catalog.funnel_formats import FUNNEL_STAGES
-from alignkit.store.workspace import Workspace
+from alignkit.store.workspace import Workspace, as_workspace
 
 __all__ = [
     "DATE_COLUMNS",
@@ -56,12 +55,6 @@ class FunnelImportRecord:
     imported_at: str
 
 
-def _workspace(workspace: Workspace | str | Path | None) -> Workspace:
-    return workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 _LEAD_FIELDS = LEAD_FRAME_COLUMNS
@@ -70,7 +63,7 @@ _LEAD_FIELDS = LEAD_FRAME_COLUMNS
 def find_funnel_import(workspace: Workspace | str | Path | None, company: str,
                        sha256: str) -> FunnelImportRecord | None:
     """The earlier import of the same file for this company, if any."""
-    ws = _workspace(workspace)
+    ws = as_workspace(workspace)
     ws.company(company)
     with ws.connect() as con:
         row = con.execute(
@@ -92,7 +85,7 @@ def load_leads(workspace: Workspace | str | Path | None, company: str) -> pd.Dat
         sales / other; ``outcome`` ``"won"``, ``"lost"`` or missing;
         ``amount`` float. Empty (same columns) when none are stored.
     """
-    ws = _workspace(workspace)
+    ws = as_workspace(workspace)
     ws.company(company)
     with ws.connect() as con:
         frame = pd.read_sql_query(
@@ -113,7 +106,7 @@ def load_funnel_counts(workspace: Workspace | str | Path | None, company: str) -
 
     ``stage`` is an ordered categorical (lead, mql, sal, sql, opportunity, won).
     """
-    ws = _workspace(workspace)
+    ws = as_workspace(workspace)
     ws.company(company)
     with ws.connect() as con:
         frame = pd.read_sql_query(
@@ -138,5 +131,5 @@ def load_funnel(workspace: Workspace | str | Path | None, company: str) -> Funne
 
         funnel.analyse_funnel(*load_funnel(workspace, "acme"), sla_hours=24)
     """
-    ws = _workspace(workspace)
+    ws = as_workspace(workspace)
     return FunnelData(load_leads(ws, company), load_funnel_counts(ws, company))

@@ -15,6 +15,7 @@ import pandas as pd
 
 from alignkit.catalog.kpis import check_kpi_value, kpi_id
 from alignkit.exceptions import StoreError
+from alignkit.store.db import company_id
 from alignkit.store.workspace import Workspace
 
 __all__ = ["KPI_COLUMNS", "load_kpis", "record_kpi", "write_kpi"]
@@ -40,10 +41,6 @@ def write_kpi(con: Any, cid: int, row: tuple[str, str, float, float | None], rep
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (company_id, kpi, observed_on) DO UPDATE "
                 "SET value = excluded.value, target = excluded.target", (cid, *row))
     return "added" if old is None else "replaced"
-
-
-def company_id(con: Any, company: str) -> int:
-    return con.execute("SELECT id FROM companies WHERE slug = ?", (company,)).fetchone()[0]
 
 
 def record_kpi(workspace: Workspace, company: str, kpi: str, observed_on: date, value: float,

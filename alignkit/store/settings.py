@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from alignkit.exceptions import StoreError
+from alignkit.store.db import company_id
 from alignkit.store.workspace import Workspace
 from alignkit.text.money import DEFAULT_CURRENCY, format_money, valid_currency
 
@@ -162,7 +163,7 @@ def save_settings(workspace: Workspace, company: str, **changes: Any) -> Engagem
     updated = _build({**asdict(current), **given}, f"company '{company}'")
     stored = updated.to_json()
     with workspace.connect() as con:
-        cid = con.execute("SELECT id FROM companies WHERE slug = ?", (company,)).fetchone()[0]
+        cid = company_id(con, company)
         for key in given:
             if stored[key] is None or (isinstance(given[key], str) and not given[key].strip()):
                 con.execute("DELETE FROM engagement_settings WHERE company_id = ? AND key = ?",

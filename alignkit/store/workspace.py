@@ -22,15 +22,15 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from alignkit.exceptions import StoreError, UnknownCompanyError
-from alignkit.store.db import DB_NAME, open_database, plain_error, prepare_database
-from alignkit.store.files import StagedFile, make_private_dir
+from alignkit.store.db import DB_NAME, company_id, open_database, plain_error, prepare_database
+from alignkit.store.files import StagedFile, make_private_dir, raw_name
 from alignkit.store.key import KEY_NAME, NEW_KEY_ENV, pseudonyms, read_key, start_new_key
+from alignkit.text.times import now_iso
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,6 +39,7 @@ __all__ = [
     "Company",
     "ImportRecord",
     "Workspace",
+    "as_workspace",
     "file_sha256",
     "resolve_workspace",
 ]
@@ -81,10 +82,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _upgrade(con: sqlite3.Connection) -> None:
@@ -174,7 +171,7 @@ class Workspace:
             added = con.execute(
                 "INSERT INTO companies (slug, name, industry, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (slug) DO NOTHING",
-                (company.slug, company.name, company.industry, _now()),
+                (company.slug, company.name, company.industry, now_iso()),
             )
             if not added.rowcount:
                 raise StoreError(f"company '{slug}' is already registered")
@@ -290,23 +287,21 @@ class Workspace:
             for this company, or some of the same people in this wave; nothing
             is written (importing the file again then says so, or skips them).
         """
-        name = f"{sha256}.redacted.csv" if redacted is not None else \
-            f"{sha256}{source_file.suffix.lower()}"
-        raw_path = self.raw_dir / name
+        raw_path = self.raw_dir / raw_name(sha256, source_file.suffix, redacted=redacted is not None)
         with self.keeping_raw(raw_path, source_file=source_file if redacted is None else None,
                               data=redacted) as con:
-            company_id = self._company_id(con, slug)
+            cid = company_id(con, slug)
             if con.execute("SELECT 1 FROM imports WHERE company_id = ? AND sha256 = ?",
-                           (company_id, sha256)).fetchone():
+                           (cid, sha256)).fetchone():
                 raise StoreError(f"{source_file.name} was imported for '{slug}' by another "
                                  "import running at the same time; nothing changed")
-            wave_id = self._wave_id(con, company_id, wave, instrument_version)
+            wave_id = self._wave_id(con, cid, wave, instrument_version)
             self._refuse_repeats(con, wave_id, wave, respondents, source_file)
             cur = con.execute(
                 "INSERT INTO imports (company_id, wave_id, sha256, source, file_name, raw_path,"
                 " imported_at, respondents, skipped, answers) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (company_id, wave_id, sha256, source, source_file.name,
-                 raw_path.relative_to(self.root).as_posix(), _now(), len(respondents),
+                (cid, wave_id, sha256, source, source_file.name,
+                 raw_path.relative_to(self.root).as_posix(), now_iso(), len(respondents),
                  skipped, len(answers)),
             )
             self._insert_rows(con, wave_id, cur.lastrowid, respondents, answers)
@@ -382,19 +377,12 @@ class Workspace:
             staged.close()
 
     @staticmethod
-    def _company_id(con: sqlite3.Connection, slug: str) -> int:
-        row = con.execute("SELECT id FROM companies WHERE slug = ?", (slug,)).fetchone()
-        if row is None:
-            raise UnknownCompanyError(slug, [])
-        return row[0]
-
-    @staticmethod
     def _wave_id(con: sqlite3.Connection, company_id: int, wave: str, version: str) -> int:
         # Two imports may create the same wave at once: never fail on the other's row.
         con.execute(
             "INSERT INTO waves (company_id, name, instrument_version, created_at) VALUES (?,?,?,?) "
             "ON CONFLICT (company_id, name) DO NOTHING",
-            (company_id, wave, version, _now()),
+            (company_id, wave, version, now_iso()),
         )
         return con.execute("SELECT id FROM waves WHERE company_id = ? AND name = ?",
                            (company_id, wave)).fetchone()[0]
@@ -514,3 +502,8 @@ def _sorted_categorical(labels: object, index: object) -> pd.Categorical:
 
     codes, categories = pd.factorize(labels, sort=True)
     return pd.Categorical.from_codes(codes[index], categories=categories)
+
+
+def as_workspace(value: Workspace | str | Path | None) -> Workspace:
+    """The workspace itself, or the one at a folder (``None``/``""``: as :func:`resolve_workspace`)."""
+    return value if isinstance(value, Workspace) else Workspace(value)

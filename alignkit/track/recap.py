@@ -38,7 +38,7 @@ from alignkit.analysis.uncertainty import (
 )
 from alignkit.analysis.wave import WaveData, WaveScores, load_wave, score_wave
 from alignkit.exceptions import AlignkitError
-from alignkit.store.workspace import Company, Workspace
+from alignkit.store.workspace import Company, Workspace, as_workspace
 
 __all__ = [
     "CHANGE_COLUMNS",
@@ -331,7 +331,7 @@ def load_recap(company: str, wave: str, followup_wave: str, *,
     A follow-up wave that does not exist yet gives a comparison with
     ``has_followup=False`` and empty change tables (the report says so).
     """
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    ws = as_workspace(workspace)
     before = load_wave(company, wave, workspace=ws)
     after = load_wave(company, followup_wave, workspace=ws) \
         if followup_wave in ws.waves(company) else None

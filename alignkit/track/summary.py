@@ -19,7 +19,7 @@ import pandas as pd
 
 from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
 from alignkit.store.settings import EngagementSettings, load_settings, override, with_report_date
-from alignkit.store.workspace import Company, Workspace
+from alignkit.store.workspace import Company, Workspace, as_workspace
 from alignkit.text.money import format_money
 
 __all__ = ["Engagement", "load_engagement", "notes_markdown", "summary_text"]
@@ -192,7 +192,7 @@ def load_engagement(company: str, wave: str = "baseline", *,
     from alignkit.store.kpis import load_kpis
     from alignkit.track.actions import action_status
 
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace or None)
+    ws = as_workspace(workspace)
     info = ws.company(company)
     settings, notes = override(load_settings(ws, company), **(overrides or {}))
     settings = with_report_date(settings, as_of)
