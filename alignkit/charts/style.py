@@ -26,6 +26,10 @@ from matplotlib.text import Text
 
 from alignkit.text.labels import TEAM_LABELS
 
+# SVG ids (clip paths, glyphs) come from a salted hash: a fixed salt makes the same chart
+# the same bytes every time, so a report rendered twice is byte-identical.
+rcParams["svg.hashsalt"] = "alignkit"
+
 __all__ = [
     "BAND_CMAP", "FIG_WIDTH", "GRID", "GROUP_ORDER", "INK", "MARGIN", "MUTED", "ROW_LABEL",
     "RULE", "SCALE_NAMES", "SCORE_CMAP", "SCORE_COLUMNS", "SCORE_NORM", "TEAM_COLOURS",
