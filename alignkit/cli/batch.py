@@ -26,10 +26,12 @@ def _check_stages(ctx: click.Context, param: click.Parameter, value: str | None)
 
 
 def _check_formats(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
-    formats = _split(value)
-    unknown = [f for f in formats if f not in ("html", "pdf")]
+    from alignkit.report.formats import output_formats
+
+    formats, known = _split(value), output_formats()
+    unknown = [f for f in formats if f not in known]
     if unknown or not formats:
-        raise click.BadParameter("choose html, pdf or html,pdf", ctx, param)
+        raise click.BadParameter(f"choose from {', '.join(known)} (comma-separated)", ctx, param)
     return formats
 
 

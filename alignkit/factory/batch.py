@@ -28,6 +28,7 @@ from alignkit.factory.manifest import ManifestEntry, load_manifest, now_iso, wri
 from alignkit.factory.worker import WorkerSettings, init_worker, render_job
 from alignkit.kernels.temp import batch_folder, private_multiprocessing_folder
 from alignkit.report.branding import Brand, load_brand
+from alignkit.report.formats import output_format
 from alignkit.report.render import (
     ReportJob,
     ReportOutcome,
@@ -207,9 +208,8 @@ def render_batch(
     chosen_stages = list(dict.fromkeys(stages)) if stages else available_stages()
     if not chosen_stages:
         raise ReportError(f"no stage notebook found in {notebooks_dir()}")
-    bad = sorted(set(formats) - {"html", "pdf"})
-    if bad:
-        raise ReportError(f"unknown format {', '.join(bad)}; choose html and/or pdf")
+    for name in formats:
+        output_format(name)  # an unknown format stops the batch before anything runs
     chosen = list(dict.fromkeys(companies)) if companies else [c.slug for c in ws.companies()]
     brand = load_brand(brand_file)
     base = {"wave": wave, "anonymity_min": anonymity_min, "formats": tuple(formats), "as_of": as_of,

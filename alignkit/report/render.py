@@ -30,6 +30,7 @@ from alignkit.catalog.resources import notebooks_dir, templates_dir
 from alignkit.catalog.stages import STAGES
 from alignkit.exceptions import ReportError
 from alignkit.report.branding import Brand
+from alignkit.report.formats import output_format
 from alignkit.report.scrub import scrub_notebook, scrub_text
 from alignkit.store.files import make_private_dir
 from alignkit.store.workspace import Workspace
@@ -202,14 +203,11 @@ class Renderer:
                    "anonymity_min": job.anonymity_min, "version": __version__,
                    "index_link": job.index_link}
         html = self.exporter.to_html(executed, context)
-        pdf = self.exporter.to_pdf(html) if "pdf" in job.formats else None
         written = []
-        if "html" in job.formats:
-            write_atomic(job.out_dir / f"{job.stage}.html", html)
-            written.append(f"{job.stage}.html")
-        if pdf is not None:
-            write_atomic(job.out_dir / f"{job.stage}.pdf", pdf)
-            written.append(f"{job.stage}.pdf")
+        for name in job.formats:  # each format is one module of alignkit.report.formats
+            fmt = output_format(name)
+            write_atomic(job.out_dir / f"{job.stage}{fmt.suffix}", fmt.export(self.exporter, html))
+            written.append(f"{job.stage}{fmt.suffix}")
         return tuple(written)
 
     @staticmethod
