@@ -146,3 +146,18 @@ def test_summary_json_on_the_demo_has_the_agreed_shape() -> None:
                if k["unit"] == "share" and k["baseline"] is not None)
     statuses = {a["status"] for a in doc["actions"]}
     assert "done" in statuses and statuses & {"in_progress", "planned"}  # mid-flight
+
+
+def test_the_heatmap_states_the_group_sizes_the_other_charts_state() -> None:
+    import os
+
+    from alignkit.charts.heatmap import heatmap
+    from alignkit.track.summary import load_engagement
+
+    eng = load_engagement("northwind-software", workspace=os.environ["ALIGNKIT_WORKSPACE"])
+    scores = eng.scores
+    fig = heatmap(scores.dimensions, anonymity_min=scores.threshold, sizes=scores.sizes)
+    heads = " ".join(t.get_text() for ax in fig.axes for t in ax.get_xticklabels())
+    shown = scores.index[~scores.index["suppressed"].astype(bool)]
+    for row in shown.itertuples(index=False):
+        assert f"n={int(row.n)}" in heads, row.group

@@ -45,7 +45,7 @@ def _contrast(colour: tuple) -> str:
 
 
 def heatmap(dimension_scores: pd.DataFrame, *, title: str = "Alignment by dimension and team",
-            anonymity_min: int = DEFAULT_THRESHOLD) -> Figure:
+            anonymity_min: int = DEFAULT_THRESHOLD, sizes: pd.DataFrame | None = None) -> Figure:
     """Mean score per dimension (rows, instrument order) and group (columns).
 
     Parameters
@@ -55,6 +55,11 @@ def heatmap(dimension_scores: pd.DataFrame, *, title: str = "Alignment by dimens
         ``favourable``, ``suppressed``.
     title, anonymity_min
         Chart title; anonymity threshold quoted in suppressed groups' headers.
+    sizes
+        The wave's group sizes (``group, n``, as :attr:`WaveScores.sizes`): when
+        given, each header states the group's number of respondents, the same
+        figure every other chart of the report states (a cell may count fewer:
+        those who answered that dimension).
 
     Returns
     -------
@@ -65,6 +70,9 @@ def heatmap(dimension_scores: pd.DataFrame, *, title: str = "Alignment by dimens
     require_columns(dimension_scores, SCORE_COLUMNS, "dimension_scores")
     dims = dimension_scores.drop_duplicates("dimension")
     info = group_info(dimension_scores)
+    if sizes is not None and len(sizes):
+        people = sizes.drop_duplicates("group").set_index("group")["n"]
+        info["n"] = [float(people.get(g, n)) for g, n in info["n"].items()]
     grid = (dimension_scores.set_index(["dimension", "group"])[["mean", "suppressed"]].unstack()
             .reindex(index=dims["dimension"]))
     values = np.array(grid["mean"].reindex(columns=info.index), dtype=float)
