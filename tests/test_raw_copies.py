@@ -41,7 +41,7 @@ _KILLED = {
     "kpis": ("from alignkit.intake.kpis import import_kpis as run",
              ["alignkit.intake.kpis.write_kpi"], TRACKING / "kpis.csv"),
     "actions": ("from alignkit.intake.action_updates import import_action_updates as run",
-                ["alignkit.store.actions._insert_updates", "alignkit.intake.action_updates._insert_updates"],
+                ["alignkit.store.actions._insert_updates"],
                 TRACKING / "updates.csv"),
 }
 
@@ -93,6 +93,7 @@ def test_a_failed_write_leaves_no_raw_copy_and_no_rows(workspace: Workspace,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import alignkit.intake.action_updates as updates
     import alignkit.intake.kpis as kpis
+    import alignkit.store.actions as store_actions
 
     _planned(workspace)
     before = snapshot(workspace)
@@ -103,7 +104,7 @@ def test_a_failed_write_leaves_no_raw_copy_and_no_rows(workspace: Workspace,
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(kpis, "write_kpi", explode)
-    monkeypatch.setattr(updates, "_insert_updates", explode)
+    monkeypatch.setattr(store_actions, "_insert_updates", explode)
     for run in (lambda: kpis.import_kpis(TRACKING / "kpis.csv", company="acme",
                                          workspace=workspace),
                 lambda: updates.import_action_updates(TRACKING / "updates.csv", company="acme",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -22,13 +21,10 @@ from alignkit.intake.table import read_table
 from alignkit.store.actions import (
     STATUSES,
     UPDATE_COLUMNS,
-    _company_actions,
-    _insert_updates,
-    _no_such_action,
-    _refresh_status,
     _update_row,
     load_actions,
     record_action_updates,
+    write_updates,
 )
 from alignkit.store.workspace import Workspace, file_sha256
 
@@ -133,18 +129,6 @@ def store_action_updates(workspace: Workspace, company: str, updates: pd.DataFra
     return record_action_updates(workspace, company, updates)
 
 
-def _store_in(con: Any, company: str, rows: list[tuple]) -> int:
-    """:func:`record_action_updates`'s writes, inside the caller's transaction ``con``."""
-    known = _company_actions(con, company)
-    for number, row in enumerate(rows, start=1):
-        if row[0] not in known:
-            raise StoreError(f"update row {number}: {_no_such_action(company, row[0])}")
-    keyed = [(known[row[0]], *row[1:]) for row in rows]
-    added = _insert_updates(con, keyed)
-    _refresh_status(con, {row[0] for row in keyed})
-    return added
-
-
 def import_action_updates(path: str | Path, *, company: str,
                           workspace: Workspace) -> UpdateImport:
     """Check a status-update file and store it in one transaction.
@@ -164,5 +148,5 @@ def import_action_updates(path: str | Path, *, company: str,
             raise StoreError(f"update row {number}: {err}") from None
     # The copy takes its name only once the updates are committed (same as survey imports).
     with workspace.keeping_raw(raw, source_file=path) as con:
-        added = _store_in(con, company, rows)
+        added = write_updates(con, company, rows)
     return UpdateImport(path.name, len(frame), added, len(frame) - added)

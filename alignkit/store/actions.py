@@ -36,6 +36,7 @@ __all__ = [
     "record_action_updates",
     "save_actions",
     "update_action",
+    "write_updates",
 ]
 
 #: Columns of an actions frame, as :func:`load_actions` returns them.
@@ -325,13 +326,25 @@ def record_action_updates(workspace: Workspace, company: str, updates: pd.DataFr
     if not rows:
         return 0
     with workspace.connect() as con:
-        known = _company_actions(con, company)
-        for number, row in enumerate(rows, start=1):
-            if row[0] not in known:
-                raise StoreError(f"update row {number}: {_no_such_action(company, row[0])}")
-        keyed = [(known[row[0]], *row[1:]) for row in rows]
-        added = _insert_updates(con, keyed)
-        _refresh_status(con, {row[0] for row in keyed})
+        return write_updates(con, company, rows)
+
+
+def write_updates(con: Any, company: str, rows: list[tuple]) -> int:
+    """Write checked updates ``(action number, day, status, progress, note)`` inside the
+    caller's transaction ``con``; returns how many were new.
+
+    Raises
+    ------
+    StoreError
+        Naming the (1-based) row of an action the company does not have.
+    """
+    known = _company_actions(con, company)
+    for number, row in enumerate(rows, start=1):
+        if row[0] not in known:
+            raise StoreError(f"update row {number}: {_no_such_action(company, row[0])}")
+    keyed = [(known[row[0]], *row[1:]) for row in rows]
+    added = _insert_updates(con, keyed)
+    _refresh_status(con, {row[0] for row in keyed})
     return added
 
 
