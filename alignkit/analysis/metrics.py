@@ -44,7 +44,6 @@ from alignkit.catalog.kpis import kpi_definition
 from alignkit.catalog.playbook import Playbook, load_playbook
 
 __all__ = [
-    "FUNNEL_KPIS",
     "KPI_RECORD_COLUMNS",
     "SLA_KPIS",
     "FunnelMeasures",
@@ -55,9 +54,6 @@ __all__ = [
     "tracked_series",
 ]
 
-#: KPIs the CRM export measures (see the module table).
-FUNNEL_KPIS = ("mql_acceptance_rate", "mql_to_sql_rate", "sql_win_rate", "untouched_mql_share",
-               "first_touch_within_sla", "mqls_delivered")
 #: The two sides of the service level agreement, as tracked KPIs.
 SLA_KPIS = {"mqls_delivered": "marketing", "first_touch_within_sla": "sales",
             "follow_up_attempts": "sales"}

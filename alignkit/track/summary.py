@@ -10,7 +10,7 @@ is the machine-readable form (``alignkit summary --json``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -51,7 +51,6 @@ class Engagement:
     kpis: pd.DataFrame
     series: pd.DataFrame
     baseline_on: date
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def currency(self) -> str:
