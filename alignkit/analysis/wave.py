@@ -21,14 +21,17 @@ from alignkit.analysis.disclosure import (
     HIDDEN,
     MEAN_ONLY,
     OVERALL,
+    SHOWN,
     Block,
     Disclosure,
     plan_disclosure,
     published_answers,
 )
 from alignkit.analysis.gaps import perception_gaps
+from alignkit.analysis.maturity import group_maturity
 from alignkit.analysis.privacy import DEFAULT_THRESHOLD, check_threshold, visible_comments
 from alignkit.analysis.publications import check_republication, last_publication, record_publication
+from alignkit.analysis.reliability import dimension_reliability
 from alignkit.analysis.scoring import dimension_scores, index_from_dimensions, item_scores, prepare_answers
 from alignkit.catalog.instrument import Instrument, load_instrument
 from alignkit.store.workspace import Company, Workspace, as_workspace
@@ -83,6 +86,12 @@ class WaveScores:
         Pooled group -> the small teams it holds.
     note
         Why answers are left out, in one sentence (empty when none are).
+    reliability
+        :func:`~alignkit.analysis.reliability.dimension_reliability` of the
+        published answers (Cronbach's alpha per dimension, ``None`` if not computed).
+    maturity
+        :func:`~alignkit.analysis.maturity.group_maturity`: each shown group's
+        score and level on the HBR 2006 framework (``None`` if not computed).
     """
 
     sizes: pd.DataFrame
@@ -97,6 +106,8 @@ class WaveScores:
     left_out: Mapping[str, int] = field(default_factory=dict)
     pools: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     note: str = ""
+    reliability: pd.DataFrame | None = None
+    maturity: pd.DataFrame | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON form for ``alignkit score --json``: hidden groups are absent."""
@@ -113,12 +124,32 @@ class WaveScores:
             "left_out": {"respondents": sum(self.left_out.values()),
                          "teams": dict(self.left_out), "reason": self.note},
             "pools": {g: list(t) for g, t in self.pools.items()},
-            "index": records(self.index),
+            "index": self._index_with_maturity(records(self.index)),
             "dimensions": records(self.dimensions),
             "gaps": {"between": [self.gaps.attrs.get("a"), self.gaps.attrs.get("b")],
                      "confidence": self.gaps.attrs.get("confidence"),
                      "dimensions": records(self.gaps)},
+            "reliability": self._reliability_json(),
         }
+
+    def _index_with_maturity(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Index rows, each with its group's level on the published framework."""
+        if self.maturity is None:
+            return rows
+        by_group = {str(r["group"]): {"framework": r["framework"],
+                                      "score_20_100": _plain(r["score"]),
+                                      "level": r["level_name"]}
+                    for r in self.maturity.to_dict("records")}
+        return [{**row, "maturity": by_group[row["group"]]} if row["group"] in by_group
+                else row for row in rows]
+
+    def _reliability_json(self) -> dict[str, dict[str, Any]]:
+        """Dimension -> ``alpha`` (``None`` when not given), ``n`` and ``flag``."""
+        if self.reliability is None:
+            return {}
+        return {r["dimension"]: {"alpha": None if np.isnan(r["alpha"]) else _plain(r["alpha"]),
+                                 "n": int(r["n"]), "flag": bool(r["flag"])}
+                for r in self.reliability.to_dict("records")}
 
 
 def _plain(value: Any) -> Any:
@@ -197,6 +228,10 @@ def score_wave(data: WaveData, *, anonymity_min: int = DEFAULT_THRESHOLD) -> Wav
         left_out=dict(plan.left_out),
         pools={g: t for g, t in plan.pools.items() if len(t) > 1},
         note=plan.left_out_reason(),
+        reliability=dimension_reliability(frame, inst, threshold=k, withheld={
+            d for d in inst.dimension_names()
+            if plan.blocks.get((OVERALL, d), Block(HIDDEN)).status != SHOWN}),
+        maturity=group_maturity(dimensions, inst),
     )
     if ws is not None and (published is None or (published.threshold, published.respondents)
                            != (k, plan.respondents)):
