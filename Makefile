@@ -35,6 +35,9 @@ bench: $(STAMP) ## Time the report factory: naive CLI loop vs alignkit batch (BE
 bench-intake: $(STAMP) ## Time importing and scoring ~1,000,000 survey answers against the pandas floor
 	$(BIN)/python scripts/bench_intake.py
 
+bench-drivers: $(STAMP) ## How stable the driver ranking is: random halves of a simulated 120-person survey
+	$(BIN)/python scripts/bench_drivers.py
+
 lint: $(STAMP) ## Check style with ruff
 	$(BIN)/ruff check alignkit tests
 
@@ -48,4 +51,4 @@ clean: ## Remove the demo workspace and caches (keeps .venv)
 distclean: clean ## Also remove .venv
 	rm -rf $(VENV)
 
-.PHONY: help venv demo test check bench bench-intake lint lab clean distclean
+.PHONY: help venv demo test check bench bench-intake bench-drivers lint lab clean distclean

@@ -10,7 +10,7 @@ import importlib
 
 import click
 
-MODULES = ("engagement", "funnel", "plan", "tracking", "batch")
+MODULES = ("engagement", "funnel", "plan", "tracking", "batch", "drivers")
 
 
 def register_all(main: click.Group) -> None:

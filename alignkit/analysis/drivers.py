@@ -1,0 +1,275 @@
+"""Key drivers: how much each dimension matters for the outcome statement.
+
+The outcome statement ("Sales and marketing here work as one team") is regressed
+on each person's 14 dimension means, and the model's R² is shared out among the
+dimensions by *general dominance* (also called LMG): a dimension's importance is
+the R² it adds when it joins a model, averaged over the models of each size and
+then over the sizes. The importances sum to the R² of the full model.
+
+All 2^p subset R²s come from the correlation matrix, once per sample, so the
+bootstrap intervals stay cheap. Only answers that may be published are used
+(:func:`alignkit.analysis.disclosure.published_answers`, as
+:func:`alignkit.analysis.wave.score_wave` does), and only people who answered the
+outcome and at least one item of every dimension (listwise).
+
+A company with at least :data:`MIN_COMPANY` such people gets its own driver view;
+otherwise the pool of every company's latest wave stands in (``source:
+portfolio``) when it holds at least :data:`MIN_POOL_COMPANIES` companies and
+:data:`MIN_POOL_ANSWERS` people; otherwise there is no driver view and
+:attr:`Drivers.reason` says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alignkit.analysis.disclosure import plan_disclosure, published_answers
+from alignkit.analysis.privacy import DEFAULT_THRESHOLD, check_threshold
+from alignkit.analysis.scoring import prepare_answers
+from alignkit.catalog.instrument import Instrument, load_instrument
+from alignkit.store.workspace import Workspace, as_workspace
+
+__all__ = [
+    "MIN_COMPANY",
+    "MIN_POOL_ANSWERS",
+    "MIN_POOL_COMPANIES",
+    "SCORE_SPLIT",
+    "Drivers",
+    "driver_frame",
+    "general_dominance",
+    "key_drivers",
+    "load_drivers",
+]
+
+MIN_COMPANY = 30
+MIN_POOL_COMPANIES = 5
+MIN_POOL_ANSWERS = 150
+SCORE_SPLIT = 3.5  # the middle of "neither" and "agree" on the 1-5 scale
+METHOD = "general dominance (LMG)"
+QUADRANTS = {(True, False): "focus area", (True, True): "strength",
+             (False, True): "maintain", (False, False): "lower priority"}
+
+
+@dataclass(frozen=True)
+class Drivers:
+    """The driver view of one company's wave, or the reason there is none.
+
+    Attributes
+    ----------
+    source
+        ``company`` (its own answers), ``portfolio`` (the pool of every company) or
+        ``None`` (no driver view; see ``reason``).
+    n, r2
+        People in the model and the R² of the full model.
+    table
+        One row per dimension: ``dimension, dimension_name, importance, ci_low,
+        ci_high, score, quadrant``, by importance (highest first). ``score`` is the
+        company's own mean of the dimension.
+    split
+        Where the quadrants are split, in words.
+    """
+
+    company: str
+    wave: str
+    source: str | None
+    n: int
+    r2: float | None = None
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reason: str = ""
+    split: str = ""
+    resamples: int = 0
+    companies: int = 1
+    method: str = METHOD
+
+    @property
+    def available(self) -> bool:
+        """Whether there is a driver view (else see :attr:`reason`)."""
+        return self.source is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for ``alignkit drivers --json``."""
+        rows = [{k: (round(float(v), 4) if isinstance(v, float | np.floating) and np.isfinite(v)
+                     else None if isinstance(v, float | np.floating) else v)
+                 for k, v in row.items()} for row in self.table.to_dict("records")]
+        return {"company": self.company, "wave": self.wave, "source": self.source,
+                "method": self.method, "n": self.n,
+                "r2": None if self.r2 is None else round(self.r2, 4),
+                "companies": self.companies, "resamples": self.resamples,
+                "split": self.split, "reason": self.reason, "dimensions": rows}
+
+
+# -- the model ---------------------------------------------------------------------------------
+def driver_frame(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """One row per person: the dimension means (instrument order) and ``outcome``, listwise.
+
+    ``answers`` is the long frame (``respondent, team, item, value``); give it the
+    publishable answers only. People missing the outcome or a whole dimension are
+    left out.
+    """
+    dims = list(instrument.dimension_names())
+    means = prepare_answers(answers, instrument).person_means
+    wide = means.pivot_table(index="respondent", columns="dimension", values="score",
+                             observed=True).reindex(columns=dims)
+    said = answers[answers["item"].astype(str) == instrument.outcome.id].dropna(subset=["value"])
+    outcome = said.groupby(said["respondent"].astype(str))["value"].mean()
+    wide.index = wide.index.astype(str)
+    wide = wide.join(outcome.rename("outcome"), how="inner")
+    wide.columns.name = None
+    return wide.dropna().astype(float)
+
+
+@cache
+def _subsets(p: int) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """Predictor masks ``(2^p, p)``; per subset size, the subsets' bit masks and columns."""
+    masks = (np.arange(2 ** p)[:, None] >> np.arange(p)) & 1
+    sizes = masks.sum(axis=1)
+    by_size = [np.flatnonzero(sizes == k) for k in range(p + 1)]
+    cols = [np.nonzero(masks[at])[1].reshape(len(at), k) for k, at in enumerate(by_size)]
+    return masks.astype(bool), by_size, cols
+
+
+def _correlations(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Correlations among predictors and with ``y``; a constant column correlates with none."""
+    data = np.column_stack([x, y])
+    centred = data - data.mean(axis=0)
+    sd = np.sqrt((centred ** 2).mean(axis=0))
+    z = np.divide(centred, sd, out=np.zeros_like(centred), where=sd > 0)
+    corr = z.T @ z / len(z)
+    np.fill_diagonal(corr, 1.0)
+    return corr[:-1, :-1], corr[:-1, -1]
+
+
+def _subset_r2(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """R² of the regression of ``y`` on every subset of the columns of ``x``, by bit mask."""
+    rxx, rxy = _correlations(x, y)
+    p = x.shape[1]
+    _, by_size, cols = _subsets(p)
+    r2 = np.zeros(2 ** p)
+    for k in range(1, p + 1):
+        idx = cols[k]
+        blocks = rxx[idx[:, :, None], idx[:, None, :]]
+        vectors = rxy[idx]
+        # A hair of ridge keeps a resample with two identical columns solvable.
+        blocks = blocks + 1e-9 * np.eye(k)
+        beta = np.linalg.solve(blocks, vectors[:, :, None])[:, :, 0]
+        r2[by_size[k]] = np.einsum("si,si->s", beta, vectors)
+    return np.clip(r2, 0.0, 1.0)
+
+
+def general_dominance(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Each column's general dominance weight for ``y`` and the full model's R².
+
+    The weights sum to the R².
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(size=(200, 3))
+    >>> weights, r2 = general_dominance(x, 2 * x[:, 0] + x[:, 1] + rng.normal(size=200))
+    >>> int(np.argmax(weights)), bool(np.isclose(weights.sum(), r2))
+    (0, True)
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    p = x.shape[1]
+    r2 = _subset_r2(x, y)
+    masks, _, _ = _subsets(p)
+    sizes = masks.sum(axis=1)
+    weights = np.empty(p)
+    for i in range(p):
+        without = np.flatnonzero(~masks[:, i])
+        gain = r2[without | (1 << i)] - r2[without]
+        per_size = np.bincount(sizes[without], weights=gain, minlength=p)[:p]
+        count = np.bincount(sizes[without], minlength=p)[:p]
+        weights[i] = np.mean(per_size / count)
+    return weights, float(r2[-1])
+
+
+def _intervals(x: np.ndarray, y: np.ndarray, resamples: int, seed: int) -> np.ndarray:
+    """Percentile bootstrap 95% intervals of the weights: ``(2, p)``."""
+    rng = np.random.default_rng(seed)
+    draws = np.array([general_dominance(x[at], y[at])[0]
+                      for at in rng.integers(0, len(y), size=(resamples, len(y)))])
+    return np.percentile(draws, [2.5, 97.5], axis=0)
+
+
+def _quadrants(importance: np.ndarray, score: np.ndarray) -> list[str]:
+    high = importance >= np.median(importance)
+    return ["" if np.isnan(s) else QUADRANTS[(bool(h), bool(s >= SCORE_SPLIT))]
+            for h, s in zip(high, score, strict=True)]
+
+
+def key_drivers(frame: pd.DataFrame, instrument: Instrument, *, scores: pd.Series | None = None,
+                company: str = "", wave: str = "", source: str = "company",
+                resamples: int = 100, seed: int = 20240611, companies: int = 1) -> Drivers:
+    """The driver view from a :func:`driver_frame`.
+
+    ``scores`` (dimension -> mean) places each dimension on the score axis; by
+    default the frame's own means.
+    """
+    names = instrument.dimension_names()
+    dims = list(names)
+    x, y = frame[dims].to_numpy(float), frame["outcome"].to_numpy(float)
+    weights, r2 = general_dominance(x, y)
+    low, high = _intervals(x, y, resamples, seed) if resamples else (weights * np.nan,) * 2
+    score = (frame[dims].mean() if scores is None else scores.reindex(dims)).to_numpy(float)
+    table = pd.DataFrame({"dimension": dims, "dimension_name": [names[d] for d in dims],
+                          "importance": weights, "ci_low": low, "ci_high": high,
+                          "score": score, "quadrant": _quadrants(weights, score)})
+    table = table.sort_values("importance", ascending=False, kind="stable")
+    split = (f"importance at its median ({np.median(weights):.3f}), "
+             f"score at {SCORE_SPLIT} on the 1-5 scale")
+    return Drivers(company=company, wave=wave, source=source, n=len(frame), r2=r2,
+                   table=table.reset_index(drop=True), split=split, resamples=resamples,
+                   companies=companies)
+
+
+# -- which answers ------------------------------------------------------------------------------
+def _published(ws: Workspace, slug: str, wave: str, instrument: Instrument,
+               k: int) -> pd.DataFrame:
+    answers = ws.answers(slug, wave)
+    return published_answers(answers, plan_disclosure(answers, instrument, k), instrument)
+
+
+def _company_scores(answers: pd.DataFrame, instrument: Instrument) -> pd.Series:
+    """The company's mean of each dimension (mean of its people's means)."""
+    if answers.empty:
+        return pd.Series(dtype=float)
+    means = prepare_answers(answers, instrument).person_means
+    return means.groupby("dimension", observed=True)["score"].mean()
+
+
+def load_drivers(company: str, wave: str, *, workspace: str | Path | Workspace | None = None,
+                 anonymity_min: int = DEFAULT_THRESHOLD, instrument: Instrument | None = None,
+                 resamples: int = 100) -> Drivers:
+    """The driver view of one company's wave: its own, the portfolio's, or the reason for none.
+
+    The pool holds this wave of ``company`` and the latest wave of every other
+    company. Nothing is recorded as published.
+    """
+    k = check_threshold(anonymity_min)
+    ws, inst = as_workspace(workspace), instrument or load_instrument()
+    ws.company(company)
+    own = _published(ws, company, wave, inst, k)
+    frame = driver_frame(own, inst)
+    if len(frame) >= MIN_COMPANY:
+        return key_drivers(frame, inst, company=company, wave=wave, resamples=resamples)
+    frames = [frame] + [driver_frame(_published(ws, c.slug, ws.waves(c.slug)[-1], inst, k), inst)
+                        for c in ws.companies() if c.slug != company and ws.waves(c.slug)]
+    used = [f for f in frames if len(f)]
+    pooled = sum(len(f) for f in used)
+    if len(used) >= MIN_POOL_COMPANIES and pooled >= MIN_POOL_ANSWERS:
+        pool = pd.concat([f.set_axis([f"{i}:{r}" for r in f.index]) for i, f in enumerate(used)])
+        return key_drivers(pool, inst, scores=_company_scores(own, inst), company=company,
+                           wave=wave, source="portfolio", resamples=resamples,
+                           companies=len(used))
+    reason = (f"{len(frame)} usable answers in {company} {wave} (a driver view needs "
+              f"{MIN_COMPANY}), and the portfolio pool holds {pooled} answers from "
+              f"{len(used)} companies (it needs {MIN_POOL_ANSWERS} from {MIN_POOL_COMPANIES})")
+    return Drivers(company=company, wave=wave, source=None, n=len(frame), reason=reason,
+                   companies=len(used))

@@ -1,0 +1,149 @@
+"""Key drivers of the outcome statement: general dominance, the pool, the CLI and the bench."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from alignkit.analysis.drivers import (
+    MIN_COMPANY,
+    driver_frame,
+    general_dominance,
+    key_drivers,
+    load_drivers,
+)
+from alignkit.catalog.instrument import Instrument
+from alignkit.cli.app import main
+from alignkit.intake.survey import import_survey
+from alignkit.store.workspace import Workspace
+
+PLANTED = ("incentives", "handoff")
+BENCH = Path(__file__).resolve().parent.parent / "scripts" / "bench_drivers.py"
+LINE = re.compile(r"bench-drivers: top two agree in \d+% of (\d+) half-samples "
+                  r"\(planted found first in \d+%\)")
+
+
+def simulated_rows(instrument: Instrument, people: int, seed: int) -> list[dict[str, object]]:
+    """Survey rows whose outcome answer depends on the two planted dimensions only."""
+    rng = np.random.default_rng(seed)
+    dims = list(instrument.dimension_names())
+    level = np.clip(3 + 0.4 * rng.normal(size=(people, 1))
+                    + 0.8 * rng.normal(size=(people, len(dims))), 1, 5)
+    a, b = (dims.index(d) for d in PLANTED)
+    outcome = np.clip(np.rint(3 + 0.8 * (level[:, a] - 3) + 0.6 * (level[:, b] - 3)
+                              + 0.4 * rng.normal(size=people)), 1, 5)
+    rows = []
+    for p in range(people):
+        row: dict[str, object] = {"respondent_id": f"r{seed}-{p}",
+                                  "team": ("Sales", "Marketing")[p % 2],
+                                  instrument.outcome.id: int(outcome[p])}
+        for d, dim in enumerate(instrument.dimensions):
+            for item in dim.items:
+                row[item.id] = int(np.clip(np.rint(level[p, d] + 0.3 * rng.normal()), 1, 5))
+        rows.append(row)
+    return rows
+
+
+def long_answers(instrument: Instrument, rows: list[dict[str, object]]) -> pd.DataFrame:
+    ids = [i.id for i in instrument.items]
+    frame = pd.DataFrame(rows).melt(id_vars=["respondent_id", "team"], value_vars=ids,
+                                    var_name="item", value_name="value")
+    return frame.rename(columns={"respondent_id": "respondent"}).astype({"value": float})
+
+
+def add_company(ws: Workspace, write: Callable[..., Path], instrument: Instrument, slug: str,
+                people: int, seed: int) -> None:
+    ws.add_company(slug)
+    path = write(simulated_rows(instrument, people, seed), name=f"{slug}.csv")
+    import_survey(path, company=slug, wave="baseline", workspace=ws)
+
+
+def test_planted_drivers_come_out_first_and_importances_sum_to_r2(
+        instrument: Instrument) -> None:
+    frame = driver_frame(long_answers(instrument, simulated_rows(instrument, 150, 3)), instrument)
+    assert len(frame) == 150 and list(frame.columns)[-1] == "outcome"
+    view = key_drivers(frame, instrument, resamples=30)
+    assert set(view.table["dimension"].head(2)) == set(PLANTED)
+    assert view.table["importance"].sum() == pytest.approx(view.r2, abs=1e-9)
+    assert 0 < view.r2 < 1
+    assert (view.table["ci_low"] <= view.table["ci_high"]).all()
+    top = view.table.iloc[0]
+    assert top["quadrant"] == ("focus area" if top["score"] < 3.5 else "strength")
+    assert set(view.table["quadrant"]) <= {"focus area", "strength", "maintain", "lower priority"}
+
+
+def test_general_dominance_matches_the_full_regression() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(80, 4))
+    y = x @ np.array([1.0, 0.5, 0.0, 0.2]) + rng.normal(size=80)
+    weights, r2 = general_dominance(x, y)
+    design = np.column_stack([np.ones(80), x])
+    residual = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    assert r2 == pytest.approx(1 - residual.var() / y.var())
+    assert weights.sum() == pytest.approx(r2) and int(np.argmax(weights)) == 0
+
+
+def test_too_few_answers_give_the_reason_not_numbers(
+        workspace: Workspace, write_survey: Callable[..., Path], instrument: Instrument) -> None:
+    path = write_survey(simulated_rows(instrument, 12, 1))
+    import_survey(path, company="acme", wave="baseline", workspace=workspace)
+    view = load_drivers("acme", "baseline", workspace=workspace)
+    assert not view.available and view.r2 is None and view.table.empty
+    assert "12 usable answers" in view.reason and str(MIN_COMPANY) in view.reason
+    assert view.to_json()["dimensions"] == []
+
+
+@pytest.mark.parametrize(("others", "people", "source"), [
+    (4, 35, "portfolio"),   # 5 companies, 20 + 140 = 160 answers
+    (3, 50, None),          # 4 companies, 170 answers
+    (4, 30, None),          # 5 companies, 140 answers
+])
+def test_the_pool_needs_five_companies_and_150_answers(
+        workspace: Workspace, write_survey: Callable[..., Path], instrument: Instrument,
+        others: int, people: int, source: str | None) -> None:
+    path = write_survey(simulated_rows(instrument, 20, 0), name="acme.csv")
+    import_survey(path, company="acme", wave="baseline", workspace=workspace)
+    for i in range(others):
+        add_company(workspace, write_survey, instrument, f"peer-{i}", people, seed=10 + i)
+    view = load_drivers("acme", "baseline", workspace=workspace, resamples=5)
+    assert view.source == source
+    if source:
+        assert view.n == 20 + others * people and view.companies == 5
+    else:
+        assert "portfolio pool" in view.reason
+
+
+def test_cli_json_has_the_keys(workspace: Workspace, write_survey: Callable[..., Path],
+                               instrument: Instrument) -> None:
+    path = write_survey(simulated_rows(instrument, 40, 2))
+    import_survey(path, company="acme", wave="baseline", workspace=workspace)
+    done = CliRunner().invoke(main, ["drivers", "--company", "acme", "--wave", "baseline",
+                                     "--resamples", "10", "--json", "-w", str(workspace.root)])
+    assert done.exit_code == 0, done.output
+    payload = json.loads(done.output)
+    assert {"n", "r2", "source", "method"} <= set(payload)
+    assert payload["source"] == "company" and payload["n"] == 40
+    assert len(payload["dimensions"]) == len(instrument.dimensions)
+    for row in payload["dimensions"]:
+        assert {"importance", "ci_low", "ci_high", "score", "quadrant"} <= set(row)
+    text = CliRunner().invoke(main, ["drivers", "--company", "acme", "--resamples", "0",
+                                     "-w", str(workspace.root)])
+    assert text.exit_code == 0 and "general dominance" in text.output
+
+
+def test_the_bench_prints_its_line() -> None:
+    done = subprocess.run([sys.executable, str(BENCH), "--halves", "5"], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1 and LINE.fullmatch(lines[0]), done.stdout
+    assert LINE.fullmatch(lines[0]).group(1) == "5"
