@@ -10,7 +10,7 @@ import importlib
 
 import click
 
-MODULES = ("engagement", "funnel", "plan", "tracking", "batch", "drivers", "comments")
+MODULES = ("engagement", "funnel", "plan", "tracking", "batch", "benchmark", "drivers", "comments")
 
 
 def register_all(main: click.Group) -> None:
