@@ -29,3 +29,20 @@ def test_the_reliability_table_flags_every_dimension_below_0_6() -> None:
     low = scores.reliability[scores.reliability["alpha"] < 0.6]
     flagged = table[table["Note"].str.startswith("below 0.6")]
     assert len(flagged) == len(low)
+
+
+def test_the_driver_text_shows_the_view_or_why_there_is_none() -> None:
+    from alignkit.analysis.drivers import load_drivers
+    from alignkit.charts.insight_text import drivers_markdown
+
+    workspace = os.environ["ALIGNKIT_WORKSPACE"]
+    shown = load_drivers("northwind-software", "baseline", workspace=workspace, resamples=20)
+    text = drivers_markdown(shown)
+    assert shown.available and f"n = {shown.n}" in text and "Share of R²" in text
+    first = shown.table.iloc[0]
+    assert f"| {first['importance']:.3f} |" in text
+    missing = load_drivers("corvid-health", "baseline", workspace=workspace, resamples=20)
+    assert not missing.available
+    words = drivers_markdown(missing)
+    assert "No driver view" in words and "needs 30" in words
+    assert "bluepeak" not in words.lower() and "northwind" not in words.lower()

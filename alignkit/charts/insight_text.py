@@ -11,13 +11,15 @@ import math
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from alignkit.analysis.drivers import Drivers
 from alignkit.analysis.maturity import levels_apart
 from alignkit.analysis.wave import WaveScores
 from alignkit.catalog.maturity import load_maturity_framework
+from alignkit.text.escaping import escape_markdown
 from alignkit.text.labels import TEAM_LABELS
 from alignkit.text.tables import report_table
 
-__all__ = ["hbr_maturity_markdown", "reliability_table"]
+__all__ = ["drivers_markdown", "hbr_maturity_markdown", "reliability_table"]
 
 #: Alpha below this is flagged wherever a dimension is read.
 ALPHA_FLOOR = 0.6
@@ -72,3 +74,34 @@ def reliability_table(scores: WaveScores) -> Styler:
                               "" if known else "not shown (too few people, or items withheld)")})
     return report_table(pd.DataFrame(rows, columns=["Dimension", "Cronbach's alpha", "People",
                                                     "Note"]), "reliability")
+
+
+_QUADRANT_WORDS = {"focus area": "**focus area**", "strength": "strength", "maintain": "maintain",
+                   "lower priority": "lower priority"}
+
+
+def drivers_markdown(drivers: Drivers, *, top: int = 6) -> str:
+    """Which facets move the outcome statement most, or why this report cannot say."""
+    if not drivers.available:  # the pool's size is about other clients: not stated here
+        return (f"*No driver view for this survey:* it has {drivers.n} complete answers (every "
+                "facet and the outcome statement), a driver view needs 30, and the pool of all "
+                "clients in the workspace is too small to stand in.")
+    whose = ("this company's answers" if drivers.source == "company" else
+             f"the answers of all {drivers.companies} clients in the workspace, pooled, because "
+             "this company has too few complete answers of its own")
+    lines = [f"Computed from {whose} (n = {drivers.n}): together the fourteen facets explain "
+             f"**{drivers.r2:.0%}** of how strongly people agree that the two teams work as one "
+             "(R²). Each facet's share comes from general dominance, the average gain it brings "
+             f"to every combination of the other facets; the range is a 95% bootstrap interval. "
+             f"The quadrants split {escape_markdown(drivers.split)}.", "",
+             "| Facet | Share of R² | 95% interval | Score (1–5) | Reading |",
+             "|:---|---:|:---|---:|:---|"]
+    for row in drivers.table.head(top).itertuples(index=False):
+        lines.append(f"| {escape_markdown(row.dimension_name)} | {row.importance:.3f} | "
+                     f"{row.ci_low:.3f} to {row.ci_high:.3f} | {row.score:.1f} | "
+                     f"{_QUADRANT_WORDS.get(row.quadrant, row.quadrant)} |")
+    focus = drivers.table[drivers.table["quadrant"] == "focus area"]["dimension_name"].tolist()
+    if focus:
+        lines += ["", "**Focus areas** (they move the outcome more than most and score low): "
+                      + ", ".join(escape_markdown(f) for f in focus) + "."]
+    return "\n".join(lines)
