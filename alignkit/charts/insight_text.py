@@ -40,7 +40,8 @@ def hbr_maturity_markdown(scores: WaveScores) -> str:
         "| Group | Score (20–100) | Level |", "|:---|---:|:---|"]
     for group in [g for g in ("overall", "sales", "marketing") if g in rows.index]:
         row = rows.loc[group]
-        lines.append(f"| {TEAM_LABELS.get(group, group)} | {row['score']:.0f} | "
+        shown = math.floor(row["score"] * 10) / 10  # never rounded up into the next band
+        lines.append(f"| {TEAM_LABELS.get(group, group)} | {shown:.1f} | "
                      f"{int(row['level'])} · {row['level_name']} |")
     if "overall" in rows.index:
         level = next(lv for lv in fw.levels if lv.level == int(rows.loc["overall", "level"]))
