@@ -15,17 +15,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from alignkit.exceptions import IntakeError, StoreError
+from alignkit.exceptions import IntakeError
 from alignkit.intake.cells import header_positions, parse_day
 from alignkit.intake.table import read_table
 from alignkit.store.actions import (
     STATUSES,
     UPDATE_COLUMNS,
-    _update_row,
+    checked_updates,
     load_actions,
     record_action_updates,
     write_updates,
 )
+from alignkit.store.files import raw_name
 from alignkit.store.workspace import Workspace, file_sha256
 
 __all__ = [
@@ -139,13 +140,8 @@ def import_action_updates(path: str | Path, *, company: str,
     path = Path(path)
     known = set(load_actions(workspace, company)["id"].astype(int))
     frame = read_action_update_file(path, known=known, company=company)
-    raw = workspace.raw_dir / f"{file_sha256(path)}{path.suffix.lower()}"
-    rows = []
-    for number, record in enumerate(frame.to_dict("records"), start=1):
-        try:
-            rows.append(_update_row(record))
-        except ValueError as err:
-            raise StoreError(f"update row {number}: {err}") from None
+    raw = workspace.raw_dir / raw_name(file_sha256(path), path.suffix)
+    rows = checked_updates(frame)
     # The copy takes its name only once the updates are committed (same as survey imports).
     with workspace.keeping_raw(raw, source_file=path) as con:
         added = write_updates(con, company, rows)

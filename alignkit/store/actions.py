@@ -35,6 +35,7 @@ __all__ = [
     "record_action_update",
     "record_action_updates",
     "save_actions",
+    "checked_updates",
     "update_action",
     "write_updates",
 ]
@@ -317,16 +318,28 @@ def record_action_updates(workspace: Workspace, company: str, updates: pd.DataFr
     missing = [c for c in ("action_id", "status", "updated_on") if c not in updates.columns]
     if missing:
         raise StoreError(f"updates need the columns {', '.join(missing)}")
+    rows = checked_updates(updates)
+    if not rows:
+        return 0
+    with workspace.connect() as con:
+        return write_updates(con, company, rows)
+
+
+def checked_updates(updates: pd.DataFrame) -> list[tuple]:
+    """Each update of ``updates`` as ``(action number, day, status, progress, note)``, checked.
+
+    Raises
+    ------
+    StoreError
+        Naming the (1-based) row of the first bad update.
+    """
     rows = []
     for number, record in enumerate(updates.to_dict("records"), start=1):
         try:
             rows.append(_update_row(record))
         except ValueError as err:
             raise StoreError(f"update row {number}: {err}") from None
-    if not rows:
-        return 0
-    with workspace.connect() as con:
-        return write_updates(con, company, rows)
+    return rows
 
 
 def write_updates(con: Any, company: str, rows: list[tuple]) -> int:
