@@ -21,6 +21,14 @@ is scaled by ``(1 + (k - 1) s') / (1 + (k - 1) s)`` with ``k`` = 1.5: moving
 from 20% to 60% of MQLs reached within the hour lifts MQL->SQL by about 18%,
 not sevenfold.
 
+**One definition, two languages.** The arithmetic lives in three small
+functions, :func:`funnel_figures`, :func:`relative_change` and
+:func:`change_share`, written in a subset of Python that
+:func:`model_javascript` translates line by line into JavaScript. The offline
+scenario page of a report runs that translation, so the numbers a client sees
+in the browser are computed by the same steps, in the same order, as the
+numbers in the report.
+
 The one I/O function, :func:`load_funnel_snapshot`, reads a company's leads
 through the funnel modules when they and the data exist, and otherwise
 returns an empty snapshot so that callers fall back to stated assumptions.
@@ -30,7 +38,11 @@ date to the first sales touch, an untouched MQL never counting as fast.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ast
+import inspect
+import math
+import textwrap
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -50,12 +62,16 @@ __all__ = [
     "Projection",
     "baseline_from_sla",
     "baseline_from_snapshot",
+    "change_share",
     "compare_scenarios",
+    "funnel_figures",
     "lever_effects",
     "lever_values",
     "levers_from_values",
     "load_funnel_snapshot",
+    "model_javascript",
     "project",
+    "relative_change",
     "scenario_table",
     "snapshot_from_leads",
     "speed_factor",
@@ -134,22 +150,56 @@ def speed_factor(share_before: float, share_after: float,
     return (1 + lift * share_after) / (1 + lift * share_before)
 
 
+def funnel_figures(leads_per_month: float, lead_to_mql: float, mql_to_sql: float,
+                   sql_to_won: float, deal_size: float, fast_contact_share: float,
+                   lead_volume: float, mql_change: float, won_change: float,
+                   deal_change: float, fast_contact_gain: float,
+                   multiplier: float) -> tuple[float, float, float, float, float, float]:
+    """The scenario model itself: leads, MQLs, SQLs, won, pipeline and revenue a month.
+
+    The first six arguments are today's funnel (a :class:`Baseline`), the next
+    five the :class:`Levers`, the last the speed-to-lead multiplier. Rates are
+    capped at 100% after every lever is applied. Written in the subset of
+    Python that :func:`model_javascript` translates: keep it to assignments,
+    arithmetic, ``min``/``max`` and one ``return``.
+    """
+    fast_after = min(1.0, max(0.0, fast_contact_share + fast_contact_gain))
+    lift = multiplier - 1
+    speed = (1 + lift * fast_after) / (1 + lift * fast_contact_share)
+    leads = leads_per_month * (1 + lead_volume)
+    mqls = leads * lead_to_mql
+    rate = mql_to_sql * (1 + mql_change) * speed
+    sqls = mqls * min(1.0, rate)
+    won = sqls * min(1.0, sql_to_won * (1 + won_change))
+    deal = deal_size * (1 + deal_change)
+    return leads, mqls, sqls, won, sqls * deal, won * deal
+
+
+def relative_change(value: float, before: float) -> float:
+    """``value`` against ``before`` as a share (``0.1`` = 10% more); 0 when ``before`` is 0.
+
+    >>> relative_change(440.0, 400.0) > 0.0999
+    True
+    """
+    return value / before - 1 if before else 0.0
+
+
+def change_share(value: float, before: float) -> float:
+    """The change from ``before`` to ``value`` as a share of ``before``; NaN when it is 0."""
+    return (value - before) / before if before else math.nan
+
+
 def project(baseline: Baseline, levers: Levers | None = None, *,
             multiplier: float = SPEED_MULTIPLIER) -> Projection:
     """Projected leads, MQLs, SQLs, won deals, pipeline and revenue per month.
 
-    Rates are capped at 100% after every lever is applied.
+    Rates are capped at 100% after every lever is applied (:func:`funnel_figures`).
     """
-    lv = levers or Levers()
-    fast_after = min(1.0, max(0.0, baseline.fast_contact_share + lv.fast_contact_gain))
-    leads = baseline.leads_per_month * (1 + lv.lead_volume)
-    mqls = leads * baseline.lead_to_mql
-    mql_to_sql = baseline.mql_to_sql * (1 + lv.mql_to_sql) * speed_factor(
-        baseline.fast_contact_share, fast_after, multiplier)
-    sqls = mqls * min(1.0, mql_to_sql)
-    won = sqls * min(1.0, baseline.sql_to_won * (1 + lv.sql_to_won))
-    deal = baseline.deal_size * (1 + lv.deal_size)
-    return Projection(leads, mqls, sqls, won, sqls * deal, won * deal)
+    b, lv = baseline, levers or Levers()
+    return Projection(*funnel_figures(
+        b.leads_per_month, b.lead_to_mql, b.mql_to_sql, b.sql_to_won, b.deal_size,
+        b.fast_contact_share, lv.lead_volume, lv.mql_to_sql, lv.sql_to_won, lv.deal_size,
+        lv.fast_contact_gain, multiplier))
 
 
 def compare_scenarios(baseline: Baseline,
@@ -179,14 +229,83 @@ def levers_from_values(baseline: Baseline, *, leads_per_month: float, mql_to_sql
     ``mql_to_sql`` is the rate before the speed-to-lead effect, which
     ``fast_contact_share`` adds on top.
     """
-    def change(new: float, old: float) -> float:
-        return new / old - 1 if old else 0.0
-
+    change = relative_change
     return Levers(lead_volume=change(leads_per_month, baseline.leads_per_month),
                   mql_to_sql=change(mql_to_sql, baseline.mql_to_sql),
                   sql_to_won=change(sql_to_won, baseline.sql_to_won),
                   deal_size=change(deal_size, baseline.deal_size),
                   fast_contact_gain=fast_contact_share - baseline.fast_contact_share)
+
+
+#: The functions of the model, in the order :func:`model_javascript` writes them.
+MODEL_FUNCTIONS: tuple[Callable[..., Any], ...] = (funnel_figures, relative_change, change_share)
+_JS_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+def _js_expression(node: ast.expr, known: frozenset[str]) -> str:
+    """One expression of the model subset as JavaScript, every operation in parentheses."""
+    if isinstance(node, ast.BinOp) and type(node.op) in _JS_OPERATORS:
+        return (f"({_js_expression(node.left, known)} {_JS_OPERATORS[type(node.op)]} "
+                f"{_js_expression(node.right, known)})")
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return f"(-{_js_expression(node.operand, known)})"
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return repr(node.value)
+    if isinstance(node, ast.Attribute) and ast.unparse(node) == "math.nan":
+        return "NaN"
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Tuple):
+        return "[" + ", ".join(_js_expression(e, known) for e in node.elts) + "]"
+    if isinstance(node, ast.IfExp) and isinstance(node.test, ast.Name):
+        # Python's truth of a float: anything but zero (NaN included), as `!== 0` in JavaScript
+        return (f"({node.test.id} !== 0 ? {_js_expression(node.body, known)} : "
+                f"{_js_expression(node.orelse, known)})")
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords
+            and (node.func.id in ("min", "max") or node.func.id in known)):
+        name = f"Math.{node.func.id}" if node.func.id in ("min", "max") else node.func.id
+        return f"{name}(" + ", ".join(_js_expression(a, known) for a in node.args) + ")"
+    raise ValueError(f"the scenario model uses {ast.unparse(node)!r}, which has no "
+                     "JavaScript translation; keep the model to arithmetic, min and max")
+
+
+def _js_function(function: Callable[..., Any], known: frozenset[str]) -> str:
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0]
+    if not isinstance(tree, ast.FunctionDef):
+        raise ValueError(f"{function!r} is not a plain function")
+    lines = [f"function {tree.name}({', '.join(a.arg for a in tree.args.args)}) {{"]
+    for statement in tree.body:
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue  # the docstring
+        if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)):
+            lines.append(f"  const {statement.targets[0].id} = "
+                         f"{_js_expression(statement.value, known)};")
+        elif isinstance(statement, ast.Return) and statement.value is not None:
+            lines.append(f"  return {_js_expression(statement.value, known)};")
+        else:
+            raise ValueError(f"the scenario model has a statement with no JavaScript "
+                             f"translation: {ast.unparse(statement)!r}")
+    return "\n".join([*lines, "}"])
+
+
+def model_javascript() -> str:
+    """The scenario model as JavaScript, translated from :data:`MODEL_FUNCTIONS`.
+
+    Each function keeps its name, its arguments and the order of its
+    operations, so a browser computes bit for bit what :func:`project` does
+    (both use IEEE double arithmetic). ``SPEED_MULTIPLIER`` comes along as a
+    constant.
+
+    Raises
+    ------
+    ValueError
+        When a model function uses Python the translation does not know.
+    """
+    known = frozenset(f.__name__ for f in MODEL_FUNCTIONS)
+    parts = [f"const SPEED_MULTIPLIER = {SPEED_MULTIPLIER!r};"]
+    parts += [_js_function(function, known) for function in MODEL_FUNCTIONS]
+    return "\n".join(parts) + "\n"
 
 
 def lever_values(baseline: Baseline, levers: Levers) -> dict[str, float]:
