@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO ?= demo
 BENCH_N ?= 24
+BENCH_SIZES ?= 24,96,384
 
 .DEFAULT_GOAL := help
 
@@ -32,6 +33,9 @@ check: $(STAMP) ## Run the fast tier: unit tests and doctests, no kernels or bro
 bench: $(STAMP) ## Time the report factory: naive CLI loop vs alignkit batch (BENCH_N companies, default 24)
 	$(BIN)/python scripts/bench.py --companies $(BENCH_N)
 
+bench-scale: $(STAMP) ## How cost grows with companies: BENCH_SIZES (24,96,384) x Identify with alignkit batch
+	$(BIN)/python scripts/bench_scale.py --sizes $(BENCH_SIZES)
+
 bench-intake: $(STAMP) ## Time importing and scoring ~1,000,000 survey answers against the pandas floor
 	$(BIN)/python scripts/bench_intake.py
 
@@ -51,4 +55,4 @@ clean: ## Remove the demo workspace and caches (keeps .venv)
 distclean: clean ## Also remove .venv
 	rm -rf $(VENV)
 
-.PHONY: help venv demo test check bench bench-intake bench-drivers lint lab clean distclean
+.PHONY: help venv demo test check bench bench-scale bench-intake bench-drivers lint lab clean distclean
