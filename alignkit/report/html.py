@@ -10,15 +10,19 @@ the controls render offline; other pages carry no script at all.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
+import tempfile
+import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
 from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
 from alignkit.exceptions import ReportError
 
-__all__ = ["CHROMIUM_FLAGS", "ReportExporter", "find_chromium", "has_widget_state"]
+__all__ = ["CHROMIUM_FLAGS", "PdfPrinter", "ReportExporter", "find_chromium", "has_widget_state"]
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
@@ -78,7 +82,7 @@ class ReportExporter:
         self._html.register_preprocessor(
             TagRemovePreprocessor(remove_cell_tags={"notebook-only"}), enabled=True)
         self._widgets_js: str | None = None
-        self._pdf: Any = None
+        self.printer = PdfPrinter()
 
     def to_html(self, executed: Any, context: dict[str, Any]) -> str:
         """The page for an executed notebook; ``context`` fills the branded header."""
@@ -98,14 +102,12 @@ class ReportExporter:
         return body
 
     def to_pdf(self, html: str) -> bytes:
-        """Print a page to PDF with nbconvert's webpdf exporter and the system Chromium."""
-        if self._pdf is None:
-            self._pdf = _system_chromium_pdf_exporter()
-        try:
-            return self._pdf.run_playwright(html)
-        except Exception as err:  # playwright raises its own error classes
-            raise ReportError(f"PDF printing failed in Chromium: {type(err).__name__}: "
-                              f"{str(err).splitlines()[0] if str(err) else ''}") from None
+        """Print a page on A4 with the system Chromium; one browser serves every print."""
+        return self.printer.print_pdf(html)
+
+    def close(self) -> None:
+        """Close the browser that printed PDFs, if one was launched."""
+        self.printer.close()
 
 
 _OUTPUT_DIV = re.compile(
@@ -159,43 +161,178 @@ def _page_exporter_class() -> type:
     return PageExporter
 
 
-def _system_chromium_pdf_exporter() -> Any:
-    """A WebPDFExporter that launches the system Chromium instead of a downloaded one."""
-    import asyncio
-    import tempfile
+#: A4 with the margins of the print, and the page's printable area in CSS pixels (96 per inch).
+PRINT_MARGINS = {"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"}
+PRINT_PAGE_PX = {"width": round((210 - 20) / 25.4 * 96), "height": round((297 - 24) / 25.4 * 96)}
+#: Lay the page out as wide as the paper, so what is measured is what is printed.
+PRINT_VIEWPORT = {"width": PRINT_PAGE_PX["width"], "height": PRINT_PAGE_PX["height"]}
+#: Measured before printing (argument: ``PRINT_PAGE_PX``): a chart taller than a page is
+#: shrunk to fit one with room for its heading; a table shorter than 40% of a page is kept whole.
+PRINT_LAYOUT_JS = """(page) => {
+  const tallest = page.height - 60;
+  for (const img of document.querySelectorAll('.jp-RenderedSVG img, .jp-RenderedImage img')) {
+    if (img.getBoundingClientRect().height > tallest) {
+      img.style.maxHeight = tallest + 'px';
+      img.style.width = 'auto';
+    }
+  }
+  for (const table of document.querySelectorAll('table')) {
+    if (table.getBoundingClientRect().height < 0.4 * page.height) {
+      table.classList.add('ak-print-whole');
+    }
+  }
+}"""
 
-    from nbconvert.exporters.webpdf import WebPDFExporter
 
-    executable = find_chromium()
+class PdfPrinter:
+    """One headless system Chromium that prints every page given to it, launched on first use.
 
-    class SystemChromiumPDFExporter(WebPDFExporter):
-        def run_playwright(self, html: str) -> bytes:  # type: ignore[override]
-            with tempfile.TemporaryDirectory(prefix="alignkit-pdf-") as folder:
-                page = Path(folder) / "page.html"
-                page.write_text(html, encoding="utf-8")
-                return asyncio.run(_print_pdf(executable, page, self.page_render_timeout))
+    The browser and Playwright live on a thread of their own with their own
+    event loop, so printing works the same from a script, a worker thread or
+    a running Jupyter kernel. Each print opens a fresh page, blocks every
+    request that would leave the machine, lays the page out for paper and
+    closes the page again; the browser stays until :meth:`close` (also called
+    when the process ends).
+    """
 
-    return SystemChromiumPDFExporter()
+    def __init__(self, settle_ms: int = 100) -> None:
+        self.settle_ms = settle_ms
+        self.launches = 0  # how many times this printer started a browser
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._finalizer: Any = None
 
+    @property
+    def running(self) -> bool:
+        """True while a browser is up."""
+        return self._browser is not None
 
-async def _print_pdf(executable: str, page_file: Path, settle_ms: int) -> bytes:
-    try:
+    def print_pdf(self, html: str) -> bytes:
+        """The A4 PDF of a self-contained page.
+
+        Raises
+        ------
+        ReportError
+            When Playwright or Chromium is missing, or Chromium fails to print.
+        """
+        with self._lock:
+            loop = self._start()
+        with tempfile.TemporaryDirectory(prefix="alignkit-pdf-") as folder:
+            page_file = Path(folder) / "page.html"
+            page_file.write_text(html, encoding="utf-8")
+            future = asyncio.run_coroutine_threadsafe(self._print(page_file), loop)
+            try:
+                return future.result()
+            except ReportError:
+                raise
+            except Exception as err:  # playwright raises its own error classes
+                raise ReportError(f"PDF printing failed in Chromium: {type(err).__name__}: "
+                                  f"{str(err).splitlines()[0] if str(err) else ''}") from None
+
+    def close(self) -> None:
+        """Close the browser and stop its thread; printing again launches a new one."""
+        with self._lock:
+            self._stop()
+
+    def _start(self) -> asyncio.AbstractEventLoop:
+        """The browser's event loop, launching Playwright and Chromium first if needed."""
+        if self._loop is not None:
+            return self._loop
+        executable = find_chromium()
+        try:
+            import playwright.async_api  # noqa: F401
+        except ImportError:
+            raise ReportError("PDF output needs Playwright: install it with "
+                              "`pip install 'alignkit[pdf]'`") from None
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="alignkit-pdf-browser", daemon=True)
+        thread.start()
+        self._loop, self._thread = loop, thread
+        try:
+            asyncio.run_coroutine_threadsafe(self._launch(executable), loop).result()
+        except Exception as err:  # noqa: BLE001 - reported below as one clear line
+            self._stop()
+            raise ReportError(f"Chromium did not start for the PDF: {type(err).__name__}: "
+                              f"{str(err).splitlines()[0] if str(err) else ''}") from None
+        self._finalizer = weakref.finalize(self, _stop_loop_browser, loop, thread,
+                                           self._playwright, self._browser)
+        return loop
+
+    def _stop(self) -> None:
+        """Close browser and Playwright, stop the thread (the lock is held)."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(timeout=30)
+        except Exception:  # noqa: BLE001 - a browser that already died is closed enough
+            pass
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        if not thread.is_alive():
+            loop.close()
+        self._loop = self._thread = None
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
+
+    async def _launch(self, executable: str) -> None:
         from playwright.async_api import async_playwright
-    except ImportError:
-        raise ReportError("PDF output needs Playwright: install it with "
-                          "`pip install 'alignkit[pdf]'`") from None
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
+        self._playwright = await async_playwright().start()
+        self._browser = await self._playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_FLAGS,
             handle_sigint=False, handle_sigterm=False, handle_sighup=False)
+        self.launches += 1
+
+    async def _shutdown(self) -> None:
+        browser, playwright = self._browser, self._playwright
+        self._browser = self._playwright = None
         try:
-            page = await browser.new_page()
+            if browser is not None:
+                await browser.close()
+        finally:
+            if playwright is not None:
+                await playwright.stop()
+
+    async def _print(self, page_file: Path) -> bytes:
+        context = await self._browser.new_context(viewport=PRINT_VIEWPORT)
+        try:
+            page = await context.new_page()
+            await page.route("**/*", _local_only)
             await page.emulate_media(media="print")
             await page.goto(page_file.as_uri(), wait_until="load")
-            await page.wait_for_timeout(settle_ms)
-            return await page.pdf(format="A4", print_background=True,
-                                  margin={"top": "12mm", "bottom": "12mm", "left": "10mm",
-                                          "right": "10mm"})
+            await page.wait_for_timeout(self.settle_ms)
+            await page.evaluate(PRINT_LAYOUT_JS, PRINT_PAGE_PX)
+            return await page.pdf(format="A4", print_background=True, margin=PRINT_MARGINS)
         finally:
+            await context.close()
+
+
+async def _local_only(route: Any) -> None:
+    """Let a printed page load its own inline parts, never anything from a network."""
+    if route.request.url.startswith(("file:", "data:", "blob:", "about:")):
+        await route.continue_()
+    else:
+        await route.abort()
+
+
+def _stop_loop_browser(loop: asyncio.AbstractEventLoop, thread: threading.Thread,
+                       playwright: Any, browser: Any) -> None:
+    """Last-resort cleanup when a printer is dropped or the process ends unclosed."""
+    if not thread.is_alive() or loop.is_closed():
+        return
+
+    async def stop() -> None:
+        try:
             await browser.close()
+        finally:
+            await playwright.stop()
+    try:
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=30)
+    except Exception:  # noqa: BLE001 - the process is ending; the driver takes Chromium with it
+        pass
+    loop.call_soon_threadsafe(loop.stop)
