@@ -45,9 +45,11 @@ def _path_to_companies(con: sqlite3.Connection, table: str, seen: frozenset[str]
 
 
 def _company_query(table: str, path: list[tuple[str, str, str, str]]) -> str:
+    """Every row of ``table`` with its company's slug in front, grouped by slug."""
     joins = "".join(f' JOIN "{parent}" ON "{parent}"."{pcol}" = "{child}"."{col}"'
                     for child, col, parent, pcol in path)
-    return f'SELECT "{table}".* FROM "{table}"{joins} WHERE "companies"."slug" = ?'
+    return (f'SELECT "companies"."slug", "{table}".* FROM "{table}"{joins} '
+            f'ORDER BY "companies"."slug"')
 
 
 def _hash_rows(digest: Any, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
@@ -57,6 +59,11 @@ def _hash_rows(digest: Any, table: str, rows: Iterable[tuple[Any, ...]]) -> None
 
 def company_data_hashes(workspace: Workspace, slugs: Iterable[str]) -> dict[str, str]:
     """SHA-256 of each company's rows in every table (plus the shared tables).
+
+    Each table is read once for all companies, its rows grouped by company
+    as they stream in, so the cost grows with the size of the database, not
+    with the number of companies times that size; only one company's rows
+    of one table are held at a time.
 
     Parameters
     ----------
@@ -70,6 +77,10 @@ def company_data_hashes(workspace: Workspace, slugs: Iterable[str]) -> dict[str,
     dict
         Company slug -> hex digest; it changes when any row of the company changes.
     """
+    from itertools import groupby
+    from operator import itemgetter
+
+    wanted = list(dict.fromkeys(slugs))
     with workspace.connect() as con:
         tables = [r[0] for r in con.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
@@ -79,14 +90,19 @@ def company_data_hashes(workspace: Workspace, slugs: Iterable[str]) -> dict[str,
         for table in tables:
             if paths[table] is None:
                 _hash_rows(shared, table, con.execute(f'SELECT * FROM "{table}"'))
-        hashes = {}
-        for slug in slugs:
-            digest = hashlib.sha256(shared.digest())
-            for table in tables:
-                if paths[table] is not None:
-                    _hash_rows(digest, table, con.execute(_company_query(table, paths[table]), (slug,)))
-            hashes[slug] = digest.hexdigest()
-    return hashes
+        digests = {slug: hashlib.sha256(shared.digest()) for slug in wanted}
+        for table in tables:
+            path = paths[table]
+            if path is None:
+                continue
+            seen = set()
+            for slug, rows in groupby(con.execute(_company_query(table, path)), key=itemgetter(0)):
+                if slug in digests:
+                    _hash_rows(digests[slug], table, (row[1:] for row in rows))
+                    seen.add(slug)
+            for slug in digests.keys() - seen:  # no rows here: the table still counts
+                _hash_rows(digests[slug], table, ())
+    return {slug: digest.hexdigest() for slug, digest in digests.items()}
 
 
 def files_hash(paths: Iterable[Path]) -> str:

@@ -187,9 +187,12 @@ class Workspace:
 
     def company(self, slug: str) -> Company:
         """Return a registered company or raise :class:`UnknownCompanyError`."""
-        for company in self.companies():
-            if company.slug == slug:
-                return company
+        if self.exists():  # one row by its unique slug: a batch asks for each of thousands
+            with self.connect() as con:
+                row = con.execute("SELECT slug, name, industry FROM companies WHERE slug = ?",
+                                  (slug,)).fetchone()
+            if row is not None:
+                return Company(*row)
         raise UnknownCompanyError(slug, [c.slug for c in self.companies()])
 
     def waves(self, slug: str) -> list[str]:
