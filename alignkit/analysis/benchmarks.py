@@ -34,9 +34,10 @@ import pandas as pd
 from alignkit.analysis.disclosure import OVERALL
 from alignkit.analysis.privacy import DEFAULT_THRESHOLD
 from alignkit.analysis.publications import last_publication
-from alignkit.analysis.wave import load_wave, score_wave
+from alignkit.analysis.wave import WaveScores, load_wave, score_wave
 from alignkit.catalog.instrument import Instrument, load_instrument
 from alignkit.exceptions import AlignkitError
+from alignkit.store.benchmark import load_benchmark
 from alignkit.store.workspace import Workspace, as_workspace
 
 __all__ = [
@@ -50,6 +51,8 @@ __all__ = [
     "company_values",
     "count_band",
     "pool_workspace",
+    "scores_values",
+    "stored_benchmark",
 ]
 
 MIN_COMPANIES = 5
@@ -139,7 +142,15 @@ def company_values(slug: str, *, workspace: str | Path | Workspace | None = None
     published = last_publication(ws, slug, waves[-1])
     k = published.threshold if published is not None else DEFAULT_THRESHOLD
     data = load_wave(slug, waves[-1], workspace=ws, instrument=instrument)
-    scores = score_wave(dataclasses.replace(data, workspace=None), anonymity_min=k)
+    return scores_values(score_wave(dataclasses.replace(data, workspace=None), anonymity_min=k))
+
+
+def scores_values(scores: WaveScores) -> dict[str, float]:
+    """``{dimension id or "index": value}`` of one scored wave: its published overall figures.
+
+    What :func:`company_values` gives for a company's latest wave; a report uses it on
+    the wave it reads, so its own figures and its place among the clients agree.
+    """
     dims = scores.dimensions
     dims = dims[(dims["group"].astype(str) == OVERALL) & ~dims["suppressed"] & dims["mean"].notna()]
     values = {str(d): float(m) for d, m in zip(dims["dimension"], dims["mean"], strict=True)}
@@ -251,3 +262,23 @@ def company_position(benchmark: Benchmark, values: Mapping[str, float]) -> pd.Da
                      _position(value, points) if shown else "", *points])
     return pd.DataFrame(rows, columns=["figure", "label", "value", "position",
                                        *(f"p{p}" for p in PERCENTILES)])
+
+
+def stored_benchmark(workspace: str | Path | Workspace | None = None) -> tuple[Benchmark | None, str]:
+    """The workspace's published benchmark, or ``None`` and why there is none, in words.
+
+    A stored benchmark is only ever written by :func:`build_benchmark`; one whose
+    rules read below the least (:data:`MIN_COMPANIES`) is treated as unpublished
+    all the same. The reason never gives the number of companies.
+    """
+    payload = load_benchmark(as_workspace(workspace))
+    if payload is None:
+        return None, ("no portfolio benchmark has been built for this workspace (it needs at "
+                      f"least {MIN_COMPANIES} clients with a scored survey)")
+    try:
+        result = Benchmark.from_json(payload)
+    except BenchmarkError:
+        return None, "the stored portfolio benchmark cannot be read; it needs rebuilding"
+    if result.min_companies < MIN_COMPANIES or result.figures.empty:
+        return None, "the stored portfolio benchmark publishes no figure"
+    return result, ""

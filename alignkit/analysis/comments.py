@@ -27,7 +27,8 @@ import pandas as pd
 from alignkit.analysis.anonymity import check_threshold
 from alignkit.catalog.comment_lexicon import CommentLexicon, load_comment_lexicon
 
-__all__ = ["COMMENT_MIN_GROUP", "CommentThemes", "Theme", "comment_themes", "mask_people"]
+__all__ = ["COMMENT_MIN_GROUP", "CommentThemes", "Theme", "comment_themes", "mask_people",
+           "wave_comment_themes"]
 
 COMMENT_MIN_GROUP = 10
 OTHER = "other"
@@ -265,3 +266,18 @@ def comment_themes(comments: pd.DataFrame, team_sizes: Mapping[str, int], *, thr
     ordered = sorted(themes, key=lambda t: (t.source != "lexicon", t.label == "Other comments",
                                              -t.count))
     return CommentThemes(tuple(ordered), len(frame), withheld, least)
+
+
+def wave_comment_themes(scores: Any, dimension_names: Mapping[str, str], *,
+                        names: Iterable[str] = ()) -> CommentThemes:
+    """:func:`comment_themes` of a scored wave (:class:`~alignkit.analysis.wave.WaveScores`).
+
+    The comments are those the wave's disclosure allows; team sizes are the shown
+    groups' sizes, so a team hidden or below :data:`COMMENT_MIN_GROUP` gives none.
+    ``names`` (e.g. the action owners) are masked. The reports and ``alignkit
+    comments`` call this one function, so they show the same comments.
+    """
+    shown = scores.sizes[~scores.sizes["suppressed"].astype(bool)]
+    sizes = {str(g): int(n) for g, n in zip(shown["group"], shown["n"], strict=True)}
+    return comment_themes(scores.comments, sizes, threshold=scores.threshold, names=names,
+                          dimension_names=dimension_names)

@@ -7,6 +7,8 @@ conventions every chart follows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -16,6 +18,7 @@ from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.figure import Figure
 
 from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
+from alignkit.charts.insight_text import ALPHA_MARK
 from alignkit.charts.style import (
     FIG_WIDTH,
     INK,
@@ -45,7 +48,8 @@ def _contrast(colour: tuple) -> str:
 
 
 def heatmap(dimension_scores: pd.DataFrame, *, title: str = "Alignment by dimension and team",
-            anonymity_min: int = DEFAULT_THRESHOLD, sizes: pd.DataFrame | None = None) -> Figure:
+            anonymity_min: int = DEFAULT_THRESHOLD, sizes: pd.DataFrame | None = None,
+            flags: Mapping[str, float] | None = None) -> Figure:
     """Mean score per dimension (rows, instrument order) and group (columns).
 
     Parameters
@@ -60,6 +64,10 @@ def heatmap(dimension_scores: pd.DataFrame, *, title: str = "Alignment by dimens
         given, each header states the group's number of respondents, the same
         figure every other chart of the report states (a cell may count fewer:
         those who answered that dimension).
+    flags
+        Dimension -> Cronbach's alpha of the dimensions to mark as measured
+        unreliably (:func:`alignkit.charts.insight_text.alpha_flags`); each gets
+        :data:`~alignkit.charts.insight_text.ALPHA_MARK` and the subtitle says why.
 
     Returns
     -------
@@ -78,10 +86,15 @@ def heatmap(dimension_scores: pd.DataFrame, *, title: str = "Alignment by dimens
     values = np.array(grid["mean"].reindex(columns=info.index), dtype=float)
     hidden = grid["suppressed"].reindex(columns=info.index).eq(True).to_numpy()
     values[hidden] = np.nan
-    labels = [wrap(name) for name in dims["dimension_name"]]
+    flags = flags or {}
+    labels = [wrap(name) + (f" {ALPHA_MARK}" if dim in flags else "")
+              for dim, name in zip(dims["dimension"], dims["dimension_name"], strict=True)]
     subtitle = ("Each cell is a team's average score on the 1\u20135 scale: teal is agreement, red "
                 "is disagreement, cream is neutral (3). " + _hidden_text(info, hidden,
                                                                         anonymity_min))
+    if any(dim in flags for dim in dims["dimension"]):
+        subtitle += (f" {ALPHA_MARK} Cronbach's alpha below 0.6: the facet's statements did not "
+                     "move together, so read its scores with care (see the appendix).")
     fig, ax = labelled_axes(title, subtitle, labels, row=0.42, top=0.5, bottom=1.05,
                              max_width=1.35 * len(info))
     _draw_cells(ax, values, hidden)

@@ -6,11 +6,14 @@ only show them. Hidden groups never appear with a figure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from alignkit.analysis.funnel import FunnelAnalysis
 from alignkit.analysis.uncertainty import LEVEL, clear_flags, excludes_zero
 from alignkit.analysis.wave import WaveData, WaveScores
+from alignkit.charts.insight_text import alpha_flags, alpha_footnote, flag_name
 from alignkit.text.escaping import escape_markdown
 from alignkit.text.labels import TEAM_LABELS, TEAM_NAMES
 
@@ -55,19 +58,33 @@ def key_findings(scores: WaveScores) -> str:
                 "without risking their anonymity.")
     dims = scores.dimensions[(scores.dimensions["group"] == "overall")].dropna(subset=["mean"])
     ranked = dims.sort_values("mean")
+    flags = alpha_flags(scores.reliability)
+    best, worst = ranked.iloc[-1], ranked.iloc[0]
     lines = [
         f"- **Alignment index {overall['index']:.0f} of 100**, maturity level "
         f"{int(overall['level'])} (*{overall['level_name']}*).",
-        f"- **Strongest:** {ranked.iloc[-1]['dimension_name']} "
-        f"(mean {ranked.iloc[-1]['mean']:.1f}, {ranked.iloc[-1]['favourable']:.0%} favourable).",
-        f"- **Weakest:** {ranked.iloc[0]['dimension_name']} "
-        f"(mean {ranked.iloc[0]['mean']:.1f}, {ranked.iloc[0]['favourable']:.0%} favourable).",
+        f"- **Strongest:** {flag_name(best['dimension_name'], best['dimension'], flags)} "
+        f"(mean {best['mean']:.1f}, {best['favourable']:.0%} favourable).",
+        f"- **Weakest:** {flag_name(worst['dimension_name'], worst['dimension'], flags)} "
+        f"(mean {worst['mean']:.1f}, {worst['favourable']:.0%} favourable).",
     ]
-    lines += _gap_findings(scores)
-    return "\n".join(lines)
+    lines += _gap_findings(scores, flags)
+    names = dict(zip(dims["dimension"], dims["dimension_name"], strict=True))
+    note = alpha_footnote(flags, names, [best["dimension"], worst["dimension"],
+                                         *_gap_dimensions(scores)])
+    return "\n".join(lines + (["", f"*{note}*"] if note else []))
 
 
-def _gap_findings(scores: WaveScores) -> list[str]:
+def _gap_dimensions(scores: WaveScores) -> list[str]:
+    """The dimension the largest clear gap finding names (none without a clear gap)."""
+    gaps = scores.gaps
+    if gaps.empty:
+        return []
+    clear = gaps[clear_flags(gaps)]
+    return [] if clear.empty else [clear.loc[clear["gap"].abs().idxmax(), "dimension"]]
+
+
+def _gap_findings(scores: WaveScores, flags: Mapping[str, float] | None = None) -> list[str]:
     gaps = scores.gaps
     if gaps.empty:
         return ["- Sales and marketing cannot be compared: one of the two teams has fewer "
@@ -89,7 +106,8 @@ def _gap_findings(scores: WaveScores) -> list[str]:
     sales, marketing = TEAM_NAMES["sales"], TEAM_NAMES["marketing"]
     higher, lower = (sales, marketing) if top["gap"] > 0 else (marketing, sales)
     return [
-        f"- **Largest perception gap:** {top['dimension_name']}: {higher} rates it "
+        f"- **Largest perception gap:** "
+        f"{flag_name(top['dimension_name'], top['dimension'], flags or {})}: {higher} rates it "
         f"{abs(top['gap']):.1f} points higher than {lower} "
         f"({top['a_mean']:.1f} vs {top['b_mean']:.1f} for sales vs marketing).",
         f"- The two teams differ clearly on **{len(clear)} of {len(gaps)}** dimensions "

@@ -27,20 +27,17 @@ def register(main: click.Group) -> None:
     def comments(company: str, wave: str, as_json: bool, anonymity_min: int,
                  workspace: Path | None) -> None:
         """Group the comments of a wave into themes tied to the dimensions they are about."""
-        from alignkit.analysis.comments import comment_themes
+        from alignkit.analysis.comments import wave_comment_themes
         from alignkit.analysis.wave import load_wave, score_wave
         from alignkit.store.actions import load_actions
 
         ws = cli.open_workspace(workspace)
         data = load_wave(company, wave, workspace=ws)
         scores = score_wave(data, anonymity_min=anonymity_min)
-        shown = scores.sizes[~scores.sizes["suppressed"]]
         actions = load_actions(ws, company)
         owners = [*actions["sales_owner"].dropna(), *actions["marketing_owner"].dropna()]
-        result = comment_themes(
-            scores.comments, dict(zip(shown["group"], shown["n"], strict=True)),
-            threshold=scores.threshold, names=owners,
-            dimension_names={d.id: d.name for d in data.instrument.dimensions})
+        result = wave_comment_themes(
+            scores, {d.id: d.name for d in data.instrument.dimensions}, names=owners)
         if as_json:
             cli.print_json({"company": company, "wave": wave, **result.to_json()})
             return

@@ -61,6 +61,16 @@ class Engagement:
         """An amount in the engagement's currency (:func:`alignkit.text.money.format_money`)."""
         return format_money(value, self.currency, compact=compact)
 
+    def owner_names(self) -> list[str]:
+        """The named sales and marketing owners of the plan's actions (masked in comments)."""
+        names = []
+        for column in ("sales_owner", "marketing_owner"):
+            if column in self.plan:
+                names += [str(n) for n in self.plan[column].dropna() if str(n).strip()]
+        from alignkit.plan.actions import PLACEHOLDER
+
+        return sorted({n for n in names if n != PLACEHOLDER})
+
     def overall_index(self) -> dict[str, Any] | None:
         """``index, level, level_name, n`` of all respondents, or ``None`` when hidden."""
         if self.scores is None:
