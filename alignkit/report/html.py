@@ -21,6 +21,7 @@ from typing import Any
 
 from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
 from alignkit.exceptions import ReportError
+from alignkit.widgets.offline import prefer_offline_html
 
 __all__ = ["CHROMIUM_FLAGS", "PdfPrinter", "ReportExporter", "find_chromium", "has_widget_state"]
 
@@ -91,6 +92,7 @@ class ReportExporter:
                 cell["outputs"] = [o for o in cell.get("outputs", []) if not (
                     o.get("output_type") == "stream" and o.get("name") == "stderr")]
         page = {"anonymity_min": DEFAULT_THRESHOLD, **context}
+        prefer_offline_html(executed)  # the scenario explorer recomputes offline as HTML
         if has_widget_state(executed):
             if self._widgets_js is None:
                 self._widgets_js = _widgets_bundle()

@@ -7,6 +7,12 @@ displayed from a callback, so a kernel running the notebook headless (papermill)
 only opens the widgets' comms and never waits on output capture. Sliders
 update when released (``continuous_update=False``), so dragging does not queue
 a redraw for every pixel.
+
+A saved report has no kernel, so the explorer also displays as a
+self-contained HTML version (:func:`alignkit.widgets.scenario_page.explorer_html`):
+its ``_repr_mimebundle_`` carries ``text/html`` next to the widget view.
+JupyterLab shows the widget; the report exporter shows the HTML version for
+cells tagged ``scenario-widget`` (:func:`alignkit.widgets.offline.prefer_offline_html`).
 """
 
 from __future__ import annotations
@@ -14,7 +20,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
@@ -29,36 +34,19 @@ from alignkit.plan.scenarios import (
     levers_from_values,
     project,
 )
-from alignkit.text.escaping import escape_html
-from alignkit.text.money import DEFAULT_CURRENCY, format_money
+from alignkit.text.money import DEFAULT_CURRENCY
+from alignkit.widgets.scenario_page import (
+    explorer_html,
+    slider_specs,
+    summary_figures,
+    summary_html,
+    today_values,
+)
 
 __all__ = ["ScenarioExplorer", "scenario_explorer"]
 
-_NOTE = ("Move a slider and the chart recomputes projected pipeline and revenue against today. "
-         "In a saved report the controls show the settings the report was made with.")
-
-
-@dataclass(frozen=True)
-class _SliderSpec:
-    name: str
-    description: str
-    low: float
-    high: float
-    step: float
-    readout: str
-
-
-def _specs(baseline: Baseline) -> list[_SliderSpec]:
-    leads, deal = baseline.leads_per_month, baseline.deal_size
-    return [
-        _SliderSpec("leads_per_month", "Leads a month", round(leads * 0.5), round(leads * 2),
-                    max(1.0, round(leads / 100)), ",.0f"),
-        _SliderSpec("mql_to_sql", "MQL\u2192SQL", 0.01, 1.0, 0.005, ".1%"),
-        _SliderSpec("sql_to_won", "SQL\u2192won", 0.01, 1.0, 0.005, ".1%"),
-        _SliderSpec("fast_contact_share", "Reached in 1 hour", 0.0, 1.0, 0.05, ".0%"),
-        _SliderSpec("deal_size", "Average deal", round(deal * 0.5), round(deal * 2),
-                    max(1.0, round(deal / 100)), ",.0f"),
-    ]
+_NOTE = ("Move a slider and the chart recomputes projected pipeline and revenue against today; "
+         "\u201cBack to today\u201d puts every slider back.")
 
 
 class ScenarioExplorer:
@@ -69,7 +57,7 @@ class ScenarioExplorer:
     baseline
         Today's funnel; the sliders start at its values.
     currency
-        Prefix of amounts in the chart (e.g. ``"€"``).
+        ISO code of the engagement's currency (``"EUR"``), as :func:`alignkit.text.money.format_money` takes it.
     dpi
         Resolution of the chart image (the chart is 10 inches wide).
 
@@ -93,12 +81,11 @@ class ScenarioExplorer:
         start = self._today()
         self.sliders: dict[str, widgets.FloatSlider] = {
             spec.name: widgets.FloatSlider(
-                value=start[spec.name], min=min(spec.low, start[spec.name]),
-                max=max(spec.high, start[spec.name]), step=spec.step,
+                value=start[spec.name], min=spec.low, max=spec.high, step=spec.step,
                 description=spec.description, readout_format=spec.readout,
                 continuous_update=False, style={"description_width": "130px"},
                 layout=widgets.Layout(width="460px"))
-            for spec in _specs(baseline)
+            for spec in slider_specs(baseline)
         }
         # no icon: a saved report has no icon font, and a missing glyph shows as a box
         self.reset_button = widgets.Button(description="Back to today")
@@ -132,12 +119,8 @@ class ScenarioExplorer:
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", dpi=self.dpi)
         self.image.value = buffer.getvalue()
-        change = comparison["revenue_change_pct"].iloc[-1]
-        self.summary.value = (
-            f"<p style='margin:8px 0'><b>Your scenario:</b> {self.projection.won:.1f} won deals "
-            f"and {escape_html(format_money(self.projection.revenue, self.currency))} of revenue "
-            "a month "
-            f"(<b>{change:+.0%}</b> against today).</p>")
+        self.summary.value = summary_html(summary_figures(self.baseline, self.levers,
+                                                          self.currency))
         return self.projection
 
     def reset(self) -> None:
@@ -148,10 +131,7 @@ class ScenarioExplorer:
         self.update()
 
     def _today(self) -> dict[str, float]:
-        b = self.baseline
-        return {"leads_per_month": b.leads_per_month, "mql_to_sql": b.mql_to_sql,
-                "sql_to_won": b.sql_to_won, "fast_contact_share": b.fast_contact_share,
-                "deal_size": b.deal_size}
+        return today_values(self.baseline)
 
     def _on_change(self, change: dict[str, Any]) -> None:
         if not self._quiet:
@@ -165,8 +145,17 @@ class ScenarioExplorer:
         finally:
             self._quiet = False
 
+    def offline_html(self) -> str:
+        """The explorer as a self-contained HTML piece that recomputes in a saved page."""
+        return explorer_html(self.baseline, currency=self.currency)
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        """The widget view for JupyterLab, and the offline HTML version for saved reports."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if data is not None:
+            data["text/html"] = self.offline_html()
+        return bundle
 
 
 def scenario_explorer(baseline: Baseline, *, currency: str = DEFAULT_CURRENCY) -> ScenarioExplorer:
