@@ -91,7 +91,8 @@ def _summary(result: Any, console: Any) -> None:
     for column in ("company", "stage", "status", "seconds", "error"):
         table.add_column(column, justify="right" if column == "seconds" else "left")
     styles = {"ok": "green", "skipped": "dim", "failed": "bold red"}
-    for e in sorted(result.entries, key=lambda e: (e.company, list(STAGES).index(e.stage))):
+    order = {stage: i for i, stage in enumerate(STAGES)}  # then the deck and the one-pager
+    for e in sorted(result.entries, key=lambda e: (e.company, order.get(e.stage, len(order)), e.stage)):
         error = f"{e.error_name}: {e.error_message}" if e.error_name else ""
         table.add_row(e.company, e.stage, f"[{styles[e.status]}]{e.status}[/]",
                       f"{e.seconds:.1f}" if e.status != "skipped" else "", error)
@@ -112,7 +113,10 @@ def register(main: click.Group) -> None:
     @click.option("--workers", type=click.IntRange(min=1),
                   help="Reports rendered at once [default: the number of cores].")
     @click.option("--format", "formats", default="html", show_default=True, callback=_check_formats,
-                  help="html, pdf or html,pdf (PDF is printed by the system Chromium).")
+                  help="Comma-separated, per stage report: html, pdf (printed by the system "
+                       "Chromium); once per company: pptx (editable steering deck, deck.pptx), "
+                       "onepager (executive summary, summary.html), onepager-pdf (the same on "
+                       "one A4 page, summary.pdf).")
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
                   help="Output folder [default: <workspace>/reports].")
     @click.option("--force", is_flag=True, help="Render even the reports whose inputs are unchanged.")
@@ -136,6 +140,9 @@ def register(main: click.Group) -> None:
               timeout: float, wave: str, brand_file: Path | None, no_fork: bool, as_of: str,
               as_json: bool, anonymity_min: int, workspace: Path | None) -> None:
         """Render every company x stage as HTML (and PDF), with indexes and a manifest.
+
+        Per-company formats (pptx, onepager, onepager-pdf) are built once per
+        company from its engagement over the chosen stages, after the reports.
 
         Reports run in parallel, each in a kernel of its own. A report whose
         notebook, parameters, data and alignkit version are unchanged since its

@@ -10,7 +10,8 @@ import importlib
 
 import click
 
-MODULES = ("engagement", "funnel", "plan", "tracking", "batch", "benchmark", "drivers", "comments")
+MODULES = ("engagement", "funnel", "plan", "tracking", "batch", "benchmark", "drivers", "comments",
+           "deck")
 
 
 def register_all(main: click.Group) -> None:

@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
 from alignkit.catalog.stages import STAGES
 from alignkit.exceptions import ReportError, StoreError
+from alignkit.factory.company_outputs import write_company_outputs
 from alignkit.factory.fingerprint import code_hash, company_data_hashes, files_hash, report_fingerprint
 from alignkit.factory.indexes import IndexCompany, write_indexes
 from alignkit.factory.manifest import ManifestEntry, load_manifest, now_iso, write_manifest
 from alignkit.factory.worker import WorkerSettings, init_worker, render_job
 from alignkit.kernels.temp import batch_folder, private_multiprocessing_folder
 from alignkit.report.branding import Brand, load_brand
-from alignkit.report.formats import output_format
+from alignkit.report.formats import company_formats, output_format, report_formats
 from alignkit.report.render import (
     ReportJob,
     ReportOutcome,
@@ -212,7 +213,7 @@ def render_batch(
         output_format(name)  # an unknown format stops the batch before anything runs
     chosen = list(dict.fromkeys(companies)) if companies else [c.slug for c in ws.companies()]
     brand = load_brand(brand_file)
-    base = {"wave": wave, "anonymity_min": anonymity_min, "formats": tuple(formats), "as_of": as_of,
+    base = {"wave": wave, "anonymity_min": anonymity_min, "formats": report_formats(formats), "as_of": as_of,
             "timeout": timeout, "brand": brand}
     workers = workers or default_workers()
     with batch_folder() as temp:  # the kernels' files: private, and gone with the batch
@@ -222,7 +223,7 @@ def render_batch(
         if not scheduler and chosen:
             _start_worker_server()
         try:
-            planned, refused = _plan(ws, chosen, chosen_stages, out, base)
+            planned, refused = _plan(ws, chosen, chosen_stages, out, base) if base["formats"] else ([], [])
             make_private_dir(out, within=ws.root)
             previous = load_manifest(out)
             pending = [p for p in planned
@@ -237,6 +238,8 @@ def render_batch(
                     reporter.finished(entry)
             try:
                 done = _run(pending, workers, scheduler, server, fork, reporter, temp)
+                done += write_company_outputs(ws, out, chosen, chosen_stages,  # deck, one-pager
+                                              company_formats(formats), base)
             finally:
                 if reporter:
                     reporter.close()
