@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from alignkit.charts.plan import SCENARIO_COLOURS, TODAY_COLOUR
 from alignkit.charts.style import GRID, INK, MUTED, RULE
@@ -35,8 +35,8 @@ from alignkit.plan.scenarios import (
 from alignkit.text.escaping import escape_html
 from alignkit.text.money import DEFAULT_CURRENCY, currency_sign, format_money
 
-__all__ = ["PAGE_NOTE", "SUMMARY_FORMATS", "SliderSpec", "explorer_html", "slider_specs",
-           "summary_figures", "summary_html", "today_values"]
+__all__ = ["PAGE_NOTE", "SUMMARY_FORMATS", "SliderSpec", "explorer_html", "readout",
+           "slider_specs", "summary_figures", "summary_html", "today_values"]
 
 #: What the offline explorer says above its sliders.
 PAGE_NOTE = ("Move a slider and the figures and the chart recompute projected pipeline and "
@@ -52,7 +52,9 @@ class SliderSpec:
     """One lever's slider: name (a :func:`today_values` key), label, range, step and readout.
 
     ``readout`` is a Python format specification (``",.0f"``, ``".1%"``),
-    which ipywidgets reads as a d3 format and the page script as Python would.
+    which ipywidgets reads as a d3 format and the page script as Python would;
+    the page writes an amount (``money``) with the currency, as
+    :func:`alignkit.text.money.format_money` does.
     """
 
     name: str
@@ -61,6 +63,7 @@ class SliderSpec:
     high: float
     step: float
     readout: str
+    money: bool = False
 
 
 def today_values(baseline: Baseline) -> dict[str, float]:
@@ -81,11 +84,16 @@ def slider_specs(baseline: Baseline) -> list[SliderSpec]:
         SliderSpec("sql_to_won", "SQL\u2192won", 0.01, 1.0, 0.005, ".1%"),
         SliderSpec("fast_contact_share", "Reached in 1 hour", 0.0, 1.0, 0.05, ".0%"),
         SliderSpec("deal_size", "Average deal", round(deal * 0.5), round(deal * 2),
-                   max(1.0, round(deal / 100)), ",.0f"),
+                   max(1.0, round(deal / 100)), ",.0f", money=True),
     ]
     today = today_values(baseline)
-    return [SliderSpec(s.name, s.description, min(s.low, today[s.name]),
-                       max(s.high, today[s.name]), s.step, s.readout) for s in specs]
+    return [replace(s, low=min(s.low, today[s.name]), high=max(s.high, today[s.name]))
+            for s in specs]
+
+
+def readout(spec: SliderSpec, value: float, currency: str = DEFAULT_CURRENCY) -> str:
+    """A slider's value as the offline page shows it next to the slider."""
+    return format_money(value, currency) if spec.money else format(value, spec.readout)
 
 
 def summary_figures(baseline: Baseline, levers: Levers, currency: str = DEFAULT_CURRENCY
@@ -231,7 +239,7 @@ function draw(now) {
     fill: CONFIG.colours.ink}, "Your scenario against today"));
   svg.appendChild(element("text", {x: 0, y: 40, "font-size": 12, fill: CONFIG.colours.muted},
     "A month. Grey is today and the dashed line marks it; the percentage is the change against today."));
-  const labels = 112, gap = 36, width = (CONFIG.width - labels - gap - 8) / 2;
+  const labels = 112, gap = 64, width = (CONFIG.width - labels - gap - 36) / 2;
   ["Today", "Your scenario"].forEach((name, k) => {
     svg.appendChild(element("text", {x: labels - 10, y: 84 + k * 34 + 21, "text-anchor": "end",
       "font-size": 12, fill: CONFIG.colours.ink}, name));
@@ -249,8 +257,8 @@ function render() {
   root.querySelector("[data-ak=change]").textContent =
     Number.isNaN(change) ? "" : formatSpec(change, CONFIG.formats.change);
   for (const spec of CONFIG.sliders) {
-    root.querySelector("output[data-ak=" + spec.name + "]").textContent =
-      formatSpec(values[spec.name], spec.readout);
+    root.querySelector("output[data-ak=" + spec.name + "]").textContent = spec.money
+      ? money(values[spec.name], CONFIG.sign, false) : formatSpec(values[spec.name], spec.readout);
   }
   draw(now);
 }
@@ -274,10 +282,11 @@ _CSS = """
 #{id} .ak-scn-note {{ color: {muted}; margin: 0 0 8px; }}
 #{id} .ak-scn-controls {{ display: grid; grid-template-columns: repeat(2, minmax(0, 470px));
                           gap: 6px 24px; align-items: center; }}
-#{id} .ak-scn-control {{ display: grid; grid-template-columns: 140px 1fr 76px; gap: 8px;
+#{id} .ak-scn-control {{ display: grid; grid-template-columns: 140px 1fr 104px; gap: 8px;
                          align-items: center; font-size: 14px; }}
 #{id} .ak-scn-control input {{ width: 100%; accent-color: {scenario}; margin: 0; }}
-#{id} .ak-scn-control output {{ text-align: right; font-variant-numeric: tabular-nums; }}
+#{id} .ak-scn-control output {{ text-align: right; font-variant-numeric: tabular-nums;
+                                white-space: nowrap; }}
 #{id} .ak-scn-reset {{ justify-self: start; font: inherit; font-size: 14px; padding: 4px 14px;
                        border: 1px solid {rule}; border-radius: 3px; background: #F7F9FB;
                        color: {ink}; cursor: pointer; }}
@@ -285,6 +294,13 @@ _CSS = """
 #{id} svg.ak-scn-chart {{ width: 100%; max-width: {width}px; height: auto; display: block;
                           margin-top: 4px; }}
 #{id} .ak-scn-print {{ display: none; }}
+#{id} table.ak-scn-table {{ border-collapse: collapse; font-size: 12px; margin: 4px 0; }}
+#{id} table.ak-scn-table th, #{id} table.ak-scn-table td {{ padding: 4px 8px; text-align: right;
+                                                           border: none; }}
+#{id} table.ak-scn-table td {{ white-space: nowrap; font-variant-numeric: tabular-nums; }}
+#{id} table.ak-scn-table thead th {{ border-bottom: 1px solid {rule}; vertical-align: bottom; }}
+#{id} table.ak-scn-table tbody th {{ text-align: left; }}
+#{id} table.ak-scn-table tbody tr:first-child {{ color: {muted}; }}
 @media print {{
   #{id} .ak-scn-live {{ display: none !important; }}
   #{id} .ak-scn-print {{ display: block !important; }}
@@ -307,7 +323,7 @@ def explorer_html(baseline: Baseline, *, currency: str = DEFAULT_CURRENCY,
         explorers can share a page.
     """
     root = element_id or f"ak-scn-{uuid.uuid4().hex[:12]}"
-    width = 760
+    width = 900
     specs = slider_specs(baseline)
     colours = {"ink": INK, "muted": MUTED, "rule": RULE, "grid": GRID, "today": TODAY_COLOUR,
                "scenario": _SCENARIO_COLOUR}
@@ -324,7 +340,7 @@ def explorer_html(baseline: Baseline, *, currency: str = DEFAULT_CURRENCY,
             f"<input type='range' id='{input_id}' data-ak='{spec.name}' min='{spec.low!r}' "
             f"max='{spec.high!r}' step='{spec.step!r}' value='{today[spec.name]!r}'>"
             f"<output data-ak='{spec.name}' for='{input_id}'>"
-            f"{escape_html(format(today[spec.name], spec.readout))}</output></div>")
+            f"{escape_html(readout(spec, today[spec.name], currency))}</output></div>")
     controls.append("<button type='button' class='ak-scn-reset' data-ak='reset'>"
                     "Back to today</button>")
     table = scenario_table(baseline, compare_scenarios(baseline), currency=currency)
