@@ -39,8 +39,11 @@ def _environment() -> Any:
     )
 
 
+_OUTPUTS = {"deck": "Steering deck", "summary": "Executive summary"}  # per-company outputs
+
+
 def _stage_row(stage: str, entry: ManifestEntry | None) -> dict[str, Any]:
-    return {"stage": stage, "title": STAGES[stage].title,
+    return {"stage": stage, "title": STAGES[stage].title if stage in STAGES else _OUTPUTS.get(stage, stage),
             "status": entry.status if entry else "missing",
             "files": list(entry.files) if entry else [],
             "rendered_at": (entry.rendered_at[:16].replace("T", " ") + " UTC") if entry else ""}
@@ -65,6 +68,7 @@ def write_indexes(
     from alignkit import __version__
     env = _environment()
     stages = [s for s in STAGES if any(key[1] == s for key in entries)]
+    stages += sorted({key[1] for key in entries} - set(STAGES))  # per-company outputs: deck, summary
     common = {"brand": brand, "version": __version__, "generated": now_iso()[:16].replace("T", " ")
               + " UTC"}
     written = []
