@@ -288,6 +288,9 @@ class _Deck:
               fills: list[list[str | None]] | None = None, row_height: float = 0.38) -> Any:
         from pptx.dml.color import RGBColor
 
+        room = self.w_in - left - 0.5  # a narrower (e.g. 4:3) template: the columns shrink
+        if sum(widths) > room:
+            widths = [w * room / sum(widths) for w in widths]
         shape = slide.shapes.add_table(len(rows) + 1, len(header), self.inch(left), self.inch(top),
                                        self.inch(sum(widths)), self.inch(row_height * (len(rows) + 1)))
         table = shape.table
@@ -400,6 +403,7 @@ def _score_fill(mean: float) -> str:
 
 def _onepager_slide(deck: _Deck) -> None:
     facts, doc = deck.facts, deck.facts.summary
+    mid = round(deck.w_in * 0.525, 2)  # the right-hand column starts here
     slide = deck.slide("At a glance", notes="The executive one-pager: index and maturity, the "
                        "three findings that matter most, the agreed actions, the service level "
                        "agreement and the next date.")
@@ -413,17 +417,17 @@ def _onepager_slide(deck: _Deck) -> None:
     deck.text(slide, heads, 0.5, 1.15, deck.w_in - 1.0, 0.9, size=18, bold=True)
     findings = [f"{f['name']}: {f['headline']}; {f['detail']}" for f in facts.findings] or [
         "No survey findings can be shown for this wave."]
-    deck.text(slide, f"Findings that matter most (by {facts.ranked_by})", 0.5, 2.25, 6.1, 0.4,
+    deck.text(slide, f"Findings that matter most (by {facts.ranked_by})", 0.5, 2.25, mid - 0.9, 0.4,
               size=14, bold=True, colour=facts.brand.accent.lstrip("#"))
-    deck.text(slide, findings, 0.5, 2.7, 6.1, 3.6, size=14, bullets=True)
-    deck.text(slide, "Service level agreement", 7.0, 2.25, deck.w_in - 7.5, 0.4, size=14,
+    deck.text(slide, findings, 0.5, 2.7, mid - 0.9, 3.6, size=14, bullets=True)
+    deck.text(slide, "Service level agreement", mid, 2.25, deck.w_in - mid - 0.5, 0.4, size=14,
               bold=True, colour=facts.brand.accent.lstrip("#"))
-    deck.text(slide, list(facts.sla_lines), 7.0, 2.7, deck.w_in - 7.5, 1.7, size=14)
+    deck.text(slide, list(facts.sla_lines), mid, 2.7, deck.w_in - mid - 0.5, 1.7, size=14)
     nxt = facts.next_date
-    deck.text(slide, "Next date", 7.0, 4.55, deck.w_in - 7.5, 0.4, size=14, bold=True,
+    deck.text(slide, "Next date", mid, 4.55, deck.w_in - mid - 0.5, 0.4, size=14, bold=True,
               colour=facts.brand.accent.lstrip("#"))
     deck.text(slide, (f"{nxt['date']}: " if nxt["date"] else "") + _typed(nxt["what"]) + ".",
-              7.0, 5.0, deck.w_in - 7.5, 1.4, size=14)
+              mid, 5.0, deck.w_in - mid - 0.5, 1.4, size=14)
 
 
 def _maturity_slide(deck: _Deck) -> None:
@@ -466,7 +470,7 @@ def _heatmap_slide(deck: _Deck) -> None:
               if scores.hidden else "")
     slide = deck.slide("Where the teams stand, facet by facet",
                        notes=plain_text(key_findings(scores)) + hidden)
-    first = 5.6
+    first = min(5.6, round(0.42 * deck.w_in, 2))
     rest = (deck.w_in - 1.0 - first) / max(1, len(groups))
     row_h = min(0.38, (deck.h_in - 2.0) / (len(rows) + 1))
     deck.table(slide, header, rows, [first] + [rest] * len(groups), top=1.25, fills=fills,
