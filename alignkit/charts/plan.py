@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,9 @@ from alignkit.charts.style import (
     style_axes,
     wrap,
 )
-from alignkit.plan.actions import PLACEHOLDER, TARGET_LEVEL
+from alignkit.analysis.drivers import Drivers
+from alignkit.charts.insight_text import alpha_footnote, flag_name
+from alignkit.plan.actions import IMPACT_WEIGHT_RANGE, PLACEHOLDER, TARGET_LEVEL
 from alignkit.plan.sla import ServiceLevelAgreement, count_text
 from alignkit.text.escaping import escape_chart_text, escape_markdown
 from alignkit.text.money import DEFAULT_CURRENCY, format_money
@@ -108,12 +111,15 @@ def priority_chart(plan: pd.DataFrame) -> Figure:
     title = "The joint action plan, ranked by priority"
     if plan.empty:
         return message_figure(title, "No action is needed: no facet shows a gap.")
+    weighed = "impact_weight" in plan and plan["impact_weight"].fillna(1.0).ne(1.0).any()
     subtitle = ("Priority = need \u00d7 impact \u00f7 effort. A bigger need, a stronger tactic "
-                "and less effort each move an action up.")
+                "and less effort each move an action up." + (
+                    " The need is weighed by how much the facet moves the sense of working as "
+                    "one team (its impact weight)." if weighed else ""))
     labels = [wrap(f"{k}. {escape_chart_text(t)}", 36)
               for k, t in zip(plan["rank"], plan["title"], strict=True)]
     fig, ax = labelled_axes(title, subtitle, labels, row=0.5, top=0.2, bottom=0.5,
-                             right=MARGIN + 2.9)
+                             right=MARGIN + (4.0 if weighed else 2.9))
     y = np.arange(len(plan))
     values = plan["priority"].fillna(0).to_numpy(float)
     ax.barh(y, values, height=0.6, color=TEAM_COLOURS["sales"], alpha=0.9, zorder=2)
@@ -123,8 +129,11 @@ def priority_chart(plan: pd.DataFrame) -> Figure:
             notes.append(f"{row.priority:.1f}")
             continue
         gap = row.gap_size * row.weight
-        notes.append(f"{row.priority:.1f}  =  need {gap:.1f} \u00d7 impact {int(row.impact)} "
-                     f"\u00f7 effort {int(row.effort)}")
+        factor = getattr(row, "impact_weight", 1.0)
+        factor = 1.0 if pd.isna(factor) else float(factor)
+        weighed = "" if factor == 1.0 else f" \u00d7 impact weight {factor:.2f}"
+        notes.append(f"{row.priority:.1f}  =  need {gap:.1f}{weighed} \u00d7 impact "
+                     f"{int(row.impact)} \u00f7 effort {int(row.effort)}")
     _bar_labels(ax, y, values, notes)
     ax.set_ylim(len(plan) - 0.5, -0.5)
     row_labels(ax, y, labels)
@@ -318,8 +327,39 @@ def _number(value: float) -> str:
     return f"{value:.2f}"
 
 
-def priority_markdown(plan: pd.DataFrame, *, target_level: float = TARGET_LEVEL) -> str:
-    """How the ranking works, in plain words, worked through for the first action."""
+def ranking_markdown(drivers: Drivers | None, *, stored: bool = False) -> str:
+    """How the plan was ranked, in plain words: by impact (and from which answers) or by need.
+
+    ``stored``: the plan is the company's stored plan, whose numbers were given when
+    it was built; the sentence then says the ranking rule, not that it was just applied.
+    """
+    done = "was ranked" if not stored else "is ranked (numbers given when it was stored)"
+    if drivers is None or not drivers.available:
+        return (f"**Ranked by need.** The plan {done} by each facet's need alone: this survey has "
+                "no driver view that says which facets move the sense of working as one team "
+                "(too few complete answers, here and in the pool of all clients).")
+    whose = ("this company's own answers" if drivers.source == "company" else
+             "the pooled answers of all clients in the workspace (this company has too few "
+             "complete answers of its own)")
+    low, high = IMPACT_WEIGHT_RANGE
+    return (f"**Ranked by impact.** The plan {done} by need *and* impact: the Identify report's "
+            f"driver view, computed from {whose} (n = {drivers.n}), shows how much each facet "
+            "moves the sense of working as one team. Each facet's need is weighed by its "
+            "*impact weight*, its share of R² over the average facet's (kept between "
+            f"{low:g} and {high:g}), so a facet that moves the outcome and scores low comes "
+            "first.")
+
+
+def priority_markdown(plan: pd.DataFrame, *, target_level: float = TARGET_LEVEL,
+                      drivers: Drivers | None = None,
+                      flags: Mapping[str, float] | None = None) -> str:
+    """How the ranking works, in plain words, worked through for the first action.
+
+    With ``drivers`` (the driver view the plan was ranked with) it first says whether
+    the plan is ranked by impact or by need; ``flags`` adds the footnote of the
+    facets the plan addresses whose alpha is below 0.6.
+    """
+    weighed = "impact_weight" in plan and plan["impact_weight"].fillna(1.0).ne(1.0).any()
     text = (f"**How the actions are ranked.** For every facet of working together we measure its "
             f"*need* in points on the 1\u20135 scale: how far the average answer lies below "
             f"{target_level:g} (*agree*), plus the perception gap between sales and marketing "
@@ -327,13 +367,21 @@ def priority_markdown(plan: pd.DataFrame, *, target_level: float = TARGET_LEVEL)
             "how strongly it works (impact, 1\u20135) and how much work it takes (effort, "
             "1\u20135): **priority = need \u00d7 impact \u00f7 effort**. A tactic counts the full "
             "need of the facet it mainly targets and half the need of a facet it only supports. "
-            "Each of the three lowest-scoring facets and every clear perception gap gets at least "
-            "one action; the other places go to the highest priorities, at most two per facet. "
-            "Ties go to the larger perception gap. Actions are numbered in priority order and "
-            "keep their number in every report.")
+            + ("With a driver view, the need is first multiplied by the facet's impact weight. "
+               if weighed else "")
+            + "Each of the three lowest-scoring facets and every clear perception gap gets at "
+            "least one action; the other places go to the highest priorities, at most two per "
+            "facet. Ties go to the larger perception gap. Actions are numbered in priority order "
+            "and keep their number in every report.")
+    if drivers is not None:
+        text = ranking_markdown(drivers, stored=plan.attrs.get("source") == "stored") \
+            + "\n\n" + text
+    note = alpha_footnote(flags or {}, dict(zip(plan["dimension"], plan["dimension_name"],
+                                                strict=True)) if len(plan) else {},
+                          plan["dimension"] if len(plan) else [])
     top = plan.dropna(subset=["gap_size", "weight", "impact", "effort"]).head(1)
     if top.empty:
-        return text
+        return text + (f"\n\n*{note}*" if note else "")
     row = top.iloc[0]
     parts = f"{_number(row['shortfall'])} below {target_level:g}"
     if row["perception_gap"] > 0:
@@ -341,12 +389,19 @@ def priority_markdown(plan: pd.DataFrame, *, target_level: float = TARGET_LEVEL)
     gap = row["gap_size"] * row["weight"]
     half = "" if row["weight"] == 1 else (f", halved to {_number(gap)} because the tactic only "
                                           "supports this facet")
+    factor = float(row["impact_weight"]) if "impact_weight" in row and pd.notna(
+        row["impact_weight"]) else 1.0
+    weighted = gap * factor
+    times = ("" if factor == 1.0 else
+             f"; its impact weight {factor:.2f} makes it {_number(weighted)}")
     return text + (
         f"\n\nFor example, action {int(row['rank'])}, *{escape_markdown(row['title'])}*, addresses "
-        f"**{row['dimension_name']}**: {parts} gives a need of {_number(row['gap_size'])}{half}. "
-        f"With impact {int(row['impact'])} and "
-        f"effort {int(row['effort'])} its priority is {_number(gap)} \u00d7 {int(row['impact'])}"
-        f" \u00f7 {int(row['effort'])} = **{_number(gap * row['impact'] / row['effort'])}**.")
+        f"**{row['dimension_name']}**: {parts} gives a need of {_number(row['gap_size'])}{half}"
+        f"{times}. With impact {int(row['impact'])} and "
+        f"effort {int(row['effort'])} its priority is {_number(weighted)} \u00d7 "
+        f"{int(row['impact'])} \u00f7 {int(row['effort'])} = "
+        f"**{_number(weighted * row['impact'] / row['effort'])}**."
+        + (f"\n\n*{note}*" if note else ""))
 
 
 def _kpi_text(playbook: Playbook, kpi_id: str, baseline: float, target: float) -> tuple[str, str]:
@@ -359,14 +414,22 @@ def _kpi_text(playbook: Playbook, kpi_id: str, baseline: float, target: float) -
                       else f"target {kpi.format(target)}")
 
 
-def plan_table(plan: pd.DataFrame, playbook: Playbook | None = None) -> pd.DataFrame:
-    """The plan as a client reads it: one row per action, in priority order."""
+def plan_table(plan: pd.DataFrame, playbook: Playbook | None = None, *,
+               flags: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """The plan as a client reads it: one row per action, in priority order.
+
+    ``flags`` (:func:`alignkit.charts.insight_text.alpha_flags`) marks the facets
+    whose statements did not move together with
+    :data:`~alignkit.charts.insight_text.ALPHA_MARK`.
+    """
     book = playbook or load_playbook()
+    flags = flags or {}
     kpis = [_kpi_text(book, k, b, t)
             for k, b, t in zip(plan["kpi"], plan["baseline"], plan["target"], strict=True)]
     table = pd.DataFrame({
         "Action": plan["title"].to_numpy(),
-        "Addresses": plan["dimension_name"].to_numpy(),
+        "Addresses": [flag_name(str(n), str(d), flags) for n, d in
+                      zip(plan["dimension_name"], plan["dimension"], strict=True)],
         "Priority": [("\u2013" if pd.isna(p) else f"{p:.1f}") for p in plan["priority"]],
         "Sales owner": plan["sales_owner"].fillna(PLACEHOLDER).to_numpy(),
         "Marketing owner": plan["marketing_owner"].fillna(PLACEHOLDER).to_numpy(),

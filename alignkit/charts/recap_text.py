@@ -15,6 +15,7 @@ from pandas.io.formats.style import Styler
 
 from alignkit.analysis.scoring import OVERALL
 from alignkit.analysis.uncertainty import HOLM_MARK, clear_flags, excludes_zero, holm_note
+from alignkit.charts.insight_text import alpha_flags, alpha_footnote, flag_name
 from alignkit.text.escaping import escape_markdown
 from alignkit.text.labels import TEAM_NAMES
 from alignkit.text.numbers import signed
@@ -23,6 +24,7 @@ from alignkit.track.recap import GAP_STATUS_LABELS, WaveComparison
 
 __all__ = [
     "change_table",
+    "recap_alpha_flags",
     "comparison_note",
     "gap_table",
     "next_cycle",
@@ -53,8 +55,24 @@ def recap_heading(rc: WaveComparison) -> str:
             "and marketing closed, how the agreed KPIs moved and what to work on next.")
 
 
-def _names(frame: pd.DataFrame) -> str:
-    return ", ".join(f"{r.dimension_name} ({signed(r.change)})" for r in frame.itertuples())
+def recap_alpha_flags(rc: WaveComparison) -> dict[str, float]:
+    """Dimension -> the lower alpha of its two waves, for those below 0.6 in either wave."""
+    rel = rc.reliability
+    if rel is None or rel.empty:
+        return {}
+    return alpha_flags(rel.assign(alpha=rel[["alpha_before", "alpha_after"]].min(axis=1)))
+
+
+def _names(frame: pd.DataFrame, flags: dict[str, float] | None = None) -> str:
+    return ", ".join(f"{flag_name(r.dimension_name, r.dimension, flags or {})} "
+                     f"({signed(r.change)})" for r in frame.itertuples())
+
+
+def _alpha_note(rc: WaveComparison, frame: pd.DataFrame) -> str:
+    """The footnote of the flagged dimensions named in ``frame`` (empty when none)."""
+    names = dict(zip(frame["dimension"], frame["dimension_name"], strict=True))
+    return alpha_footnote(recap_alpha_flags(rc), names, frame["dimension"]).replace(
+        "did not move together", "did not move together in one of the two surveys")
 
 
 def _holm_only(changes: pd.DataFrame) -> pd.Series:
@@ -87,13 +105,14 @@ def recap_findings(rc: WaveComparison) -> str:
                      f"{signed(r.high)} points; maturity {r.level_before} → {r.level_after}).")
     moved = rc.changes[(rc.changes["group"] == OVERALL) & rc.changes["significant"]]
     up, down = moved[moved["change"] > 0], moved[moved["change"] < 0]
+    flags = recap_alpha_flags(rc)
     overall_rows = rc.changes[rc.changes["group"] == OVERALL]
     rising = int((overall_rows["change"] >= 0.05).sum())
-    lines.append(f"- **Clearly better:** {_names(up)}." if len(up) else
+    lines.append(f"- **Clearly better:** {_names(up, flags)}." if len(up) else
                  f"- **No dimension moved clearly.** {rising} of {len(overall_rows)} rose a "
                  "little, none by more than chance could explain with this many respondents.")
     if len(down):
-        lines.append(f"- **Clearly worse:** {_names(down)}.")
+        lines.append(f"- **Clearly worse:** {_names(down, flags)}.")
     lines[-1] += _holm_caveat(overall_rows, round(100 * rc.confidence))
     if len(rc.gaps):
         parts = [f"{GAP_STATUS_LABELS[k].split(',')[0].lower()}: {', '.join(names)}"
@@ -104,7 +123,8 @@ def recap_findings(rc: WaveComparison) -> str:
     else:
         lines.append("- Sales and marketing cannot be compared: one of the two teams is too "
                      "small in one of the waves.")
-    return "\n".join(lines)
+    note = _alpha_note(rc, moved)
+    return "\n".join(lines + (["", f"*{note}*"] if note else []))
 
 
 def comparison_note(rc: WaveComparison) -> str:
@@ -128,14 +148,22 @@ def change_table(rc: WaveComparison, group: str = OVERALL) -> Styler:
     part = rc.changes[rc.changes["group"] == group]
     level = round(100 * rc.confidence)
     held = _holm_only(part).to_numpy() if len(part) else []
-    rows = [{"Dimension": r.dimension_name, "Baseline": f"{r.before:.2f}",
+    flags = recap_alpha_flags(rc)
+    rows = [{"Dimension": flag_name(r.dimension_name, r.dimension, flags),
+             "Baseline": f"{r.before:.2f}",
              "Follow-up": f"{r.after:.2f}", "Change": signed(r.change),
              f"{level}% interval": f"{signed(r.low)} to {signed(r.high)}",
              "p (Holm)": "<0.001" if r.p_adjusted < 0.001 else f"{r.p_adjusted:.3f}",
              "Clear change": "yes" if r.significant else
              "no: not clear after Holm adjustment" if h else ""}
             for r, h in zip(part.itertuples(), held, strict=True)]
-    return report_table(pd.DataFrame(rows), "changes")
+    table = report_table(pd.DataFrame(rows), "changes")
+    note = _alpha_note(rc, part) if len(part) else ""
+    if note:
+        table = table.set_caption(note).set_table_styles(
+            [{"selector": "caption", "props": "caption-side: bottom; text-align: left;"}],
+            overwrite=False)
+    return table
 
 
 def gap_table(rc: WaveComparison) -> Styler:

@@ -11,7 +11,15 @@
 **Priority** of a playbook tactic is ``gap size x impact / effort``. The gap
 size is the largest among the dimensions the tactic moves, where a dimension
 it only supports (any but the first it names) counts half; impact and effort
-(1-5) come from the playbook. Tactics are ranked by priority (ties: the
+(1-5) come from the playbook.
+
+**Impact.** When the survey has a driver view (:mod:`alignkit.analysis.drivers`:
+the company's own, or the pool of all clients), each dimension's need is also
+weighed by how much it moves the outcome statement: its *impact weight* is its
+share of R² divided by the average dimension's, kept between
+:data:`IMPACT_WEIGHT_RANGE` (0.5 and 2). A dimension that moves the outcome and
+scores low then comes first. Without a driver view every weight is 1 and the
+ranking is by need alone. Tactics are ranked by priority (ties: the
 quicker one first); at most two actions aim at the same dimension, so the plan
 covers several gaps. Each action gets a sales and a marketing owner (to be
 named), a due date ``weeks_to_impact`` after the start, and the tactic's
@@ -28,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alignkit.analysis.drivers import Drivers
 from alignkit.analysis.scoring import OVERALL
 from alignkit.analysis.uncertainty import clear_flags
 from alignkit.analysis.wave import WaveScores
@@ -40,6 +49,7 @@ from alignkit.store.workspace import Workspace, as_workspace
 from alignkit.text.money import DEFAULT_CURRENCY, format_money
 
 __all__ = [
+    "IMPACT_WEIGHT_RANGE",
     "PLACEHOLDER",
     "must_cover",
     "SUPPORT_WEIGHT",
@@ -50,6 +60,7 @@ __all__ = [
     "explain_actions",
     "export_xlsx",
     "gap_sizes",
+    "impact_weights",
     "rank_tactics",
     "require_no_plan",
     "store_plan",
@@ -59,21 +70,44 @@ __all__ = [
 TARGET_LEVEL = 4.0
 #: Share of a gap that counts when a tactic only supports a dimension (not its first one).
 SUPPORT_WEIGHT = 0.5
+#: Least and most impact weight of a dimension (its share of R² over the average one's).
+IMPACT_WEIGHT_RANGE = (0.5, 2.0)
 #: Owner shown until the teams name one.
 PLACEHOLDER = "to be named"
 _STORE_COLUMNS = ACTION_COLUMNS[1:12]
 
 
-def gap_sizes(scores: WaveScores, *, target_level: float = TARGET_LEVEL) -> pd.DataFrame:
+def impact_weights(drivers: Drivers | None) -> dict[str, float]:
+    """Dimension -> impact weight from a driver view; empty without one.
+
+    The weight is the dimension's importance (share of R²) divided by the mean
+    importance, clipped to :data:`IMPACT_WEIGHT_RANGE`: 1 for an average driver,
+    2 at most for a strong one, 0.5 at least for one that barely moves the outcome.
+    """
+    if drivers is None or not drivers.available or drivers.table.empty:
+        return {}
+    importance = drivers.table.set_index("dimension")["importance"].astype(float)
+    mean = float(importance.mean())
+    if not np.isfinite(mean) or mean <= 0:
+        return {}
+    low, high = IMPACT_WEIGHT_RANGE
+    return {str(d): float(np.clip(v / mean, low, high)) for d, v in importance.items()
+            if np.isfinite(v)}
+
+
+def gap_sizes(scores: WaveScores, *, target_level: float = TARGET_LEVEL,
+              drivers: Drivers | None = None) -> pd.DataFrame:
     """Gap size per dimension, largest first.
 
     Returns
     -------
     pandas.DataFrame
         ``dimension, dimension_name, mean, shortfall, perception_gap, reliable,
-        gap_size``: ``shortfall`` = max(0, target - mean of all respondents);
+        gap_size, impact_weight``: ``shortfall`` = max(0, target - mean of all respondents);
         ``perception_gap`` = |sales - marketing| when ``reliable`` (the gap is clear,
-        :mod:`alignkit.analysis.uncertainty`), else 0. Empty when all respondents are hidden.
+        :mod:`alignkit.analysis.uncertainty`), else 0; ``impact_weight`` from
+        :func:`impact_weights` of ``drivers`` (1 without a driver view). Empty when all
+        respondents are hidden.
     """
     dims = scores.dimensions
     overall = dims[(dims["group"].astype(str) == OVERALL) & ~dims["suppressed"].astype(bool)]
@@ -86,8 +120,10 @@ def gap_sizes(scores: WaveScores, *, target_level: float = TARGET_LEVEL) -> pd.D
     frame["shortfall"] = (target_level - frame["mean"]).clip(lower=0)
     frame["perception_gap"] = frame["gap"].abs().where(frame["reliable"], 0.0)
     frame["gap_size"] = frame["shortfall"] + frame["perception_gap"]
+    weights = impact_weights(drivers)
+    frame["impact_weight"] = [weights.get(str(d), 1.0) for d in frame["dimension"]]
     columns = ["dimension", "dimension_name", "mean", "shortfall", "perception_gap", "reliable",
-               "gap_size"]
+               "gap_size", "impact_weight"]
     return frame[columns].sort_values("gap_size", ascending=False, kind="stable").reset_index(
         drop=True)
 
@@ -101,7 +137,9 @@ def _reason(tactic_dims: tuple[str, ...], gaps: pd.DataFrame,
         return None
     here = here.assign(order=here["dimension"].map({d: k for k, d in enumerate(tactic_dims)}))
     here["weight"] = np.where(here["order"] == 0, 1.0, SUPPORT_WEIGHT)
-    here["weighted"] = here["gap_size"] * here["weight"]
+    if "impact_weight" not in here:
+        here["impact_weight"] = 1.0
+    here["weighted"] = here["gap_size"] * here["weight"] * here["impact_weight"]
     return here.sort_values(["weighted", "perception_gap", "order"],
                             ascending=[False, False, True]).iloc[0]
 
@@ -121,13 +159,14 @@ def must_cover(gaps: pd.DataFrame, *, lowest: int = 3) -> list[str]:
 
 
 _RANK_COLUMNS = ["rank", "tactic", "title", "dimension", "dimension_name", "gap_size", "shortfall",
-                 "perception_gap", "weight", "impact", "effort", "weeks_to_impact", "priority"]
+                 "perception_gap", "weight", "impact_weight", "impact", "effort",
+                 "weeks_to_impact", "priority"]
 
 
 def _candidate(position: int, tactic: Any, reason: pd.Series) -> dict[str, Any]:
     return {"tactic": tactic.id, "title": tactic.name, **reason[
         ["dimension", "dimension_name", "gap_size", "shortfall", "perception_gap",
-         "weight"]].to_dict(),
+         "weight", "impact_weight"]].to_dict(),
         "impact": tactic.impact, "effort": tactic.effort,
         "weeks_to_impact": tactic.weeks_to_impact, "position": position,
         "priority": reason["weighted"] * tactic.impact / tactic.effort}
@@ -193,7 +232,8 @@ def rank_tactics(gaps: pd.DataFrame, playbook: Playbook, *, top: int = 6,
 
 def build_action_plan(scores: WaveScores, playbook: Playbook | None = None, *, start: date,
                       top: int = 6, per_dimension: int = 2, target_level: float = TARGET_LEVEL,
-                      kpi_baselines: Mapping[str, float] | None = None) -> pd.DataFrame:
+                      kpi_baselines: Mapping[str, float] | None = None,
+                      drivers: Drivers | None = None) -> pd.DataFrame:
     """The ranked plan: one action per chosen tactic, ready for :func:`store_plan`.
 
     Parameters
@@ -211,6 +251,9 @@ def build_action_plan(scores: WaveScores, playbook: Playbook | None = None, *, s
     kpi_baselines
         Today's value of KPIs measured elsewhere (e.g. from the CRM funnel);
         KPIs not given have an unknown baseline and the playbook's default target.
+    drivers
+        The wave's driver view (:func:`alignkit.analysis.drivers.load_drivers`): when it
+        has one, the ranking weighs each need by the dimension's impact.
 
     Returns
     -------
@@ -219,8 +262,8 @@ def build_action_plan(scores: WaveScores, playbook: Playbook | None = None, *, s
         due, kpi, baseline, target, status``; ``attrs["source"] = "draft"``.
     """
     book = playbook or load_playbook()
-    ranked = rank_tactics(gap_sizes(scores, target_level=target_level), book, top=top,
-                          per_dimension=per_dimension)
+    ranked = rank_tactics(gap_sizes(scores, target_level=target_level, drivers=drivers), book,
+                          top=top, per_dimension=per_dimension)
     measured = dict(kpi_baselines or {})
     kpis = [book.kpi(book.tactic(t).headline_kpi) for t in ranked["tactic"]]
     baselines = [measured.get(k.id, np.nan) for k in kpis]
@@ -283,6 +326,7 @@ def explain_actions(actions: pd.DataFrame, gaps: pd.DataFrame,
         dimension_name=[names.get(d, d) for d in actions["dimension"]],
         gap_size=lookup("gap_size"), shortfall=lookup("shortfall"),
         perception_gap=lookup("perception_gap"),
+        impact_weight=lookup("impact_weight") if "impact_weight" in gaps else 1.0,
         weight=[(1.0 if d == t.dimensions[0] else SUPPORT_WEIGHT) if t else np.nan
                 for t, d in zip(info, actions["dimension"], strict=True)],
         impact=[t.impact if t else np.nan for t in info],
@@ -311,7 +355,8 @@ def current_plan(workspace: Workspace | str | None, company: str, scores: WaveSc
         day = date.fromisoformat(start) if isinstance(start, str) and start else start
         return build_action_plan(scores, playbook, start=day or date.today(), **build)
     target = build.get("target_level", TARGET_LEVEL)
-    return explain_actions(stored, gap_sizes(scores, target_level=target), playbook)
+    return explain_actions(stored, gap_sizes(scores, target_level=target,
+                                             drivers=build.get("drivers")), playbook)
 
 
 def edit_action(workspace: Workspace, company: str, action_id: int, *,

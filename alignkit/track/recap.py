@@ -86,6 +86,10 @@ class WaveComparison:
         Teams hidden in either wave (never compared).
     respondents
         People who answered the baseline and the follow-up (0 if none yet).
+    reliability
+        ``dimension, alpha_before, alpha_after``: Cronbach's alpha of each
+        dimension in each wave (NaN where a wave gives none), as
+        :attr:`~alignkit.analysis.wave.WaveScores.reliability` publishes it.
     """
 
     company: Company
@@ -101,6 +105,7 @@ class WaveComparison:
     threshold: int
     confidence: float
     alpha: float
+    reliability: pd.DataFrame | None = None
 
 
 def _superiority(after: np.ndarray, before: np.ndarray) -> float:
@@ -320,7 +325,22 @@ def compare_waves(before: WaveData, after: WaveData | None, *,
         changes=changes, gaps=gaps, process=process_view(scores, later, before.instrument),
         index=index, not_compared=frozenset(hidden),
         respondents=(_total(scores), _total(later) if later is not None else 0),
-        threshold=scores.threshold, confidence=confidence, alpha=alpha)
+        threshold=scores.threshold, confidence=confidence, alpha=alpha,
+        reliability=_reliability(scores, later))
+
+
+def _reliability(scores: WaveScores, later: WaveScores | None) -> pd.DataFrame:
+    """Each dimension's alpha in the baseline and the follow-up (NaN where not given)."""
+    def alphas(wave: WaveScores | None) -> pd.Series:
+        if wave is None or wave.reliability is None or wave.reliability.empty:
+            return pd.Series(dtype=float)
+        return wave.reliability.set_index("dimension")["alpha"].astype(float)
+
+    before, after = alphas(scores), alphas(later)
+    dims = list(dict.fromkeys([*before.index, *after.index]))
+    return pd.DataFrame({"dimension": dims,
+                         "alpha_before": before.reindex(dims).to_numpy(float),
+                         "alpha_after": after.reindex(dims).to_numpy(float)})
 
 
 def load_recap(company: str, wave: str, followup_wave: str, *,

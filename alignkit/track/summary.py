@@ -32,7 +32,9 @@ class Engagement:
     ``plan`` is the stored plan explained (or a draft when none is stored,
     ``plan.attrs["source"]``), ``status`` the same actions as they stood on
     ``as_of``, ``kpis`` the records of :func:`alignkit.analysis.metrics.kpi_records`
-    and ``series`` their figures over time from the baseline on.
+    and ``series`` their figures over time from the baseline on. ``drivers`` is the
+    wave's driver view the plan was ranked with (:mod:`alignkit.analysis.drivers`,
+    without intervals; ``None`` without a wave).
     """
 
     company: Company
@@ -51,6 +53,7 @@ class Engagement:
     kpis: pd.DataFrame
     series: pd.DataFrame
     baseline_on: date
+    drivers: Any = None
 
     @property
     def currency(self) -> str:
@@ -155,7 +158,17 @@ def _scores(ws: Workspace, company: str, wave: str, anonymity_min: int,
     return data, score_wave(data, anonymity_min=anonymity_min)
 
 
-def _plan(ws: Workspace, company: str, scores: Any, snapshot: Any, as_of: date) -> pd.DataFrame:
+def _drivers(ws: Workspace, company: str, wave: str, scores: Any, anonymity_min: int) -> Any:
+    """The wave's driver view without intervals (the plan ranks by its importances)."""
+    from alignkit.analysis.drivers import load_drivers
+
+    if scores is None:
+        return None
+    return load_drivers(company, wave, workspace=ws, anonymity_min=anonymity_min, resamples=0)
+
+
+def _plan(ws: Workspace, company: str, scores: Any, snapshot: Any, as_of: date,
+          drivers: Any = None) -> pd.DataFrame:
     from alignkit.plan.actions import current_plan
     from alignkit.store.actions import ACTION_COLUMNS, load_actions
 
@@ -164,7 +177,8 @@ def _plan(ws: Workspace, company: str, scores: Any, snapshot: Any, as_of: date) 
         stored.attrs["source"] = "stored"
         return stored.assign(rank=stored["id"]) if len(stored) else stored.reindex(
             columns=[*ACTION_COLUMNS, "rank"])
-    return current_plan(ws, company, scores, start=as_of, kpi_baselines=snapshot.kpi_baselines())
+    return current_plan(ws, company, scores, start=as_of, kpi_baselines=snapshot.kpi_baselines(),
+                        drivers=drivers)
 
 
 def load_engagement(company: str, wave: str = "baseline", *,
@@ -214,7 +228,8 @@ def load_engagement(company: str, wave: str = "baseline", *,
                                measured=snapshot.goal_inputs())
     agreement = build_sla(goal, snapshot.rates, SalesCommitment(
         settings.sla_hours, settings.attempts, settings.follow_up_days))
-    plan = _plan(ws, company, scores, snapshot, day)
+    drivers = _drivers(ws, company, wave, scores, anonymity_min)
+    plan = _plan(ws, company, scores, snapshot, day, drivers)
     updates = load_action_updates(ws, company) if plan.attrs.get("source") == "stored" else (
         pd.DataFrame({"action_id": pd.Series(dtype="Int64"),
                       "updated_on": pd.Series(dtype="datetime64[ns]"),
@@ -231,7 +246,7 @@ def load_engagement(company: str, wave: str = "baseline", *,
     return Engagement(company=info, wave=wave, as_of=day, settings=settings, notes=tuple(notes),
                       data=data, scores=scores, snapshot=snapshot, goal=goal, origin=origin,
                       agreement=agreement, plan=plan, status=status, kpis=records,
-                      series=series, baseline_on=start)
+                      series=series, baseline_on=start, drivers=drivers)
 
 
 def summary_text(engagement: Engagement) -> str:
