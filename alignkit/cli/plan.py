@@ -184,6 +184,7 @@ def _add_build(plan: click.Group, kit: _Kit) -> None:
     def build(company: str, wave: str, top: int, start: Any, sla_hours: float | None,
               replace: bool, as_json: bool, anonymity_min: int, workspace: Path | None) -> None:
         """Rank the playbook's tactics against a wave's gaps and store the plan."""
+        from alignkit.analysis.drivers import load_drivers
         from alignkit.analysis.wave import load_wave, score_wave
         from alignkit.exceptions import StoreError
         from alignkit.plan.actions import build_action_plan, require_no_plan, store_plan
@@ -197,7 +198,9 @@ def _add_build(plan: click.Group, kit: _Kit) -> None:
         scores = score_wave(load_wave(company, wave, workspace=ws), anonymity_min=anonymity_min)
         baselines = load_funnel_snapshot(ws, company, sla_hours=sla_hours).kpi_baselines()
         drafted = build_action_plan(scores, start=start.date() if start else date.today(),
-                                    top=top, kpi_baselines=baselines)
+                                    top=top, kpi_baselines=baselines,
+                                    drivers=load_drivers(company, wave, workspace=ws,
+                                                         anonymity_min=anonymity_min, resamples=0))
         if drafted.empty:
             raise StoreError(f"wave '{wave}' of '{company}' shows no gap to act on (or too few "
                              "respondents to show any); nothing stored")

@@ -10,6 +10,7 @@ the demo is built, so reports rendered that day find it mid-flight.
 
 from __future__ import annotations
 
+from alignkit.analysis.drivers import load_drivers
 from alignkit.analysis.wave import load_wave, score_wave
 from alignkit.demo.calendar import demo_calendar
 from alignkit.demo.survey import DemoCompany
@@ -34,7 +35,9 @@ def populate(workspace: Workspace, company: DemoCompany, *, wave: str = "baselin
         return
     scores = score_wave(load_wave(company.slug, wave, workspace=workspace))
     baselines = load_funnel_snapshot(workspace, company.slug).kpi_baselines()
-    plan = build_action_plan(scores, start=demo_calendar().plan_start, kpi_baselines=baselines)
+    drivers = load_drivers(company.slug, wave, workspace=workspace, resamples=0)
+    plan = build_action_plan(scores, start=demo_calendar().plan_start, kpi_baselines=baselines,
+                             drivers=drivers)
     sales, marketing = DEMO_OWNERS.get(company.slug, (("Alex",), ("Sam",)))
     plan = plan.assign(sales_owner=[sales[k % len(sales)] for k in range(len(plan))],
                        marketing_owner=[marketing[k % len(marketing)] for k in range(len(plan))])
