@@ -97,3 +97,20 @@ def test_a_baseline_outside_the_slider_range_still_fits() -> None:
     for name, slider in explorer.sliders.items():
         assert slider.min <= slider.value <= slider.max, name
     assert explorer.projection.revenue == pytest.approx(3)
+
+
+def test_the_explorer_also_carries_its_offline_html_version(explorer: ScenarioExplorer) -> None:
+    bundle = explorer._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in data  # JupyterLab keeps the widget
+    html = data["text/html"]
+    assert html.startswith("<div class='ak-scn' id='ak-scn-") and "<script>" in html
+    assert html.count("type='range'") == len(explorer.sliders)
+    # the widget and the saved page open on the same summary sentence
+    assert explorer.summary.value in html
+
+
+def test_the_summary_follows_the_shared_formats(explorer: ScenarioExplorer) -> None:
+    explorer.sliders["leads_per_month"].value = 500
+    assert "<span data-ak='won'>7.5</span> won deals" in explorer.summary.value
+    assert "<b data-ak='change'>+25%</b>" in explorer.summary.value

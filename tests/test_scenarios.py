@@ -205,3 +205,32 @@ def test_baseline_from_snapshot_falls_back_where_the_data_is_silent() -> None:
 def test_a_company_without_funnel_data_gets_an_empty_snapshot(workspace) -> None:
     snap = load_funnel_snapshot(workspace, "acme")
     assert not snap.has_data and snap.rates == FunnelRates()
+
+
+def test_the_model_is_written_once_and_translated_to_javascript() -> None:
+    from alignkit.plan import scenarios
+
+    script = scenarios.model_javascript()
+    assert f"const SPEED_MULTIPLIER = {SPEED_MULTIPLIER!r};" in script
+    for function in scenarios.MODEL_FUNCTIONS:
+        assert f"function {function.__name__}(" in script
+    # project() is the translated function: the same figures, in the same order
+    args = (400, 0.25, 0.4, 0.15, 20_000, 0.2, 0.1, 0.05, 0.02, 0.1, 0.2, SPEED_MULTIPLIER)
+    levers = Levers(lead_volume=0.1, mql_to_sql=0.05, sql_to_won=0.02, deal_size=0.1,
+                    fast_contact_gain=0.2)
+    assert tuple(vars(project(TODAY, levers)).values()) == scenarios.funnel_figures(*args)
+
+
+def _looping_model(leads: float) -> float:
+    total = 0.0
+    for _ in range(3):
+        total = total + leads
+    return total
+
+
+def test_python_the_translation_does_not_know_is_refused(monkeypatch) -> None:
+    from alignkit.plan import scenarios
+
+    monkeypatch.setattr(scenarios, "MODEL_FUNCTIONS", (_looping_model,))
+    with pytest.raises(ValueError, match="no JavaScript translation"):
+        scenarios.model_javascript()
