@@ -16,9 +16,10 @@ their place.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import math
-import uuid
 from dataclasses import asdict, dataclass, replace
 
 from alignkit.charts.plan import SCENARIO_COLOURS, TODAY_COLOUR
@@ -45,6 +46,7 @@ PAGE_NOTE = ("Move a slider and the figures and the chart recompute projected pi
 #: Python format specifications of the summary figures (the page script reads the same ones).
 SUMMARY_FORMATS = {"won": ".1f", "change": "+.0%"}
 _SCENARIO_COLOUR = SCENARIO_COLOURS[2]
+_SERIAL = itertools.count(1)  # explorers made in this process: one id each, the same every run
 
 
 @dataclass(frozen=True)
@@ -319,10 +321,12 @@ def explorer_html(baseline: Baseline, *, currency: str = DEFAULT_CURRENCY,
     currency
         ISO code of the engagement's currency (:mod:`alignkit.text.money`).
     element_id
-        Id of the outer element; a fresh unique one by default, so several
-        explorers can share a page.
+        Id of the outer element. By default one made of the baseline and a
+        serial number, unique within a notebook's run and the same when the
+        report is made again, so several explorers can share a page.
     """
-    root = element_id or f"ak-scn-{uuid.uuid4().hex[:12]}"
+    seed = hashlib.sha256(repr((baseline, currency)).encode()).hexdigest()[:8]
+    root = element_id or f"ak-scn-{seed}-{next(_SERIAL)}"
     width = 900
     specs = slider_specs(baseline)
     colours = {"ink": INK, "muted": MUTED, "rule": RULE, "grid": GRID, "today": TODAY_COLOUR,

@@ -57,7 +57,8 @@ class ScenarioExplorer:
     baseline
         Today's funnel; the sliders start at its values.
     currency
-        ISO code of the engagement's currency (``"EUR"``), as :func:`alignkit.text.money.format_money` takes it.
+        ISO code of the engagement's currency (``"EUR"``), as
+        :func:`alignkit.text.money.format_money` takes it.
     dpi
         Resolution of the chart image (the chart is 10 inches wide).
 
