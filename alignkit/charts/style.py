@@ -16,6 +16,7 @@ from functools import lru_cache
 import pandas as pd
 from matplotlib import rcParams
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import register_backend
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.collections import LineCollection
 from matplotlib.colors import LinearSegmentedColormap, Normalize
@@ -29,6 +30,10 @@ from alignkit.text.labels import TEAM_LABELS
 # SVG ids (clip paths, glyphs) come from a salted hash: a fixed salt makes the same chart
 # the same bytes every time, so a report rendered twice is byte-identical.
 rcParams["svg.hashsalt"] = "alignkit"
+rcParams["svg.fonttype"] = "path"  # text as outlines: a chart never depends on the reader's fonts
+# Text stays outlines (no dependence on the reader's fonts), but each string's glyph layout
+# and each glyph's path data are worked out once per process: see alignkit.charts.svg.
+register_backend("svg", "alignkit.charts.svg", "Scalable Vector Graphics")
 
 __all__ = [
     "BAND_CMAP", "FIG_WIDTH", "GRID", "GROUP_ORDER", "INK", "MARGIN", "MUTED", "ROW_LABEL",

@@ -1,0 +1,176 @@
+"""SVG output whose text outlines are worked out once per process, not once per figure.
+
+alignkit's charts write their text as outlines (``svg.fonttype = "path"``), so
+a chart reads the same whatever fonts the reader has. matplotlib lays out
+every string with FreeType and converts every glyph's outline to SVG path
+data again for each figure, which is most of the cost of writing a chart.
+Reports repeat the same labels with the same few glyphs, so this backend
+keeps, for the life of the process:
+
+- the fonts found for each set of font properties,
+- each string's width, height and descent,
+- each string's glyphs and their positions, and each glyph's outline,
+- each glyph outline's SVG path data.
+
+The SVG written is byte for byte what matplotlib's own SVG backend writes;
+only the work behind it is shared. :mod:`alignkit.charts.style` registers the
+backend for the ``svg`` format, so ``figure.savefig(..., format="svg")`` and
+IPython's inline display use it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from matplotlib import cbook
+from matplotlib.backends.backend_mixed import MixedModeRenderer
+from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG, _generate_transform
+from matplotlib.font_manager import FontProperties, fontManager, get_font
+from matplotlib.ft2font import LoadFlags
+from matplotlib.path import Path
+from matplotlib.textpath import TextToPath
+
+__all__ = ["CachedTextToPath", "CachingRendererSVG", "FigureCanvas", "FigureCanvasCachedSVG",
+           "cache_sizes"]
+
+#: Strings whose layout is kept; reports use a few hundred distinct labels.
+MAX_STRINGS = 20_000
+
+
+class CachedTextToPath(TextToPath):
+    """A :class:`~matplotlib.textpath.TextToPath` that remembers fonts, sizes and glyph layouts.
+
+    Plain (non-math) text only; math text and TeX go through matplotlib unchanged.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()  # matplotlib is not thread-safe; our caches are
+        self._files: dict[FontProperties, tuple[str, ...]] = {}
+        self._extents: dict[tuple[tuple[str, ...], str], tuple[float, float, float]] = {}
+        self._layouts: dict[tuple[Any, ...], tuple[list[tuple[str, float, float]],
+                                                   dict[str, Any]]] = {}
+        self._font_files: dict[int, tuple[str, ...]] = {}
+
+    def _filenames(self, prop: FontProperties) -> tuple[str, ...]:
+        files = self._files.get(prop)
+        if files is None:
+            files = tuple(fontManager._find_fonts_by_props(prop))
+            self._files[prop.copy()] = files
+        return files
+
+    def _get_font(self, prop: FontProperties) -> Any:
+        files = self._filenames(prop)
+        font = get_font(list(files))
+        font.set_size(self.FONT_SCALE, self.DPI)
+        self._font_files[id(font)] = files  # get_glyphs_with_font is called with this font next
+        return font
+
+    def get_text_width_height_descent(self, s: str, prop: FontProperties,
+                                      ismath: Any) -> tuple[float, float, float]:
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        key = (self._filenames(prop), s)
+        extent = self._extents.get(key)
+        if extent is None:
+            font = self._get_font(prop)
+            font.set_text(s, 0.0, flags=LoadFlags.NO_HINTING)
+            w, h = font.get_width_height()
+            extent = (w / 64.0, h / 64.0, font.get_descent() / 64.0)
+            with self._lock:
+                if len(self._extents) < MAX_STRINGS:
+                    self._extents[key] = extent
+        scale = prop.get_size_in_points() / self.FONT_SCALE
+        return extent[0] * scale, extent[1] * scale, extent[2] * scale
+
+    def get_glyphs_with_font(self, font: Any, s: str, glyph_map: Any = None,
+                             return_new_glyphs_only: bool = False, *, features: Any = None,
+                             language: Any = None) -> tuple[list, Any, list]:
+        key = (self._font_files.get(id(font), (font.fname,)), s,
+               tuple(features) if features else features,
+               language if not isinstance(language, list) else tuple(language))
+        layout = self._layouts.get(key)
+        if layout is None:
+            found: OrderedDict[str, Any] = OrderedDict()
+            info, outlines, _ = super().get_glyphs_with_font(
+                font, s, glyph_map=found, features=features, language=language)
+            layout = ([(glyph, x, y) for glyph, x, y, _ in info], dict(outlines))
+            with self._lock:
+                if len(self._layouts) < MAX_STRINGS:
+                    self._layouts[key] = layout
+        placed, outlines = layout
+        if glyph_map is None:
+            glyph_map = OrderedDict()
+        new = OrderedDict() if return_new_glyphs_only else glyph_map
+        for glyph, _, _ in placed:  # as matplotlib does: in order, each glyph not yet defined
+            if glyph not in glyph_map:
+                new[glyph] = outlines[glyph]
+        return [(glyph, x, y, 1.0) for glyph, x, y in placed], new, []
+
+    def sizes(self) -> dict[str, int]:
+        """How many entries each cache holds."""
+        return {"fonts": len(self._files), "extents": len(self._extents),
+                "layouts": len(self._layouts)}
+
+
+_TEXT_TO_PATH = CachedTextToPath()
+_PATH_DATA: dict[str, str] = {}  # glyph id -> its outline as SVG path data
+_GLYPH_SCALE = _generate_transform([("scale", (1 / 64,))])  # FreeType's units, as matplotlib
+
+
+class CachingRendererSVG(RendererSVG):
+    """matplotlib's SVG renderer with the process-wide :class:`CachedTextToPath`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._text2path = _TEXT_TO_PATH
+
+    def _update_glyph_map_defs(self, glyph_map_new: Any) -> None:
+        # as RendererSVG's own, with each glyph's path data converted once per process
+        writer = self.writer
+        if glyph_map_new:
+            writer.start("defs")
+            for glyph_repr, (vertices, codes) in glyph_map_new.items():
+                glyph_id = self._adjust_glyph_repr(glyph_repr)
+                data = _PATH_DATA.get(glyph_repr)
+                if data is None:
+                    data = self._convert_path(Path(vertices * 64, codes), simplify=False)
+                    _PATH_DATA[glyph_repr] = data
+                writer.element("path", id=glyph_id, d=data, transform=_GLYPH_SCALE)
+            writer.end("defs")
+            self._glyph_map.update(glyph_map_new)
+
+
+class FigureCanvasCachedSVG(FigureCanvasSVG):
+    """The SVG canvas, drawing with :class:`CachingRendererSVG`."""
+
+    def print_svg(self, filename: Any, *, bbox_inches_restore: Any = None,
+                  metadata: dict[str, Any] | None = None, dpi: Any = None, facecolor: Any = None,
+                  edgecolor: Any = None, orientation: Any = None) -> None:
+        # as FigureCanvasSVG.print_svg, with the caching renderer; print_figure passes the
+        # other renderers' dpi, facecolor, edgecolor and orientation, which SVG ignores
+        # (matplotlib drops them for its own backends only)
+        with cbook.open_file_cm(filename, "w", encoding="utf-8") as fh:
+            if not cbook.file_requires_unicode(fh):
+                fh = codecs.getwriter("utf-8")(fh)
+            dpi = self.figure.dpi
+            self.figure.dpi = 72
+            width, height = self.figure.get_size_inches()
+            w, h = width * 72, height * 72
+            renderer = MixedModeRenderer(
+                self.figure, width, height, dpi,
+                CachingRendererSVG(w, h, fh, image_dpi=dpi, metadata=metadata),
+                bbox_inches_restore=bbox_inches_restore)
+            self.figure.draw(renderer)
+            renderer.finalize()
+
+
+FigureCanvas = FigureCanvasCachedSVG  # what matplotlib's backend registry looks up
+
+
+def cache_sizes() -> dict[str, int]:
+    """How many fonts, string extents, string layouts and glyph path data this process keeps."""
+    return {**_TEXT_TO_PATH.sizes(), "glyphs": len(_PATH_DATA)}
