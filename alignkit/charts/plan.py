@@ -115,7 +115,7 @@ def priority_chart(plan: pd.DataFrame) -> Figure:
     subtitle = ("Priority = need \u00d7 impact \u00f7 effort. A bigger need, a stronger tactic "
                 "and less effort each move an action up." + (
                     " The need is weighed by how much the facet moves the sense of working as "
-                    "one team (its impact weight)." if weighed else ""))
+                    "one team (its driver weight)." if weighed else ""))
     labels = [wrap(f"{k}. {escape_chart_text(t)}", 36)
               for k, t in zip(plan["rank"], plan["title"], strict=True)]
     fig, ax = labelled_axes(title, subtitle, labels, row=0.5, top=0.2, bottom=0.5,
@@ -131,7 +131,7 @@ def priority_chart(plan: pd.DataFrame) -> Figure:
         gap = row.gap_size * row.weight
         factor = getattr(row, "impact_weight", 1.0)
         factor = 1.0 if pd.isna(factor) else float(factor)
-        weighed = "" if factor == 1.0 else f" \u00d7 impact weight {factor:.2f}"
+        weighed = "" if factor == 1.0 else f" \u00d7 driver weight {factor:.2f}"
         notes.append(f"{row.priority:.1f}  =  need {gap:.1f}{weighed} \u00d7 impact "
                      f"{int(row.impact)} \u00f7 effort {int(row.effort)}")
     _bar_labels(ax, y, values, notes)
@@ -333,7 +333,7 @@ def ranking_markdown(drivers: Drivers | None, *, stored: bool = False) -> str:
     ``stored``: the plan is the company's stored plan, whose numbers were given when
     it was built; the sentence then says the ranking rule, not that it was just applied.
     """
-    done = "was ranked" if not stored else "is ranked (numbers given when it was stored)"
+    done = "was ranked" if not stored else "was numbered, when it was stored,"
     if drivers is None or not drivers.available:
         return (f"**Ranked by need.** The plan {done} by each facet's need alone: this survey has "
                 "no driver view that says which facets move the sense of working as one team "
@@ -345,7 +345,7 @@ def ranking_markdown(drivers: Drivers | None, *, stored: bool = False) -> str:
     return (f"**Ranked by impact.** The plan {done} by need *and* impact: the Identify report's "
             f"driver view, computed from {whose} (n = {drivers.n}), shows how much each facet "
             "moves the sense of working as one team. Each facet's need is weighed by its "
-            "*impact weight*, its share of R² over the average facet's (kept between "
+            "*driver weight*, its share of R² over the average facet's (kept between "
             f"{low:g} and {high:g}), so a facet that moves the outcome and scores low comes "
             "first.")
 
@@ -367,7 +367,7 @@ def priority_markdown(plan: pd.DataFrame, *, target_level: float = TARGET_LEVEL,
             "how strongly it works (impact, 1\u20135) and how much work it takes (effort, "
             "1\u20135): **priority = need \u00d7 impact \u00f7 effort**. A tactic counts the full "
             "need of the facet it mainly targets and half the need of a facet it only supports. "
-            + ("With a driver view, the need is first multiplied by the facet's impact weight. "
+            + ("With a driver view, the need is first multiplied by the facet's driver weight. "
                if weighed else "")
             + "Each of the three lowest-scoring facets and every clear perception gap gets at "
             "least one action; the other places go to the highest priorities, at most two per "
@@ -393,7 +393,7 @@ def priority_markdown(plan: pd.DataFrame, *, target_level: float = TARGET_LEVEL,
         row["impact_weight"]) else 1.0
     weighted = gap * factor
     times = ("" if factor == 1.0 else
-             f"; its impact weight {factor:.2f} makes it {_number(weighted)}")
+             f"; its driver weight {factor:.2f} makes it {_number(weighted)}")
     return text + (
         f"\n\nFor example, action {int(row['rank'])}, *{escape_markdown(row['title'])}*, addresses "
         f"**{row['dimension_name']}**: {parts} gives a need of {_number(row['gap_size'])}{half}"

@@ -15,7 +15,7 @@ it only supports (any but the first it names) counts half; impact and effort
 
 **Impact.** When the survey has a driver view (:mod:`alignkit.analysis.drivers`:
 the company's own, or the pool of all clients), each dimension's need is also
-weighed by how much it moves the outcome statement: its *impact weight* is its
+weighed by how much it moves the outcome statement: its *driver weight* (column ``impact_weight``) is its
 share of R² divided by the average dimension's, kept between
 :data:`IMPACT_WEIGHT_RANGE` (0.5 and 2). A dimension that moves the outcome and
 scores low then comes first. Without a driver view every weight is 1 and the
