@@ -111,7 +111,8 @@ def summary_figures(baseline: Baseline, levers: Levers, currency: str = DEFAULT_
 def summary_html(figures: dict[str, str]) -> str:
     """The summary sentence; the page script rewrites the three marked figures."""
     hidden = "" if figures["change"] else " hidden"
-    return ("<p class='ak-scn-summary' style='margin:8px 0'><b>Your scenario:</b> "
+    return ("<p class='ak-scn-summary' style='margin:8px 0' aria-live='polite'>"
+            "<b>Your scenario:</b> "
             f"<span data-ak='won'>{escape_html(figures['won'])}</span> won deals and "
             f"<span data-ak='revenue'>{escape_html(figures['revenue'])}</span> of revenue a month"
             f"<span data-ak='change-text'{hidden}> (<b data-ak='change'>"
@@ -204,7 +205,7 @@ function niceStep(raw) {
 function panel(svg, left, width, heading, now, was) {
   const top = 84, rowHeight = 34, barHeight = 24;
   const largest = Math.max(now, was, 1);
-  const step = niceStep(largest * 1.45 / 4);
+  const step = Math.max(1, niceStep(largest * 1.45 / 4));
   const end = Math.ceil(largest * 1.45 / step) * step;
   const x = (value) => left + width * Math.max(0, value) / end;
   svg.appendChild(element("text", {x: left, y: top - 12, "font-weight": "bold",
@@ -263,6 +264,8 @@ function render() {
       ? money(values[spec.name], CONFIG.sign, false) : formatSpec(values[spec.name], spec.readout);
   }
   draw(now);
+  root.querySelector("svg.ak-scn-chart").setAttribute("aria-label",
+    "Your scenario against today. " + root.querySelector(".ak-scn-summary").textContent);
 }
 for (const spec of CONFIG.sliders) {
   const input = root.querySelector("input[data-ak=" + spec.name + "]");
