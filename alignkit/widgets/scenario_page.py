@@ -298,6 +298,9 @@ _CSS = """
 #{id} .ak-scn-reset:hover {{ background: #ECEFF2; }}
 #{id} svg.ak-scn-chart {{ width: 100%; max-width: {width}px; height: auto; display: block;
                           margin-top: 4px; }}
+@media screen and (max-width: 900px) {{
+  #{id} .ak-scn-controls {{ grid-template-columns: minmax(0, 470px); }}
+}}
 #{id} .ak-scn-print {{ display: none; }}
 #{id} table.ak-scn-table {{ border-collapse: collapse; font-size: 12px; margin: 4px 0; }}
 #{id} table.ak-scn-table th, #{id} table.ak-scn-table td {{ padding: 4px 8px; text-align: right;
