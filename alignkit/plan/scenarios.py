@@ -21,9 +21,9 @@ is scaled by ``(1 + (k - 1) s') / (1 + (k - 1) s)`` with ``k`` = 1.5: moving
 from 20% to 60% of MQLs reached within the hour lifts MQL->SQL by about 18%,
 not sevenfold.
 
-**One definition, two languages.** The arithmetic lives in three small
-functions, :func:`funnel_figures`, :func:`relative_change` and
-:func:`change_share`, written in a subset of Python that
+**One definition, two languages.** The arithmetic lives in a few small
+functions (:data:`MODEL_FUNCTIONS`: :func:`funnel_figures`, :func:`lever_changes`,
+:func:`relative_change` and :func:`change_share`), written in a subset of Python that
 :func:`model_javascript` translates line by line into JavaScript. The offline
 scenario page of a report runs that translation, so the numbers a client sees
 in the browser are computed by the same steps, in the same order, as the
@@ -65,6 +65,7 @@ __all__ = [
     "change_share",
     "compare_scenarios",
     "funnel_figures",
+    "lever_changes",
     "lever_effects",
     "lever_values",
     "levers_from_values",
@@ -178,8 +179,8 @@ def funnel_figures(leads_per_month: float, lead_to_mql: float, mql_to_sql: float
 def relative_change(value: float, before: float) -> float:
     """``value`` against ``before`` as a share (``0.1`` = 10% more); 0 when ``before`` is 0.
 
-    >>> relative_change(440.0, 400.0) > 0.0999
-    True
+    >>> round(relative_change(440, 400), 4), relative_change(5, 0)
+    (0.1, 0.0)
     """
     return value / before - 1 if before else 0.0
 
@@ -222,6 +223,19 @@ def compare_scenarios(baseline: Baseline,
     return frame
 
 
+def lever_changes(leads_per_month: float, mql_to_sql: float, sql_to_won: float,
+                  deal_size: float, fast_contact_share: float, today_leads: float,
+                  today_mql_to_sql: float, today_sql_to_won: float, today_deal_size: float,
+                  today_fast_share: float) -> tuple[float, float, float, float, float]:
+    """The lever values (lead volume, MQL->SQL, SQL->won, deal size, fast-contact gain)
+    that turn today's figures into the given ones; translated like :func:`funnel_figures`."""
+    lead_volume = relative_change(leads_per_month, today_leads)
+    mql_change = relative_change(mql_to_sql, today_mql_to_sql)
+    won_change = relative_change(sql_to_won, today_sql_to_won)
+    deal_change = relative_change(deal_size, today_deal_size)
+    return lead_volume, mql_change, won_change, deal_change, fast_contact_share - today_fast_share
+
+
 def levers_from_values(baseline: Baseline, *, leads_per_month: float, mql_to_sql: float,
                        sql_to_won: float, deal_size: float, fast_contact_share: float) -> Levers:
     """The levers that turn ``baseline`` into the given values (as a slider sets them).
@@ -229,16 +243,16 @@ def levers_from_values(baseline: Baseline, *, leads_per_month: float, mql_to_sql
     ``mql_to_sql`` is the rate before the speed-to-lead effect, which
     ``fast_contact_share`` adds on top.
     """
-    change = relative_change
-    return Levers(lead_volume=change(leads_per_month, baseline.leads_per_month),
-                  mql_to_sql=change(mql_to_sql, baseline.mql_to_sql),
-                  sql_to_won=change(sql_to_won, baseline.sql_to_won),
-                  deal_size=change(deal_size, baseline.deal_size),
-                  fast_contact_gain=fast_contact_share - baseline.fast_contact_share)
+    b = baseline
+    changes = lever_changes(leads_per_month, mql_to_sql, sql_to_won, deal_size,
+                            fast_contact_share, b.leads_per_month, b.mql_to_sql, b.sql_to_won,
+                            b.deal_size, b.fast_contact_share)
+    return Levers(*changes)
 
 
 #: The functions of the model, in the order :func:`model_javascript` writes them.
-MODEL_FUNCTIONS: tuple[Callable[..., Any], ...] = (funnel_figures, relative_change, change_share)
+MODEL_FUNCTIONS: tuple[Callable[..., Any], ...] = (funnel_figures, lever_changes,
+                                                   relative_change, change_share)
 _JS_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
 
