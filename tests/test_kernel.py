@@ -224,3 +224,57 @@ def test_a_batch_fork_server_preloads_only_what_its_stages_import() -> None:
     finally:
         server.stop()
     assert _start_fork_server(False, ["identify"]) is None
+
+
+def test_a_forked_kernel_is_the_fork_servers_child_with_no_launcher_between(
+        fork_server, tmp_path: Path) -> None:
+    from alignkit.kernels.provisioner import ForkProvisioner
+
+    async def run() -> tuple[int, int, str, int | None, int | None]:
+        km = report_kernel_manager(tmp_path / "k", fork_socket=fork_server.socket_path)
+        client = await start_kernel_with_retry(km)
+        try:
+            assert isinstance(km.provisioner, ForkProvisioner)
+            code = "import os; print(os.getpid(), os.getppid(), end='')"
+            await client.execute_interactive(code, output_hook=_collect(out := []), timeout=60)
+            pid, parent = map(int, "".join(out).split())
+            # jupyter_client interrupts through the provisioner: straight to the kernel
+            running = client.execute("import time; time.sleep(30)")
+            await asyncio.sleep(0.5)
+            await km.interrupt_kernel()
+            while True:
+                reply = await client.get_shell_msg(timeout=20)
+                if reply["parent_header"].get("msg_id") == running:
+                    break
+            alive = await km.provisioner.poll()
+            await km.shutdown_kernel(now=True)
+            return pid, parent, reply["content"].get("ename", ""), alive, km.provisioner.pid
+        finally:
+            client.stop_channels()
+            km.close_log()
+            km.context.destroy(linger=0)
+
+    pid, parent, interrupted, alive, provisioned = asyncio.run(run())
+    assert parent == fork_server.pid  # forked by the server, not started by a launcher
+    assert provisioned == pid
+    assert interrupted == "KeyboardInterrupt"
+    assert alive is None  # running until shut down
+    assert not _running(pid)
+
+
+def test_a_fork_server_that_is_gone_is_a_failed_start_not_a_hang(tmp_path: Path) -> None:
+    from alignkit.exceptions import ReportError
+    from alignkit.kernels.provisioner import ForkProvisioner
+
+    km = report_kernel_manager(tmp_path / "k", fork_socket=str(tmp_path / "no-server.sock"))
+    km.kernel_id = "gone"
+    km.provisioner = ForkProvisioner(kernel_id="gone", kernel_spec=km.kernel_spec, parent=km,
+                                     fork_socket=km.fork_socket, connect_timeout=0.2)
+
+    async def run() -> None:
+        await start_kernel_with_retry(km, attempts=2)
+
+    with pytest.raises(ReportError, match="did not start after 2 attempts"):
+        asyncio.run(run())
+    km.close_log()
+    km.context.destroy(linger=0)

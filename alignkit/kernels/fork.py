@@ -8,15 +8,16 @@ starts from the server's pristine memory, so one company's variables, module
 state, figures, widget models and temporary files are never visible to the
 next: a kernel is never reused, only its clean start-up state is copied.
 
-Protocol (one UNIX socket connection per kernel): a launcher process (the
-``python`` command that jupyter_client starts, see :func:`launcher_command`)
-sends its argv, working folder and environment as one JSON line with its
-stdin/stdout/stderr attached as file descriptors. The server forks, answers
-with the child's pid, and later with its exit status. The launcher forwards
-signals to the child and exits with the child's status, so jupyter_client
-manages the kernel as if it were its own process. If the launcher dies, the
-server kills the child; if the server's parent closes its stdin, the server
-kills every child and exits.
+Protocol (one UNIX socket connection per kernel): jupyter_client's
+:class:`~alignkit.kernels.provisioner.ForkProvisioner`, in the process that
+manages the kernel, sends the kernel's argv, working folder and environment
+as one JSON line with its stdin/stdout/stderr attached as file descriptors.
+The server forks, answers with the child's pid, and later with its exit
+status. The provisioner signals the kernel's process group directly and
+reads its exit status from the connection, so no launcher process stands
+between jupyter_client and the kernel. If the connection closes (the
+managing process died), the server kills the kernel; if the server's parent
+closes its stdin, the server kills every child and exits.
 
 Run as ``python -m alignkit.kernels.fork SOCKET MODULE...``.
 """
@@ -34,9 +35,8 @@ import socket
 import sys
 import threading
 import traceback
-from pathlib import Path
 
-__all__ = ["KERNEL_MODULES", "LAUNCHER", "launcher_command", "serve"]
+__all__ = ["KERNEL_MODULES", "serve"]
 
 #: What every report kernel needs whatever its notebook: loaded once by the server, next
 #: to the modules the batch's notebooks import (see :func:`alignkit.kernels.server.notebook_imports`).
@@ -45,15 +45,6 @@ KERNEL_MODULES: tuple[str, ...] = (
     "matplotlib.backends.backend_svg", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
     "ipykernel.debugger",
 )
-
-#: The launcher script (standard library only, so it starts in milliseconds).
-LAUNCHER = Path(__file__).with_name("_launcher.py")
-
-
-def launcher_command(socket_path: str, kernel_args: list[str]) -> list[str]:
-    """The command jupyter_client runs instead of ``python -m ipykernel_launcher``."""
-    return [sys.executable, "-I", "-S", str(LAUNCHER), socket_path, *kernel_args]
-
 
 def _preload(modules: list[str]) -> None:
     if sys.path and (sys.path[0] in ("", os.getcwd())):
@@ -102,7 +93,7 @@ def _die_with_parent() -> None:
 
 
 def _become_kernel(request: dict, fds: list[int], server: int) -> int:
-    """In the forked child: take the launcher's stdio and run an ipykernel."""
+    """In the forked child: take the stdio sent with the request and run an ipykernel."""
     _die_with_parent()
     if os.getppid() != server:  # the server died before we could ask
         return 1
@@ -164,7 +155,7 @@ def _fork_kernel(conn: socket.socket, closing: list[object]) -> int | None:
         os.close(fd)
     try:
         conn.sendall(f"{pid}\n".encode())
-    except OSError:  # the launcher gave up meanwhile
+    except OSError:  # the provisioner gave up meanwhile
         _kill(pid)
         conn.close()
         raise
@@ -188,7 +179,7 @@ def _reap(children: dict[int, socket.socket], sel: selectors.BaseSelector) -> No
             try:
                 sel.unregister(conn)
             except KeyError:
-                pass  # its launcher had already gone
+                pass  # its provisioner had already gone
             conn.close()
 
 
@@ -204,10 +195,10 @@ def _kill(pid: int) -> None:
 
 
 def serve(socket_path: str, modules: list[str]) -> None:
-    """Import ``modules``, then fork a fresh kernel for every launcher that connects."""
+    """Import ``modules``, then fork a fresh kernel for every request that connects."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
-    listener.listen(128)  # launchers that connect now wait in the backlog until we are warm
+    listener.listen(128)  # requests that connect now wait in the backlog until we are warm
     loaded = threading.Event()
     threading.Thread(target=_exit_if_orphaned, args=(loaded,), daemon=True).start()
     _preload(modules)
@@ -260,10 +251,10 @@ def _serve_events(sel: selectors.BaseSelector, listener: socket.socket, wake_r: 
             elif key.data == "parent":
                 if not os.read(sys.stdin.fileno(), 4096):
                     return False
-            elif not key.fileobj.recv(64):  # the launcher is gone: its kernel must go too
+            elif not key.fileobj.recv(64):  # the provisioner is gone: its kernel must go too
                 sel.unregister(key.fileobj)
                 _kill(key.data)
-        except (OSError, ValueError):  # one broken launcher must not stop the server
+        except (OSError, ValueError):  # one broken request must not stop the server
             if isinstance(key.data, int):
                 _kill(key.data)
     return True

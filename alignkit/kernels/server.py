@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -45,7 +46,9 @@ class ReportKernelManager(AsyncKernelManager):
     """An AsyncKernelManager whose kernel writes stderr to ``stderr_log``.
 
     When ``fork_socket`` is set, the kernel is forked by a
-    :class:`KernelForkServer` instead of started as a new Python process.
+    :class:`KernelForkServer` instead of started as a new Python process:
+    jupyter_client starts it through an
+    :class:`~alignkit.kernels.provisioner.ForkProvisioner`.
     """
 
     stderr_log: IO[bytes] | None = None
@@ -55,15 +58,16 @@ class ReportKernelManager(AsyncKernelManager):
         if self.stderr_log is not None:  # start-up chatter goes to the log, not the console
             kw.setdefault("stderr", self.stderr_log)
             kw.setdefault("stdout", self.stderr_log)
+        if self.fork_socket is not None and self.provisioner is None:
+            # jupyter_client keeps a provisioner that is set before the start (and reuses it
+            # on a restart): this one asks the fork server for the kernel, no launcher between
+            from alignkit.kernels.provisioner import ForkProvisioner
+
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
+            self.provisioner = ForkProvisioner(kernel_id=self.kernel_id,
+                                               kernel_spec=self.kernel_spec, parent=self,
+                                               fork_socket=self.fork_socket)
         await super().start_kernel(**kw)
-
-    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        cmd = super().format_kernel_cmd(extra_arguments)
-        if self.fork_socket is None or "-f" not in cmd:
-            return cmd
-        from alignkit.kernels.fork import launcher_command
-
-        return launcher_command(self.fork_socket, cmd[cmd.index("-f"):])
 
     def close_log(self) -> None:
         """Close the stderr log (call once the kernel has stopped)."""
