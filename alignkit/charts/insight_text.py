@@ -206,7 +206,8 @@ def benchmark_markdown(benchmark: Benchmark | None, position: pd.DataFrame | Non
 
 
 # -- comment themes ------------------------------------------------------------------------------
-_LEAN_WORDS = {"positive": "leans positive", "negative": "leans negative", "mixed": "mixed"}
+_LEAN_WORDS = {"positive": "leans positive", "negative": "leans negative",
+               "mixed": "mixed or neutral"}
 
 
 def comment_themes_markdown(themes: CommentThemes, dimension_names: Mapping[str, str]) -> str:
