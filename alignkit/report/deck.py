@@ -241,7 +241,7 @@ class _Deck:
               *, left: float = 0.5, top: float = 1.3, width: float | None = None,
               height: float | None = None, number_format: str = "0.0",
               value_range: tuple[float, float] | None = None, colours: list[str] | None = None,
-              legend: bool = True, reverse: bool = False) -> Any:
+              legend: bool = True, reverse: bool = False, axis_format: str | None = None) -> Any:
         from pptx.chart.data import CategoryChartData
         from pptx.dml.color import RGBColor
         from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
@@ -265,13 +265,15 @@ class _Deck:
         plot.has_data_labels = True
         labels = plot.data_labels
         labels.number_format, labels.number_format_is_linked = number_format, False
-        labels.font.size = self._pt(11)
+        # two bars per category: thicker bars and smaller labels, so no two labels touch
+        labels.font.size = self._pt(10 if len(series) > 1 and len(categories) > 8 else 11)
         if hasattr(plot, "gap_width"):
-            plot.gap_width = 60
+            plot.gap_width = 25 if len(series) > 1 and len(categories) > 8 else 60
+            plot.overlap = 0
         value_axis = chart.value_axis
         value_axis.has_major_gridlines = False
         value_axis.tick_labels.font.size = self._pt(SMALL_PT)
-        value_axis.tick_labels.number_format = number_format
+        value_axis.tick_labels.number_format = axis_format or number_format
         value_axis.tick_labels.number_format_is_linked = False
         if value_range is not None:
             value_axis.minimum_scale, value_axis.maximum_scale = value_range
@@ -444,7 +446,8 @@ def _maturity_slide(deck: _Deck) -> None:
              f"{doc['maturity']['name']}" if doc["index"] is not None else "Alignment index")
     slide = deck.slide(title, notes=notes)
     deck.chart(slide, "COLUMN_CLUSTERED", categories, {"Alignment index (0-100)": values},
-               value_range=(0, 100), width=deck.w_in - 1.0, height=deck.h_in - 2.0)
+               value_range=(0, 100), width=deck.w_in - 1.0, height=deck.h_in - 2.0,
+               axis_format="0")
 
 
 def _heatmap_slide(deck: _Deck) -> None:
@@ -618,7 +621,7 @@ def _next_steps_slide(deck: _Deck, rc: Any) -> None:
         eng = facts.engagement
         advice = next_cycle(rc, kpi_summary(eng.series, eng.kpis), eng.status)
         notes = "\n".join(plain_text(a) for a in advice)
-        items = [_shorten(plain_text(a)) for a in advice][:4]
+        items = [_shorten(plain_text(a)) for a in advice][:5]
     nxt = facts.next_date
     items.append(("Next date " + nxt["date"] + ": " if nxt["date"] else "Next: ")
                  + _typed(nxt["what"]))
@@ -626,11 +629,14 @@ def _next_steps_slide(deck: _Deck, rc: Any) -> None:
     deck.text(slide, items, 0.5, 1.3, deck.w_in - 1.0, deck.h_in - 2.0, size=16, bullets=True)
 
 
-def _shorten(text: str, limit: int = 200) -> str:
-    """``text`` cut at a word before ``limit`` characters (the notes keep it whole)."""
+def _shorten(text: str, limit: int = 240) -> str:
+    """``text``, or its list cut before ``limit`` characters at a ``;`` (the notes keep it whole)."""
     if len(text) <= limit:
         return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+    head = text[:limit]
+    cut = head.rfind(";")
+    return (head[:cut] if cut > 0 else head.rsplit(" ", 1)[0]).rstrip(",;: ") + \
+        " and more (see the notes)."
 
 
 def build_deck(context: CompanyContext, facts: CompanyFacts | None = None) -> bytes:
