@@ -4,7 +4,8 @@ The batch plans one :class:`~alignkit.report.render.ReportJob` per company and
 stage, skips those whose fingerprint (notebook, parameters, alignkit and
 instrument version, templates, branding, company data) matches the last good
 render, and runs the rest on a bounded pool of long-lived worker processes,
-or on an existing Dask cluster. Each report runs in a kernel of its own;
+or on an existing Dask cluster (whose workers need no access to the workspace:
+see :mod:`alignkit.factory.dask`). Each report runs in a kernel of its own;
 a failing or hanging report is recorded and the others go on. At the end the
 manifest and the index pages are written.
 """
@@ -237,7 +238,7 @@ def render_batch(
                 for entry in refused:
                     reporter.finished(entry)
             try:
-                done = _run(pending, workers, scheduler, server, fork, reporter, temp)
+                done = _run(pending, workers, scheduler, server, fork, reporter, temp, ws)
                 done += write_company_outputs(ws, out, chosen, chosen_stages,  # deck, one-pager
                                               company_formats(formats), base)
             finally:
@@ -269,13 +270,13 @@ def _start_fork_server(wanted: bool, stages: Sequence[str],
 
 def _run(pending: list[PlannedJob], workers: int, scheduler: str | None,
          server: KernelForkServer | None, fork: bool,
-         reporter: BatchReporter | None, temp: Path) -> list[ManifestEntry]:
+         reporter: BatchReporter | None, temp: Path, ws: Workspace) -> list[ManifestEntry]:
     if not pending:
         return []
-    if scheduler:
+    if scheduler:  # the workers get each company's data, never the workspace itself
         from alignkit.factory.dask import run_on_dask
 
-        return run_on_dask(pending, scheduler, WorkerSettings(fork=fork), reporter, _entry)
+        return run_on_dask(pending, scheduler, WorkerSettings(fork=fork), reporter, _entry, ws)
     return _run_local(pending, workers, server, reporter, temp)
 
 
