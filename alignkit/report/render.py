@@ -150,8 +150,11 @@ class Renderer:
         self._notebooks: dict[Path, tuple[float, Any]] = {}
 
     def close(self) -> None:
-        """Stop the kernel launched ahead, if any."""
-        self.supply.close()
+        """Stop the kernel launched ahead and the browser that printed PDFs, if any."""
+        try:
+            self.supply.close()
+        finally:
+            self.exporter.close()
 
     def render(self, job: ReportJob, company_name: str) -> ReportOutcome:
         """Run ``job``; never raises for a failing notebook (see the outcome)."""
