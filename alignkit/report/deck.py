@@ -140,15 +140,16 @@ class _Deck:
         if title_shape is None:
             title_shape = slide.shapes.add_textbox(self.inch(0.5), self.inch(0.3),
                                                    self.inch(self.w_in - 1), self.inch(0.9))
-        if not self.templated:  # our own look: title top left, accent rule, footer
-            title_shape.left, title_shape.top = self.inch(0.5), self.inch(0.3)
-            title_shape.width, title_shape.height = self.inch(self.w_in - 2.2), self.inch(0.9)
+        # the title keeps the layout's font and theme but sits where the content expects it,
+        # clear of the logo, on a template's layout as on ours
+        title_shape.left, title_shape.top = self.inch(0.5), self.inch(0.3)
+        title_shape.width, title_shape.height = self.inch(self.w_in - 2.2), self.inch(0.85)
         frame = title_shape.text_frame
         frame.text = title
         frame.word_wrap = True
         for paragraph in frame.paragraphs:
             for run in paragraph.runs:
-                run.font.size = self._pt(28)
+                run.font.size = self._pt(28 if self.w_in > 11 else 22)
                 run.font.bold = True
                 if not self.templated:
                     run.font.color.rgb = self.accent
@@ -290,9 +291,13 @@ class _Deck:
               fills: list[list[str | None]] | None = None, row_height: float = 0.38) -> Any:
         from pptx.dml.color import RGBColor
 
-        room = self.w_in - left - 0.5  # a narrower (e.g. 4:3) template: the columns shrink
+        room = self.w_in - left - 0.5  # a narrower (e.g. 4:3) template: the widest column gives way
         if sum(widths) > room:
-            widths = [w * room / sum(widths) for w in widths]
+            widths = list(widths)
+            wide = widths.index(max(widths))
+            widths[wide] = max(1.5, widths[wide] - (sum(widths) - room))
+            if sum(widths) > room:
+                widths = [w * room / sum(widths) for w in widths]
         shape = slide.shapes.add_table(len(rows) + 1, len(header), self.inch(left), self.inch(top),
                                        self.inch(sum(widths)), self.inch(row_height * (len(rows) + 1)))
         table = shape.table
@@ -419,7 +424,7 @@ def _onepager_slide(deck: _Deck) -> None:
     deck.text(slide, heads, 0.5, 1.15, deck.w_in - 1.0, 0.9, size=18, bold=True)
     findings = [f"{f['name']}: {f['headline']}; {f['detail']}" for f in facts.findings] or [
         "No survey findings can be shown for this wave."]
-    deck.text(slide, f"Findings that matter most (by {facts.ranked_by})", 0.5, 2.25, mid - 0.9, 0.4,
+    deck.text(slide, f"Top findings (by {facts.ranked_by})", 0.5, 2.25, mid - 0.9, 0.4,
               size=14, bold=True, colour=facts.brand.accent.lstrip("#"))
     deck.text(slide, findings, 0.5, 2.7, mid - 0.9, 3.6, size=14, bullets=True)
     deck.text(slide, "Service level agreement", mid, 2.25, deck.w_in - mid - 0.5, 0.4, size=14,
@@ -463,7 +468,7 @@ def _heatmap_slide(deck: _Deck) -> None:
     names = dims.drop_duplicates("dimension").set_index("dimension")["dimension_name"]
     grid = dims.pivot_table(index="dimension", columns=dims["group"].astype(str), values="mean",
                             observed=True, aggfunc="first")
-    header = ["Facet (mean score 1-5)"] + [f"{team_label(g)} (n={sizes.get(g, '?')})" for g in groups]
+    header = ["Facet (mean score 1-5)"] + [f"{team_label(g)}\n(n={sizes.get(g, '?')})" for g in groups]
     rows, fills = [], []
     for d in order:
         values = [grid.at[d, g] if g in grid.columns else float("nan") for g in groups]
@@ -473,11 +478,11 @@ def _heatmap_slide(deck: _Deck) -> None:
               if scores.hidden else "")
     slide = deck.slide("Where the teams stand, facet by facet",
                        notes=plain_text(key_findings(scores)) + hidden)
-    first = min(5.6, round(0.42 * deck.w_in, 2))
+    first = min(5.6, round(0.33 * deck.w_in, 2))
     rest = (deck.w_in - 1.0 - first) / max(1, len(groups))
     row_h = min(0.38, (deck.h_in - 2.0) / (len(rows) + 1))
     deck.table(slide, header, rows, [first] + [rest] * len(groups), top=1.25, fills=fills,
-               size=11 if len(rows) > 12 else TABLE_PT, row_height=row_h)
+               size=9 if deck.w_in < 11 else 11 if len(rows) > 12 else TABLE_PT, row_height=row_h)
 
 
 def _gap_slide(deck: _Deck) -> None:
@@ -560,8 +565,7 @@ def _plan_slide(deck: _Deck) -> None:
              a["marketing_owner"] or "to be named", a["due"] or "–"] for a in actions]
     deck.table(slide, ["#", "Action", "Sales owner", "Marketing owner", "Due"], rows,
                [0.5, 6.2, 1.9, 2.0, 1.7], top=1.25, size=13, row_height=0.4)
-    deck.text(slide, list(facts.sla_lines), 0.5, 1.35 + 0.4 * (len(rows) + 1) + 0.2,
-              deck.w_in - 1.0, 1.2, size=15)
+    deck.text(slide, list(facts.sla_lines), 0.5, deck.h_in - 1.75, deck.w_in - 1.0, 1.2, size=15)
 
 
 def _execute_slide(deck: _Deck) -> None:
