@@ -245,3 +245,12 @@ def test_key_drivers_still_rank_planted_first_for_the_chart() -> None:
     view = key_drivers(frame, INSTRUMENT, resamples=0)
     assert view.table.iloc[0]["dimension"] == "tools"
     assert isinstance(quadrant_chart(view), Figure)
+
+
+def test_only_name_like_words_of_an_owner_are_masked() -> None:
+    from alignkit.analysis.comments import mask_people
+
+    owner = "Ann O'Neil <img src=x onerror=\"alert('x')\">"
+    texts = pd.Series(["Ann said the src=x tag <img is fine", "Ask O'Neil about it"])
+    masked = mask_people(texts, [owner]).tolist()
+    assert masked == ["[name] said the src=x tag <img is fine", "Ask [name] about it"]

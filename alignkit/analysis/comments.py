@@ -35,6 +35,7 @@ OTHER = "other"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w])\+?\d[\d ()./-]{5,}\d(?![\w])")
 _WORD = re.compile(r"[a-z0-9][a-z0-9'/-]*")
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’.-]*")
 _LEAN_AT = 0.2  # mean comment lean beyond which a theme leans one way
 _SEED = 7
 
@@ -86,7 +87,8 @@ def _name_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
         name = " ".join(name.split())
         if len(name) >= 2:
             parts.add(name)
-            parts |= {p for p in name.split(" ") if len(p) >= 3}
+            # Each word of a name on its own too, when it reads as a word (markup is no name).
+            parts |= {p for p in name.split(" ") if len(p) >= 3 and _NAME_WORD.fullmatch(p)}
     if not parts:
         return None
     alternation = "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
