@@ -14,8 +14,8 @@ removed them before the plan was ranked.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,9 @@ from matplotlib.dates import DateFormatter, MonthLocator, date2num
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from alignkit.analysis.drivers import Drivers
 from alignkit.catalog.playbook import Playbook, load_playbook
+from alignkit.charts.insight_text import alpha_footnote, flag_name
 from alignkit.charts.style import (
     INK,
     MARGIN,
@@ -37,14 +39,13 @@ from alignkit.charts.style import (
     style_axes,
     wrap,
 )
-from alignkit.analysis.drivers import Drivers
-from alignkit.charts.insight_text import alpha_footnote, flag_name
 from alignkit.plan.actions import IMPACT_WEIGHT_RANGE, PLACEHOLDER, TARGET_LEVEL
 from alignkit.plan.sla import ServiceLevelAgreement, count_text
 from alignkit.text.escaping import escape_chart_text, escape_markdown
 from alignkit.text.money import DEFAULT_CURRENCY, format_money
 
 __all__ = ["gap_size_chart", "lever_chart", "markdown_table", "plan_findings", "plan_table",
+           "ranking_markdown",
            "priority_chart", "priority_markdown", "roadmap_chart", "scenario_chart",
            "sla_funnel_chart"]
 
