@@ -325,3 +325,46 @@ def _notebook_markdown(stage: str) -> str:
 
     nb = nbformat.read(notebooks_dir() / STAGES[stage].notebook, as_version=4)
     return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+# -- what the printer measures ---------------------------------------------------------------------
+def _svg_img(width: int, height: int) -> str:
+    import base64
+
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+           f'<rect x="0" y="0" width="{width}" height="{height}" fill="#1F5F8B"/></svg>')
+    return ('<div class="jp-RenderedSVG jp-OutputArea-output"><img src="data:image/svg+xml;base64,'
+            f'{base64.b64encode(svg.encode()).decode()}" style="max-width: 100%; height: auto"></div>')
+
+
+def _print(html: str) -> pypdf.PdfReader:
+    import io
+
+    printer = PdfPrinter()
+    try:
+        return pypdf.PdfReader(io.BytesIO(printer.print_pdf(html)))
+    finally:
+        printer.close()
+
+
+def test_a_chart_taller_than_a_page_is_shrunk_onto_one_page() -> None:
+    reader = _print(f"<html><body><h2>A tall chart</h2>{_svg_img(600, 2400)}</body></html>")
+    assert len(reader.pages) == 1
+    drawn = [m for m in page_marks(reader, reader.pages[0]) if m.drawing]
+    assert drawn and 0.8 * PRINTABLE < max(m.top for m in drawn) - min(m.bottom for m in drawn)
+
+
+def test_a_table_wider_than_the_paper_is_scaled_to_its_width() -> None:
+    cells = "".join(f'<td style="white-space: nowrap">column number {i} of many</td>'
+                    for i in range(12))
+    reader = _print('<html><body><div style="overflow: hidden">'
+                    f"<table><tr>{cells}<td>LASTCELL</td></tr></table></div></body></html>")
+    starts: list[float] = []
+
+    def text(shown: str, cm: list[float], tm: list[float], _font: object, _size: float) -> None:
+        if "LASTCELL" in shown:
+            starts.append(_multiply(tm, cm)[4])
+
+    reader.pages[0].extract_text(visitor_text=text)
+    right = 595.28 - float(PRINT_MARGINS["right"].removesuffix("mm")) * MM
+    assert starts and starts[0] < right - 20

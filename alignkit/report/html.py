@@ -169,8 +169,16 @@ PRINT_PAGE_PX = {"width": round((210 - 20) / 25.4 * 96), "height": round((297 - 
 #: Lay the page out as wide as the paper, so what is measured is what is printed.
 PRINT_VIEWPORT = {"width": PRINT_PAGE_PX["width"], "height": PRINT_PAGE_PX["height"]}
 #: Measured before printing (argument: ``PRINT_PAGE_PX``): a chart taller than a page is
-#: shrunk to fit one with room for its heading; a table shorter than 40% of a page is kept whole.
+#: shrunk to fit one with room for its heading; a table wider than the paper is scaled down
+#: to its width (the screen would scroll it, paper cuts it off); a table shorter than 40% of a
+#: page is kept whole.
 PRINT_LAYOUT_JS = """(page) => {
+  for (const table of document.querySelectorAll('table')) {
+    const room = table.parentElement.clientWidth;
+    if (room > 0 && table.scrollWidth > room + 1) {
+      table.style.zoom = room / table.scrollWidth;
+    }
+  }
   const tallest = page.height - 60;
   for (const img of document.querySelectorAll('.jp-RenderedSVG img, .jp-RenderedImage img')) {
     if (img.getBoundingClientRect().height > tallest) {
