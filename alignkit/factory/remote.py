@@ -146,17 +146,29 @@ _NOTEBOOKS_LOCK = threading.Lock()
 
 
 @functools.cache
-def _notebooks_folder() -> Path:
-    """This process's folder for the notebooks tasks bring (one working folder for every kernel)."""
-    folder = Path(tempfile.mkdtemp(prefix="alignkit-notebooks-"))
-    _at_exit(functools.partial(shutil.rmtree, folder, ignore_errors=True))
-    return folder
+def _run_folder() -> Path:
+    """This worker process's private run folder (see :mod:`alignkit.kernels.temp`).
+
+    Kernels, the fork server's socket, the notebooks and every task's data
+    live there; it goes when the process ends, and a killed worker's folder
+    is removed by the next alignkit run on that machine.
+    """
+    from alignkit.kernels.temp import batch_folder
+
+    folder = batch_folder()
+    path = folder.__enter__()
+    _at_exit(functools.partial(folder.__exit__, None, None, None))
+    return path
 
 
 def _notebook_file(task: RemoteTask) -> Path:
-    """The task's notebook as a file, rewritten only when its bytes changed."""
+    """The task's notebook as a file, rewritten only when its bytes changed.
+
+    All notebooks share one folder, the kernels' working folder, as in a local batch.
+    """
     name = Path(task.notebook_name).name  # a bare file name, whatever the task says
-    path = _notebooks_folder() / name
+    path = _run_folder() / "notebooks" / name
+    make_private_dir(path.parent)
     with _NOTEBOOKS_LOCK:
         if not path.is_file() or path.read_bytes() != task.notebook:
             write_atomic(path, task.notebook)
@@ -182,7 +194,9 @@ def run_remote_task(task: RemoteTask, settings: WorkerSettings) -> RemoteResult:
     """
     started = time.perf_counter()
     job = task.job
-    folder = Path(tempfile.mkdtemp(prefix="alignkit-task-", dir=settings.temp_root))
+    if not settings.temp_dir:
+        settings = replace(settings, temp_dir=str(_run_folder()))
+    folder = Path(tempfile.mkdtemp(prefix="task-", dir=settings.temp_root))
     try:
         _check_build(task)
         try:
