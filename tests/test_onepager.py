@@ -149,13 +149,16 @@ def test_onepager_prints_on_one_a4_page_for_every_demo_company(ws) -> None:
         print(f"no Chromium: {err}")
         pytest.skip("the system Chromium is not installed")
     exporter = ReportExporter()
-    for company in ws.companies():
-        pdf = output_format("onepager-pdf").build(CompanyContext(ws, company.slug,
-                                                                 exporter=exporter))
-        pages = PdfReader(io.BytesIO(pdf)).pages
-        assert len(pages) == 1, company.slug
-        width, height = (float(v) for v in pages[0].mediabox[2:])
-        assert abs(width - 595.3) < 1.5 and abs(height - 841.9) < 1.5  # A4 in points
+    try:
+        for company in ws.companies():
+            pdf = output_format("onepager-pdf").build(CompanyContext(ws, company.slug,
+                                                                     exporter=exporter))
+            pages = PdfReader(io.BytesIO(pdf)).pages
+            assert len(pages) == 1, company.slug
+            width, height = (float(v) for v in pages[0].mediabox[2:])
+            assert abs(width - 595.3) < 1.5 and abs(height - 841.9) < 1.5  # A4 in points
+    finally:
+        exporter.close()
 
 
 @pytest.mark.slow
@@ -168,3 +171,31 @@ def test_onepager_cli_writes_html_and_refuses_unknown_company(ws, tmp_path) -> N
     bad = CliRunner().invoke(main, ["onepager", "--company", "nope", "--workspace", str(ws.root)])
     assert bad.exit_code == 1 and "unknown company" in bad.output
     assert "Traceback" not in bad.output
+
+
+@pytest.mark.slow
+def test_a_long_plan_with_long_titles_still_prints_on_one_page(ws) -> None:
+    from dataclasses import replace
+
+    from pypdf import PdfReader
+
+    from alignkit.report.html import ReportExporter, find_chromium
+    from alignkit.report.onepager import MAX_ACTIONS, company_facts, render_onepager
+
+    try:
+        find_chromium()
+    except ReportError:
+        pytest.skip("the system Chromium is not installed")
+    facts = company_facts(CompanyContext(ws, "corvid-health"))
+    first = facts.summary["actions"][0]
+    actions = [{**first, "id": i, "title": f"Action {i}: " + "agree and write down the shared step " * 5,
+                "sales_owner": "Maximilian Alexander von Musterhausen-Beispiel"}
+               for i in range(1, 31)]
+    page = render_onepager(replace(facts, summary={**facts.summary, "actions": actions}))
+    assert f"and {30 - MAX_ACTIONS} more in the Plan report" in page
+    assert f"Action {MAX_ACTIONS}:" in page and f"Action {MAX_ACTIONS + 1}:" not in page
+    exporter = ReportExporter()
+    try:
+        assert len(PdfReader(io.BytesIO(exporter.to_pdf(page))).pages) == 1
+    finally:
+        exporter.close()

@@ -41,14 +41,15 @@ def write_company_outputs(ws: Workspace, out: Path, companies: Sequence[str], st
         from alignkit.report.html import ReportExporter
 
         exporter = ReportExporter()  # one printer for every company's PDF
-    entries = []
-    for slug in companies:
-        by_stem: dict[str, list[Any]] = {}
-        for fmt in chosen:
-            by_stem.setdefault(fmt.stem, []).append(fmt)
-        for stem, fmts in by_stem.items():
-            entries.append(_build(ws, out, slug, stem, fmts, stages, base, exporter))
-    return entries
+    by_stem: dict[str, list[Any]] = {}
+    for fmt in chosen:
+        by_stem.setdefault(fmt.stem, []).append(fmt)
+    try:
+        return [_build(ws, out, slug, stem, fmts, stages, base, exporter)
+                for slug in companies for stem, fmts in by_stem.items()]
+    finally:
+        if exporter is not None:
+            exporter.close()
 
 
 def _build(ws: Workspace, out: Path, slug: str, stem: str, fmts: list[Any], stages: Sequence[str],

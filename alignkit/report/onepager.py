@@ -30,6 +30,8 @@ from alignkit.report.formats import CompanyContext
 __all__ = ["CompanyFacts", "company_facts", "onepager_html", "onepager_pdf"]
 
 TEMPLATE_FOLDER = "alignkit-onepager"
+#: Actions listed on the page; more would not fit one A4 page (the Plan report lists them all).
+MAX_ACTIONS = 10
 STAGE_WORDS = {"identify": "Identify", "plan": "Plan", "execute": "Execute", "recap": "Recap"}
 
 
@@ -164,12 +166,15 @@ def _environment() -> Any:
 def render_onepager(facts: CompanyFacts) -> str:
     """The one-pager's HTML page for ``facts`` (every typed value escaped by the template)."""
     from alignkit import __version__
+    from alignkit.track.actions import STATUS_LABELS
 
     doc = facts.summary
-    actions = [{**a, "status_text": a["status"].replace("_", " ") + (" (late)" if a["late"] else "")}
+    actions = [{**a, "status_text": STATUS_LABELS.get(a["status"], a["status"])
+                + (" (late)" if a["late"] else "")}
                for a in doc["actions"] if a["status"] != "dropped"]
+    more = max(0, len(actions) - MAX_ACTIONS)  # one page: the rest are in the Plan report
     return _environment().get_template("onepager.html.j2").render(
-        doc=doc, facts=facts, actions=actions, brand=facts.brand,
+        doc=doc, facts=facts, actions=actions[:MAX_ACTIONS], more=more, brand=facts.brand,
         cycle=" → ".join(STAGE_WORDS.get(s, s) for s in facts.stages), version=__version__)
 
 
@@ -182,5 +187,10 @@ def onepager_pdf(context: CompanyContext) -> bytes:
     """The one-pager printed on one A4 page by the system Chromium."""
     from alignkit.report.html import ReportExporter
 
-    exporter = context.exporter or ReportExporter()
-    return exporter.to_pdf(onepager_html(context))
+    if context.exporter is not None:  # a batch's printer: it serves every company
+        return context.exporter.to_pdf(onepager_html(context))
+    exporter = ReportExporter()
+    try:
+        return exporter.to_pdf(onepager_html(context))
+    finally:
+        exporter.close()
