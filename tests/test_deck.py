@@ -239,17 +239,23 @@ def test_batch_pptx_writes_one_deck_per_company_listed_in_manifest_and_index(ws,
     from alignkit.factory.batch import render_batch
 
     out = tmp_path / "reports"
-    result = render_batch(ws.root, out_dir=out, formats=["pptx"], workers=1)
+    result = render_batch(ws.root, out_dir=out, formats=["pptx", "onepager", "onepager-pdf"],
+                          workers=1)
     assert result.ok
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     decks = {r["company"]: r for r in manifest["reports"] if r["stage"] == "deck"}
     assert set(decks) == {c.slug for c in DEMO_COMPANIES}
+    summaries = {r["company"]: r for r in manifest["reports"] if r["stage"] == "summary"}
+    assert {s: r["files"] for s, r in summaries.items()} == {
+        c.slug: ["summary.html", "summary.pdf"] for c in DEMO_COMPANIES}
+    assert all((out / s / "summary.pdf").read_bytes().startswith(b"%PDF") for s in summaries)
     for slug, entry in decks.items():
         assert entry["status"] == "ok" and entry["files"] == ["deck.pptx"]
         prs = Presentation(str(out / slug / "deck.pptx"))
         assert prs.slides[0].shapes.title.text == ws.company(slug).name
         index = (out / slug / "index.html").read_text(encoding="utf-8")
         assert 'href="deck.pptx"' in index and "Steering deck" in index
+        assert 'href="summary.html"' in index and 'href="summary.pdf"' in index
     assert not any(r["stage"] in ("identify", "plan") for r in manifest["reports"])
 
 
