@@ -167,6 +167,12 @@ def _labels(fig: Figure, ax: Axes, names: list[str], x: np.ndarray, y: np.ndarra
                 spot = (px[i] + 0.08, py[i] - h / 2)
         sx, sy = spot
         taken.append((sx, sy, sx + w, sy + h))
+        # A label set away from its dot gets a thin leader line to the nearest edge.
+        ex, ey = min(max(px[i], sx), sx + w), min(max(py[i], sy), sy + h)
+        if math.hypot(ex - px[i], ey - py[i]) > 0.16:
+            ax.plot([x[i], x_lo + ex / width * (x_hi - x_lo)],
+                    [y[i], y_lo + ey / height * (y_hi - y_lo)], color="#8A9297",
+                    linewidth=0.6, zorder=4.5)
         ax.text(x_lo + sx / width * (x_hi - x_lo), y_lo + (sy + h / 2) / height * (y_hi - y_lo),
                 text, ha="left", va="center", fontsize=_LABEL_SIZE, color=INK, linespacing=1.1,
                 zorder=5, bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none",
