@@ -147,3 +147,21 @@ def test_the_bench_prints_its_line() -> None:
     lines = done.stdout.splitlines()
     assert len(lines) == 1 and LINE.fullmatch(lines[0]), done.stdout
     assert LINE.fullmatch(lines[0]).group(1) == "5"
+
+
+def test_planted_drivers_lead_the_cli_and_the_plan_end_to_end(
+        workspace: Workspace, write_survey: Callable[..., Path], instrument: Instrument) -> None:
+    """A survey imported as a consultant would: `drivers` puts the planted two first, and
+    `plan build` gives its first action to one of them (they move the outcome)."""
+    path = write_survey(simulated_rows(instrument, 120, 4))
+    import_survey(path, company="acme", wave="baseline", workspace=workspace)
+    done = CliRunner().invoke(main, ["drivers", "--company", "acme", "--resamples", "0",
+                                     "--json", "-w", str(workspace.root)])
+    assert done.exit_code == 0, done.output
+    top = [row["dimension"] for row in json.loads(done.output)["dimensions"][:2]]
+    assert set(top) == set(PLANTED)
+    built = CliRunner().invoke(main, ["plan", "build", "--company", "acme", "--start",
+                                      "2026-03-02", "--json", "-w", str(workspace.root)])
+    assert built.exit_code == 0, built.output
+    actions = json.loads(built.output)["actions"]
+    assert actions[0]["dimension"] in PLANTED
