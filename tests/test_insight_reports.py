@@ -254,3 +254,28 @@ def test_only_name_like_words_of_an_owner_are_masked() -> None:
     texts = pd.Series(["Ann said the src=x tag <img is fine", "Ask O'Neil about it"])
     masked = mask_people(texts, [owner]).tolist()
     assert masked == ["[name] said the src=x tag <img is fine", "Ask [name] about it"]
+
+
+def test_recap_marks_a_change_whose_alpha_is_low_in_either_wave() -> None:
+    from alignkit.charts.recap_text import change_table, recap_alpha_flags, recap_findings
+    from alignkit.store.workspace import Company
+    from alignkit.track.recap import CHANGE_COLUMNS, GAP_CHANGE_COLUMNS, WaveComparison
+
+    rows = [["overall", d, NAMES[d], 40, 40, 3.0, 3.6, 0.6, 0.3, 0.9, 0.7, 0.001, 0.004, True]
+            for d in ("sla", "goals")]
+    changes = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+    rel = pd.DataFrame({"dimension": ["sla", "goals"], "alpha_before": [0.8, 0.75],
+                        "alpha_after": [0.55, np.nan]})
+    rc = WaveComparison(company=Company("acme", "Acme", None), baseline="baseline",
+                        followup="followup", has_followup=True, changes=changes,
+                        gaps=pd.DataFrame(columns=GAP_CHANGE_COLUMNS),
+                        process=pd.DataFrame(), index=pd.DataFrame(columns=["group"]),
+                        not_compared=frozenset(), respondents=(40, 40), threshold=5,
+                        confidence=0.95, alpha=0.05, reliability=rel)
+    assert recap_alpha_flags(rc) == {"sla": pytest.approx(0.55)}
+    findings = recap_findings(rc)
+    assert f"{NAMES['sla']} {ALPHA_MARK}" in findings and f"{NAMES['goals']} {ALPHA_MARK}" \
+        not in findings and "α = 0.55" in findings
+    table = change_table(rc)
+    assert list(table.data["Dimension"]) == [f"{NAMES['sla']} {ALPHA_MARK}", NAMES["goals"]]
+    assert "α = 0.55" in (table.caption or "")
