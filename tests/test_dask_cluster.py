@@ -24,16 +24,27 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from alignkit.analysis.drivers import load_drivers
 from alignkit.analysis.publications import last_publication
-from alignkit.demo import build_demo_workspace
+from alignkit.demo import DEMO_COMPANIES, build_demo_workspace, write_demo_survey
+from alignkit.demo.survey import DemoCompany
 from alignkit.exceptions import ReportError
 from alignkit.factory.batch import render_batch
-from alignkit.factory.dask import check_workers
-from alignkit.factory.remote import RemoteResult, company_data, make_task, store_result, worker_build
+from alignkit.factory.dask import check_workers, task_name
+from alignkit.factory.remote import (
+    RemoteResult,
+    company_data,
+    make_task,
+    portfolio_jobs,
+    store_result,
+    worker_build,
+)
+from alignkit.intake.survey import import_survey
 from alignkit.report.render import ReportJob, ReportOutcome, notebooks_dir
 from alignkit.store.settings import save_settings
 from alignkit.store.workspace import Workspace
@@ -107,6 +118,31 @@ def test_a_worker_with_other_code_stops_the_batch() -> None:
         check_workers({"tcp://a:1": ("1.0", "abc"), "tcp://b:1": ("0.9", "abc")}, "1.0", "abc")
     with pytest.raises(ReportError, match="build def"):
         check_workers({"tcp://a:1": ("1.0", "def")}, "1.0", "abc")
+
+
+def test_a_report_that_reads_the_portfolio_pool_stays_on_this_machine(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws")
+
+    def add(company: DemoCompany, people: int | None = None) -> None:
+        ws.add_company(company.slug, company.name)
+        survey = write_demo_survey(company, tmp_path / f"{company.slug}.csv")
+        if people is not None:  # keep the first people only: too few for a driver view of its own
+            lines = survey.read_text(encoding="utf-8").splitlines(keepends=True)
+            survey.write_text("".join(lines[:people + 1]), encoding="utf-8")
+        import_survey(survey, company=company.slug, wave="baseline", workspace=ws)
+
+    add(replace(DEMO_COMPANIES[0], slug="tiny-co", name="Tiny Co", seed=7), people=12)
+    jobs = [_job(ws, tmp_path / "out", "tiny-co", stage) for stage in ("identify", "plan")]
+    assert portfolio_jobs(ws, jobs) == set()  # alone in the workspace: its extract is everything
+    for company in (*DEMO_COMPANIES, replace(DEMO_COMPANIES[2], slug="fifth-co", name="Fifth Co")):
+        add(company)
+    jobs = [_job(ws, tmp_path / "out", c.slug, stage) for c in ws.companies()
+            for stage in ("identify", "plan")]
+    # the oracle: the driver view itself says whether it read beyond the company's own answers
+    pooled = {(c.slug, "identify") for c in ws.companies()
+              if load_drivers(c.slug, "baseline", workspace=ws, resamples=2).source != "company"}
+    assert ("tiny-co", "identify") in pooled and len(pooled) < len(ws.companies())
+    assert portfolio_jobs(ws, jobs) == pooled
 
 
 # -- a real cluster -----------------------------------------------------------------------------
@@ -207,6 +243,17 @@ def _ask_workers(address: str, path: Path) -> dict[str, dict]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _task_prefixes(address: str) -> list[str]:
+    """The names of the tasks the scheduler has seen (see :func:`task_name`)."""
+    script = ("import json, sys\nfrom distributed import Client\n"
+              "with Client(sys.argv[1], timeout=60) as c:\n"
+              "    print(json.dumps(c.run_on_scheduler("
+              "lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))))\n")
+    done = subprocess.run([sys.executable, "-c", script, address], capture_output=True,
+                          text=True, timeout=120, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def _batch(ws: Path, address: str, *extra: str) -> dict[tuple[str, str], dict]:
     done = subprocess.run(
         [BIN / "alignkit", "batch", "--workspace", ws, "--scheduler", address, "--stages",
@@ -249,6 +296,11 @@ def test_a_cluster_without_the_workspace_renders_what_a_local_batch_renders(
             render_batch(local, stages=STAGES, workers=2, as_of=AS_OF)
 
             assert {e["status"] for e in first.values()} == {"ok"} and len(first) == 6
+            # every report went to the workers, except those that read other companies' data
+            here = portfolio_jobs(Workspace(on_cluster), [_job(demo, consultant, *k) for k in first])
+            names = {key: task_name(_job(demo, consultant, *key)) for key in first}
+            there = {name for key, name in names.items() if key not in here}
+            assert len(there) >= 4 and set(_task_prefixes(address)) & set(names.values()) == there
             assert _manifest(on_cluster / "reports") == _manifest(local / "reports")
             for company, stage in first:
                 ours = (on_cluster / "reports" / company / f"{stage}.html").read_bytes()

@@ -275,8 +275,15 @@ def _run(pending: list[PlannedJob], workers: int, scheduler: str | None,
         return []
     if scheduler:  # the workers get each company's data, never the workspace itself
         from alignkit.factory.dask import run_on_dask
+        from alignkit.factory.remote import portfolio_jobs
 
-        return run_on_dask(pending, scheduler, WorkerSettings(fork=fork), reporter, _entry, ws)
+        # a report that reads other companies' data (a pooled driver view) renders here
+        pooled = portfolio_jobs(ws, [p.job for p in pending])
+        here = [p for p in pending if p.job.company_stage in pooled]
+        there = [p for p in pending if p.job.company_stage not in pooled]
+        done = run_on_dask(there, scheduler, WorkerSettings(fork=fork), reporter, _entry, ws) \
+            if there else []
+        return done + (_run_local(here, workers, None, reporter, temp) if here else [])
     return _run_local(pending, workers, server, reporter, temp)
 
 

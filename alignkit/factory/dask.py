@@ -30,13 +30,19 @@ from alignkit.factory.remote import (
     worker_build,
 )
 from alignkit.factory.worker import WorkerSettings
-from alignkit.report.render import ReportOutcome
+from alignkit.report.render import ReportJob, ReportOutcome
 from alignkit.store.workspace import Workspace
 
-__all__ = ["WORKER_WAIT", "check_workers", "run_on_dask"]
+__all__ = ["WORKER_WAIT", "check_workers", "run_on_dask", "task_name"]
 
 #: Seconds to wait for the first worker to join the scheduler.
 WORKER_WAIT = 60.0
+
+
+def task_name(job: ReportJob) -> str:
+    """The name of a job's task on the dashboard: ``alignkit_<company>_<stage>`` (no hyphens,
+    which Dask would take for the end of the name)."""
+    return f"alignkit_{job.company}_{job.stage}".replace("-", "_")
 
 
 def check_workers(builds: dict[str, tuple[str, str]], version: str, build: str) -> None:
@@ -98,7 +104,7 @@ def run_on_dask(
                 data[slug] = company_data(workspace, slug)
             task = make_task(p.job, p.company_name, data[slug])
             futures[client.submit(run_remote_task, task, settings, pure=False,
-                                  key=f"alignkit-{slug}-{p.job.stage}-{id(p)}")] = p
+                                  key=f"{task_name(p.job)}-{id(p)}")] = p
         if reporter:
             reporter.running([p.job for p in pending])
         for future in as_completed(list(futures), loop=client.loop):

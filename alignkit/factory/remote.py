@@ -47,6 +47,7 @@ __all__ = [
     "build_id",
     "company_data",
     "make_task",
+    "portfolio_jobs",
     "run_remote_task",
     "store_result",
     "worker_build",
@@ -131,6 +132,34 @@ def make_task(job: ReportJob, company_name: str, data: CompanyData) -> RemoteTas
     placeholder = replace(job, out_dir=Path(job.company), workspace=Path(WORKSPACE), notebook_path=None)
     return RemoteTask(placeholder, company_name, notebook.name, notebook.read_bytes(), data,
                       __version__, build_id())
+
+
+def portfolio_jobs(workspace: Workspace, jobs: list[ReportJob]) -> set[tuple[str, str]]:
+    """``(company, stage)`` of the jobs whose report reads other companies' data.
+
+    Identify's driver view falls back to the portfolio pool (every company's
+    published answers, see :func:`alignkit.analysis.drivers.load_drivers`)
+    when a company has too few usable answers of its own; even when the pool
+    is too small, the report says how many companies and answers it holds.
+    An extract carries one company only, so such a report cannot be rendered
+    from it: the batch renders it on this machine.
+    """
+    from alignkit.analysis.disclosure import plan_disclosure, published_answers
+    from alignkit.analysis.drivers import MIN_COMPANY, driver_frame
+    from alignkit.catalog.instrument import load_instrument
+
+    candidates = [j for j in jobs if j.stage == "identify"]
+    if not candidates or sum(bool(workspace.waves(c.slug)) for c in workspace.companies()) < 2:
+        return set()
+    instrument = load_instrument()
+    found = set()
+    for job in candidates:
+        answers = workspace.answers(job.company, job.wave)
+        shown = published_answers(answers, plan_disclosure(answers, instrument, job.anonymity_min),
+                                  instrument)
+        if len(driver_frame(shown, instrument)) < MIN_COMPANY:
+            found.add(job.company_stage)
+    return found
 
 
 def _check_build(task: RemoteTask) -> None:
