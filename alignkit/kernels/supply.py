@@ -1,8 +1,8 @@
 """Fresh report kernels for one worker, the next one launched while the current report runs.
 
 A kernel takes a noticeable fraction of a second from launch until it
-answers, most of it spent in other processes (the launcher and the forked
-kernel). A :class:`KernelSupply` hands out a kernel for a report and at once
+answers, most of it spent in the forked kernel itself (setting up ipykernel
+and its sockets). A :class:`KernelSupply` hands out a kernel for a report and at once
 launches the next one, so that kernel boots while the current report
 executes. Each kernel still serves exactly one report and is killed after
 it: a spare is launched from the fork server's pristine state before any
