@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import threading
 import weakref
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -164,14 +165,24 @@ def _page_exporter_class() -> type:
 
 
 #: A4 with the margins of the print, and the page's printable area in CSS pixels (96 per inch).
-PRINT_MARGINS = {"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"}
-PRINT_PAGE_PX = {"width": round((210 - 20) / 25.4 * 96), "height": round((297 - 24) / 25.4 * 96)}
+PRINT_MARGINS = {"top": "12mm", "bottom": "15mm", "left": "10mm", "right": "10mm"}
+PRINT_PAGE_PX = {"width": round((210 - 20) / 25.4 * 96), "height": round((297 - 27) / 25.4 * 96)}
 #: Lay the page out as wide as the paper, so what is measured is what is printed.
 PRINT_VIEWPORT = {"width": PRINT_PAGE_PX["width"], "height": PRINT_PAGE_PX["height"]}
-#: Measured before printing (argument: ``PRINT_PAGE_PX``): a chart taller than a page is
-#: shrunk to fit one with room for its heading; a table wider than the paper is scaled down
-#: to its width (the screen would scroll it, paper cuts it off); a table shorter than 40% of a
-#: page is kept whole.
+#: Measured before printing (argument: ``PRINT_PAGE_PX``):
+#:
+#: * a table wider than the paper is scaled down to its width (a screen scrolls it, paper
+#:   would cut it off);
+#: * a chart taller than a page is shrunk to fit one with room for its heading;
+#: * a chart taller than 70% of a page keeps the text cell just before it (its heading and
+#:   introduction, when shorter than a quarter page) on its page, shrunk if needed so that
+#:   both fit: otherwise the introduction ends one page and the chart, too tall for what is
+#:   left, leaves that page nearly empty;
+#: * a table that fits on a page is kept whole;
+#: * a paragraph that is all bold, or all italic and ends on a colon (a heading in all but
+#:   name, or the lead-in of a list), stays with what follows;
+#: * the page's footer (``.ak-footer``) leaves the flow and is returned, to be printed at
+#:   the foot of every page with the page number, so no page can hold only the footer.
 PRINT_LAYOUT_JS = """(page) => {
   for (const table of document.querySelectorAll('table')) {
     const room = table.parentElement.clientWidth;
@@ -179,19 +190,56 @@ PRINT_LAYOUT_JS = """(page) => {
       table.style.zoom = room / table.scrollWidth;
     }
   }
-  const tallest = page.height - 60;
-  for (const img of document.querySelectorAll('.jp-RenderedSVG img, .jp-RenderedImage img')) {
-    if (img.getBoundingClientRect().height > tallest) {
-      img.style.maxHeight = tallest + 'px';
-      img.style.width = 'auto';
-    }
+  const height = (element) => element.getBoundingClientRect().height;
+  const shrink = (img, by) => {
+    img.style.maxHeight = (height(img) - by) + 'px';
+    img.style.width = 'auto';
+  };
+  for (const figure of document.querySelectorAll('.jp-RenderedSVG, .jp-RenderedImage')) {
+    const img = figure.querySelector('img');
+    if (!img) continue;
+    if (height(figure) > page.height - 60) shrink(img, height(figure) - (page.height - 60));
+    const cell = figure.closest('.jp-Cell');
+    const intro = cell && cell.previousElementSibling;
+    const first = cell && cell.querySelector('.jp-OutputArea-child');
+    if (!intro || !intro.classList.contains('jp-MarkdownCell') || !first
+        || !first.contains(figure) || height(figure) < 0.7 * page.height
+        || height(intro) > 0.25 * page.height) continue;
+    const over = height(intro) + height(figure) + 24 - page.height;
+    if (over > 0) shrink(img, over);
+    intro.classList.add('ak-print-intro');
   }
   for (const table of document.querySelectorAll('table')) {
-    if (table.getBoundingClientRect().height < 0.4 * page.height) {
-      table.classList.add('ak-print-whole');
+    if (height(table) < 0.9 * page.height) table.classList.add('ak-print-whole');
+  }
+  for (const p of document.querySelectorAll('.jp-RenderedHTMLCommon p')) {
+    const only = p.children.length === 1 ? p.children[0] : null;
+    const text = p.textContent.trim();
+    if (only && only.textContent.trim() === text && (['STRONG', 'B'].includes(only.tagName)
+        || (['EM', 'I'].includes(only.tagName) && text.endsWith(':')))) {
+      p.classList.add('ak-print-lead');
     }
   }
+  const footer = document.querySelector('.ak-footer');
+  if (!footer) return '';
+  footer.style.display = 'none';
+  return footer.textContent.replace(/\\s+/g, ' ').trim();
 }"""
+
+
+def footer_template(text: str) -> str:
+    """The line Chromium prints at the foot of every page: ``text`` and the page number.
+
+    ``text`` is plain text (escaped here); empty gives an empty footer.
+    """
+    if not text:
+        return "<span></span>"
+    style = ("width: 100%; margin: 0 10mm; display: flex; justify-content: space-between; "
+             "gap: 12px; font: 7.5px 'DejaVu Sans', 'Liberation Sans', Arial, sans-serif; "
+             "color: #66737F;")
+    return (f'<div style="{style}"><span>{html_escape(text)}</span><span style="white-space: '
+            'nowrap">Page <span class="pageNumber"></span> of <span class="totalPages"></span>'
+            "</span></div>")
 
 
 class PdfPrinter:
@@ -316,8 +364,11 @@ class PdfPrinter:
             await page.emulate_media(media="print")
             await page.goto(page_file.as_uri(), wait_until="load")
             await page.wait_for_timeout(self.settle_ms)
-            await page.evaluate(PRINT_LAYOUT_JS, PRINT_PAGE_PX)
-            return await page.pdf(format="A4", print_background=True, margin=PRINT_MARGINS)
+            footer = await page.evaluate(PRINT_LAYOUT_JS, PRINT_PAGE_PX)
+            return await page.pdf(format="A4", print_background=True, margin=PRINT_MARGINS,
+                                  display_header_footer=bool(footer),
+                                  header_template="<span></span>",
+                                  footer_template=footer_template(footer))
         finally:
             await context.close()
 
