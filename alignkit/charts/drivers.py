@@ -24,7 +24,6 @@ from alignkit.charts.style import (
     INK,
     MARGIN,
     MUTED,
-    RULE,
     message_figure,
     new_figure,
     rect,
@@ -111,8 +110,8 @@ def quadrant_chart(drivers: Drivers) -> Figure:
 def _quadrant_shading(ax: Axes, y_split: float, y_top: float) -> None:
     """Split lines, a pale focus-area corner and the four quadrant names in the corners."""
     x_lo, x_hi = ax.get_xlim()
-    ax.axvline(SCORE_SPLIT, color=RULE, linewidth=1, zorder=1)
-    ax.axhline(y_split, color=RULE, linewidth=1, zorder=1)
+    ax.axvline(SCORE_SPLIT, color=MUTED, linewidth=1, linestyle=(0, (4, 3)), zorder=1)
+    ax.axhline(y_split, color=MUTED, linewidth=1, linestyle=(0, (4, 3)), zorder=1)
     ax.fill_between([x_lo, SCORE_SPLIT], y_split, y_top, color="#FBEDEA", zorder=0)
     for name, words, ha, va, quadrant in _CORNERS:
         px = 0.012 if ha == "left" else 0.988
