@@ -93,7 +93,14 @@ def run_on_dask(
         except TimeoutError:
             raise ReportError(f"no Dask worker joined the scheduler at {address} within "
                               f"{WORKER_WAIT:g} s; start one with `dask worker {address}`") from None
-        check_workers(client.run(worker_build), *worker_build())
+        try:
+            builds = client.run(worker_build)
+        except Exception as err:  # noqa: BLE001 - e.g. a worker without alignkit cannot load it
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise ReportError(f"cannot ask the Dask workers at {address} which alignkit they run "
+                              f"({first}); install the same alignkit on every worker: "
+                              "pip install 'alignkit[dask]'") from None
+        check_workers(builds, *worker_build())
         if len(pending) <= sum(client.nthreads().values()):  # one report per worker: no fork server
             settings = WorkerSettings(fork=False, retries=settings.retries)
         data: dict[str, CompanyData] = {}
