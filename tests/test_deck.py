@@ -294,3 +294,24 @@ def test_libreoffice_draws_every_slide(ws, tmp_path):
         body = image.crop((0, image.height // 6, image.width, image.height * 5 // 6))
         assert ImageStat.Stat(body).stddev[0] > 10, png.name
 
+
+
+def test_a_company_without_survey_or_plan_gets_a_short_honest_deck_and_onepager(tmp_path):
+    from pptx import Presentation
+
+    from alignkit.report.formats import output_format
+    from alignkit.store.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    ws.add_company("acme", "Acme <Corp>")
+    context = CompanyContext(ws, "acme")
+    prs = Presentation(io.BytesIO(build_deck(context)))
+    titles = [s.shapes.title.text for s in prs.slides]
+    assert titles == ["Acme <Corp>", "At a glance", "The joint plan and the service level agreement",
+                      "Next steps"]
+    texts = [sh.text_frame.text for s in prs.slides for sh in s.shapes if sh.has_text_frame]
+    assert any("No action has been agreed yet." in t for t in texts)
+    assert any("No action is agreed yet" in t for t in texts)
+    page = output_format("onepager").build(context)
+    assert "Acme &lt;Corp&gt;" in page and "No action has been agreed yet." in page
+    assert "fewer than 5 respondents" in " ".join(page.split())

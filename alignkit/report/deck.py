@@ -563,6 +563,10 @@ def _plan_slide(deck: _Deck) -> None:
         agreement_markdown(eng.agreement, company=eng.company.name, currency=eng.currency)))
     rows = [[str(a["id"]), a["title"], a["sales_owner"] or "to be named",
              a["marketing_owner"] or "to be named", a["due"] or "–"] for a in actions]
+    if not rows:
+        deck.text(slide, "No action has been agreed yet.", 0.5, 1.4, deck.w_in - 1.0, 0.6)
+        deck.text(slide, list(facts.sla_lines), 0.5, 2.2, deck.w_in - 1.0, 1.2, size=15)
+        return
     deck.table(slide, ["#", "Action", "Sales owner", "Marketing owner", "Due"], rows,
                [0.5, 6.2, 1.9, 2.0, 1.7], top=1.25, size=13, row_height=0.4)
     deck.text(slide, list(facts.sla_lines), 0.5, deck.h_in - 1.75, deck.w_in - 1.0, 1.2, size=15)
@@ -627,8 +631,7 @@ def _next_steps_slide(deck: _Deck, rc: Any) -> None:
         notes = "\n".join(plain_text(a) for a in advice)
         items = [_shorten(plain_text(a)) for a in advice][:5]
     nxt = facts.next_date
-    items.append(("Next date " + nxt["date"] + ": " if nxt["date"] else "Next: ")
-                 + _typed(nxt["what"]))
+    items.append((f"Next date {nxt['date']}: " if nxt["date"] else "") + _typed(nxt["what"]))
     slide = deck.slide("Next steps", notes=notes or "The next date of the plan.")
     deck.text(slide, items, 0.5, 1.3, deck.w_in - 1.0, deck.h_in - 2.0, size=16, bullets=True)
 

@@ -57,6 +57,7 @@ class CompanyFacts:
     sla_lines: tuple[str, str]
     brand: Brand
     stages: tuple[str, ...]
+    anonymity_min: int = 5
 
 
 def _hbr(scores: Any) -> dict[str, Any] | None:
@@ -119,7 +120,9 @@ def _next_date(summary: dict[str, Any], as_of: date) -> dict[str, Any]:
     if late:
         return {"date": None, "what": f"{len(late)} open action{'s' * (len(late) > 1)} past "
                                       "due: agree new dates at the next steering meeting"}
-    return {"date": None, "what": "every action is closed: run the follow-up survey and recap"}
+    if not any(a["status"] != "dropped" for a in summary["actions"]):
+        return {"date": None, "what": "No action is agreed yet: agree the joint plan"}
+    return {"date": None, "what": "Every action is closed: run the follow-up survey and recap"}
 
 
 def _sla_lines(engagement: Any, sla: dict[str, Any]) -> tuple[str, str]:
@@ -150,7 +153,8 @@ def company_facts(context: CompanyContext) -> CompanyFacts:
         engagement=eng, summary=summary, drivers=drivers, gaps=gaps, findings=findings,
         ranked_by=ranked_by, hbr=_hbr(eng.scores) if eng.scores is not None else None,
         next_date=_next_date(summary, eng.as_of), sla_lines=_sla_lines(eng, summary["sla"]),
-        brand=context.brand or load_brand(), stages=tuple(context.stages))
+        brand=context.brand or load_brand(), stages=tuple(context.stages),
+        anonymity_min=context.anonymity_min)
 
 
 def _environment() -> Any:
