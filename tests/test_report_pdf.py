@@ -125,24 +125,34 @@ def fill(marks: list[Mark]) -> float:
     return (TOP - min(seen)) / PRINTABLE if seen else 0.0
 
 
-def figures(marks: list[Mark]) -> list[Mark]:
-    """The frames of the figures on a page, top first: clip boxes with drawings inside.
+def figures(marks: list[Mark], gap: float = 60.0) -> list[Mark]:
+    """The frames of the figures on a page, top first.
 
-    The box of the whole page body, and boxes that clip nothing drawn but thin rules
-    (a heading's underline), do not count; a table with shaded rows does.
+    A chart is a clip box with drawings inside (Chromium clips every image to
+    its box); a table is a run of shaded rows, drawings less than ``gap``
+    points apart. The box of the whole page body, and thin rules (a
+    heading's underline), do not count.
     """
-    drawings = [m for m in marks if m.drawing and m.top - m.bottom > 3]  # not a rule line
+    drawings = [m for m in marks if m.drawing and m.top - m.bottom > 3]
     frames = {(m.top, m.bottom) for m in marks if m.box and 20 < m.top - m.bottom < 0.95 * PRINTABLE
               and any(m.bottom - 1 <= d.bottom and d.top <= m.top + 1 for d in drawings)}
     outer = [f for f in frames if not any(o != f and o[0] >= f[0] and o[1] <= f[1] for o in frames)]
-    return [Mark(top, bottom, box=True) for top, bottom in sorted(outer, reverse=True)]
+    runs: list[list[float]] = []
+    for d in sorted(drawings, key=lambda m: -m.top):
+        if runs and d.top >= runs[-1][1] - gap:
+            runs[-1][1] = min(runs[-1][1], d.bottom)
+        else:
+            runs.append([d.top, d.bottom])
+    found = {*outer, *((top, bottom) for top, bottom in runs if top - bottom > 20)}
+    return [Mark(top, bottom, box=True) for top, bottom in sorted(found, reverse=True)]
 
 
-def opening_figure_depth(marks: list[Mark], lead: float = 150.0) -> float:
+def opening_figure_depth(marks: list[Mark], lead: float = 0.3 * PRINTABLE) -> float:
     """From the top of the printable area to the end of the figure that opens the page.
 
-    A figure opens the page when at most ``lead`` points (a heading and its
-    line of introduction) stand above it; 0 when no figure does.
+    A figure opens the page when at most ``lead`` points stand above it: its
+    heading and introduction, which the printer keeps with a very tall chart
+    when they take less than a quarter page. 0 when no figure does.
     """
     found = figures(marks)
     return TOP - found[0].bottom if found and TOP - found[0].top <= lead else 0.0

@@ -166,6 +166,8 @@ def _page_exporter_class() -> type:
 
 #: A4 with the margins of the print, and the page's printable area in CSS pixels (96 per inch).
 PRINT_MARGINS = {"top": "12mm", "bottom": "15mm", "left": "10mm", "right": "10mm"}
+#: The margins of a page without alignkit's footer line (e.g. the one-pager).
+PLAIN_MARGINS = {**PRINT_MARGINS, "bottom": "12mm"}
 PRINT_PAGE_PX = {"width": round((210 - 20) / 25.4 * 96), "height": round((297 - 27) / 25.4 * 96)}
 #: Lay the page out as wide as the paper, so what is measured is what is printed.
 PRINT_VIEWPORT = {"width": PRINT_PAGE_PX["width"], "height": PRINT_PAGE_PX["height"]}
@@ -365,7 +367,8 @@ class PdfPrinter:
             await page.goto(page_file.as_uri(), wait_until="load")
             await page.wait_for_timeout(self.settle_ms)
             footer = await page.evaluate(PRINT_LAYOUT_JS, PRINT_PAGE_PX)
-            return await page.pdf(format="A4", print_background=True, margin=PRINT_MARGINS,
+            return await page.pdf(format="A4", print_background=True,
+                                  margin=PRINT_MARGINS if footer else PLAIN_MARGINS,
                                   display_header_footer=bool(footer),
                                   header_template="<span></span>",
                                   footer_template=footer_template(footer))
