@@ -26,6 +26,7 @@ from __future__ import annotations
 import html
 import io
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -344,6 +345,7 @@ def _dark(colour: str) -> bool:
     return 0.299 * r + 0.587 * g + 0.114 * b < 0.5
 
 
+@lru_cache(maxsize=4)  # a batch draws the brand's logo once, not once per company
 def _logo_png(uri: str) -> bytes | None:
     """The brand's logo as PNG or JPEG bytes for a slide (an SVG is drawn by Chromium), or ``None``."""
     import base64
