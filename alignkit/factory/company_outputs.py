@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
 from alignkit.exceptions import AlignkitError
 from alignkit.factory.manifest import ManifestEntry
 from alignkit.report.formats import CompanyContext, output_format
@@ -62,7 +63,7 @@ def _build(ws: Workspace, out: Path, slug: str, stem: str, fmts: list[Any], stag
         day = report_day(ws, slug, base.get("as_of", ""))
         parameters["as_of"] = day
         context = CompanyContext(ws, slug, tuple(stages), wave=base.get("wave", "baseline"),
-                                 as_of=day, anonymity_min=base.get("anonymity_min", 5),
+                                 as_of=day, anonymity_min=base.get("anonymity_min", DEFAULT_THRESHOLD),
                                  brand=base.get("brand"), exporter=exporter)
         folder = out / slug
         folder.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
 from alignkit.report.branding import Brand, load_brand
 from alignkit.report.formats import CompanyContext
 
@@ -57,7 +58,7 @@ class CompanyFacts:
     sla_lines: tuple[str, str]
     brand: Brand
     stages: tuple[str, ...]
-    anonymity_min: int = 5
+    anonymity_min: int = DEFAULT_THRESHOLD
 
 
 def _hbr(scores: Any) -> dict[str, Any] | None:

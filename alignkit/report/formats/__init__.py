@@ -26,6 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
 from alignkit.exceptions import ReportError
 
 __all__ = ["CompanyContext", "OutputFormat", "company_formats", "output_format", "output_formats",
@@ -53,7 +54,7 @@ class CompanyContext:
     wave: str = "baseline"
     followup_wave: str = "followup"
     as_of: str = ""
-    anonymity_min: int = 5
+    anonymity_min: int = DEFAULT_THRESHOLD
     brand: Any = None
     template: Path | None = None
     exporter: Any = field(default=None, compare=False)
