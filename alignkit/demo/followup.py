@@ -51,7 +51,7 @@ class FollowupProfile:
 
 FOLLOWUP: dict[str, FollowupProfile] = {
     "northwind-software": FollowupProfile(
-        gain=0.55, closure=0.85, process_shift=0.1, seed=111,
+        gain=0.7, closure=0.85, process_shift=0.1, seed=111,
         team_sizes={"sales": 40, "marketing": 30, "leadership": 8, "other": 10},
         assumed={"sla": 1.0, "handoff": 0.8, "definitions": 0.6}),
     "bluepeak-logistics": FollowupProfile(

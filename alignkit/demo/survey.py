@@ -1,8 +1,13 @@
 """Demo survey answers: three fictional clients with different alignment profiles.
 
-The answers are simulated from a small model (a level per team and dimension,
-a person effect and item noise) and written as the canonical response
-template, then imported exactly as a consultant would import a real file.
+The answers are simulated from a small model and written as the canonical
+response template, then imported exactly as a consultant would import a real
+file. Each answer is a level per team and dimension, plus a person effect
+(some people answer higher than others), plus a person-by-dimension effect
+(what this person thinks of this facet, shared by its statements, so a
+facet's statements move together as in a real survey), plus item noise. The
+outcome statement follows the person's view of the facets named in
+``drivers`` more than of the rest, so the driver view has something to find.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ class DemoCompany:
     dimension_shift: dict[str, float] = field(default_factory=dict)
     # (team, dimension) -> extra shift, for perception gaps
     gap_shift: dict[tuple[str, str], float] = field(default_factory=dict)
+    # dimension -> extra weight of the person's view of it in the outcome statement
+    drivers: dict[str, float] = field(default_factory=dict)
     seed: int = 0
 
 
@@ -44,6 +51,7 @@ DEMO_COMPANIES: tuple[DemoCompany, ...] = (
         gap_shift={("marketing", "sla"): 1.1, ("sales", "sla"): -0.9,
                    ("marketing", "handoff"): 0.7, ("sales", "handoff"): -0.5,
                    ("sales", "definitions"): -0.6, ("sales", "data"): 0.4},
+        drivers={"incentives": 0.9, "shadowing": 0.7},
         seed=11,
     ),
     DemoCompany(
@@ -54,6 +62,7 @@ DEMO_COMPANIES: tuple[DemoCompany, ...] = (
                          "sponsorship": 0.5, "goals": 0.3},
         gap_shift={("marketing", "data"): -0.8, ("sales", "data"): 0.4,
                    ("sales", "content"): -0.7, ("marketing", "goals"): 0.5},
+        drivers={"structure": 0.8, "tools": 0.5},
         seed=23,
     ),
     DemoCompany(
@@ -62,6 +71,7 @@ DEMO_COMPANIES: tuple[DemoCompany, ...] = (
         base=3.8, team_shift={"leadership": 0.2},
         dimension_shift={"shadowing": -0.8, "content": -0.4, "sla": 0.3, "handoff": 0.3},
         gap_shift={("sales", "content"): -0.5, ("marketing", "incentives"): -0.6},
+        drivers={"shadowing": 0.7, "content": 0.5},
         seed=37,
     ),
 )
@@ -103,15 +113,17 @@ def _simulate(company: DemoCompany, instrument: Instrument) -> list[dict[str, st
             person = rng.normal(0, 0.35)
             row = {"respondent_id": f"R{number:04d}", "team": team.title(), "role": "",
                    "comment": ""}
-            levels = []
+            levels, views = [], 0.0
             for dim in instrument.dimensions:
+                view = rng.normal(0, _VIEW_SD)
                 level = (company.base + company.team_shift.get(team, 0.0)
                          + company.dimension_shift.get(dim.id, 0.0)
-                         + company.gap_shift.get((team, dim.id), 0.0) + person)
+                         + company.gap_shift.get((team, dim.id), 0.0) + person + view)
                 levels.append(level)
+                views += company.drivers.get(dim.id, 0.0) * view
                 for item in dim.items:
                     row[item.id] = _answer(rng, level)
-            row[instrument.outcome.id] = _answer(rng, float(np.mean(levels)))
+            row[instrument.outcome.id] = _answer(rng, float(np.mean(levels)) + views)
             unused = [c for c in _COMMENTS[team] if c not in said]
             if unused and rng.random() < 0.3:
                 row["comment"] = str(rng.choice(unused))
@@ -121,13 +133,17 @@ def _simulate(company: DemoCompany, instrument: Instrument) -> list[dict[str, st
     return [rows[i] for i in order]
 
 
+_VIEW_SD = 0.5  # spread of one person's view of one facet around the team's level
+_ITEM_SD = 0.5  # spread of one statement's answer around the person's view
+
+
 def _answer(rng: np.random.Generator, level: float) -> str:
     roll = rng.random()
     if roll < 0.03:
         return "N/A"
     if roll < 0.05:
         return ""
-    return str(int(np.clip(np.rint(level + rng.normal(0, 0.75)), 1, 5)))
+    return str(int(np.clip(np.rint(level + rng.normal(0, _ITEM_SD)), 1, 5)))
 
 
 def write_demo_survey(company: DemoCompany, path: Path, instrument: Instrument | None = None) -> Path:
