@@ -19,13 +19,12 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import pypdf  # reads the printed pages (dev extra)
 import pytest
 
 from alignkit.catalog.stages import STAGES
 from alignkit.factory.batch import render_batch
 from alignkit.report.html import PRINT_MARGINS, PdfPrinter, ReportExporter, find_chromium
-
-pypdf = pytest.importorskip("pypdf", reason="pypdf reads the printed pages (dev extra)")
 
 pytestmark = pytest.mark.slow
 
