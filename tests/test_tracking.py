@@ -167,6 +167,13 @@ def test_on_track_lists_late_actions_longest_first() -> None:
     assert text.index("*A2* is 31 days late") < text.index("*A1* is 12 days late")
 
 
+def test_on_track_says_so_when_there_is_nothing_to_decide_yet() -> None:
+    status = action_status(actions("2026-07-20", "2026-08-01"), NO_UPDATES,
+                           as_of=date(2026, 6, 1))
+    text = on_track_markdown(status, pd.DataFrame(columns=["label", "status"]))
+    assert text.startswith("Nothing to decide yet") and "late" in text
+
+
 # -- demo data -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Workspace:

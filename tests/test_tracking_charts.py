@@ -83,6 +83,22 @@ def test_kpi_trends_one_panel_per_kpi_with_status_and_target() -> None:
     assert panels[0].get_ylim()[1] <= 1  # a share never above 100%
 
 
+def test_a_kpi_with_nothing_measured_since_its_baseline_gets_a_panel_that_says_so() -> None:
+    obs = observations().assign(is_baseline=False)
+    baseline_only = pd.DataFrame({"kpi": "dashboard_weekly_users",
+                                  "observed_on": pd.to_datetime(["2026-02-01"]), "value": [0.25],
+                                  "target": [0.75], "is_baseline": [True]})
+    obs = pd.concat([obs, baseline_only], ignore_index=True)
+    summary = kpi_summary(obs)
+    assert summary.set_index("kpi").loc["dashboard_weekly_users", "status"] == "none"
+    fig = kpi_trends(obs, summary)
+    panel = next(ax for ax in fig.axes
+                 if ax.get_title(loc="left").replace("\n", " ") == summary["label"].iloc[-1])
+    assert not panel.lines  # no line drawn from a lone baseline
+    assert "Nothing measured since the baseline of 25%\ntarget 75%" in texts(fig)
+    assert "no figure recorded yet" in texts(fig)
+
+
 def test_kpi_trends_without_observations_is_a_message() -> None:
     obs = observations().iloc[0:0]
     fig = kpi_trends(obs, kpi_summary(obs))

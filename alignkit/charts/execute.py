@@ -37,7 +37,7 @@ __all__ = ["STATUS_COLOURS", "burn_up_chart", "kpi_trends"]
 DONE, WORKING, PLAN, SCOPE = "#17706A", "#9FCFC6", "#8A9196", "#2D3436"
 #: Colour of a KPI's status word (met, improving, stalled, worsening, no target).
 STATUS_COLOURS = {"met": "#17706A", "improving": "#2E8B7F", "stalled": "#B76E12",
-                  "worsening": "#B2352B", "single": MUTED, "no_target": MUTED}
+                  "worsening": "#B2352B", "single": MUTED, "no_target": MUTED, "none": MUTED}
 
 
 def _date_axis(ax: Axes) -> None:
@@ -144,8 +144,22 @@ def kpi_trends(observations: pd.DataFrame, summary: pd.DataFrame, *,
 
 
 def _kpi_panel(ax: Axes, obs: pd.DataFrame, row) -> None:
-    obs = obs.sort_values("observed_on")
+    obs = obs.sort_values("observed_on").dropna(subset=["observed_on", "value"])
     colour = STATUS_COLOURS[row.status]
+    ax.set_title(wrap(row.label, 40), loc="left", fontsize=11.5, fontweight="bold", color=INK,
+                 pad=20)
+    ax.annotate(STATUS_WORDS[row.status], (0, 1), xycoords="axes fraction", xytext=(0, 6),
+                textcoords="offset points", fontsize=10, color=colour, fontweight="bold")
+    if obs.empty or row.status == "none":  # agreed, nothing measured by the report day
+        since = ("Nothing measured yet" if pd.isna(row.first) else
+                 f"Nothing measured since the baseline of {format_kpi_value(row.kpi, row.first)}")
+        target = "" if pd.isna(row.target) else f"target {format_kpi_value(row.kpi, row.target)}"
+        ax.text(0.5, 0.5, f"{since}\n{target}".strip(), transform=ax.transAxes, ha="center",
+                va="center", fontsize=10, color=MUTED, linespacing=1.6)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        style_axes(ax)
+        return
     ax.plot(obs["observed_on"], obs["value"], color=colour, linewidth=2.2, marker="o",
             markersize=4.5, zorder=3)
     if obs["target"].notna().any():
@@ -158,10 +172,6 @@ def _kpi_panel(ax: Axes, obs: pd.DataFrame, row) -> None:
     ax.annotate(format_kpi_value(row.kpi, row.latest), (obs["observed_on"].iloc[-1], row.latest),
                 xytext=(6, 0), textcoords="offset points", va="center", fontsize=10,
                 fontweight="bold", color=colour, annotation_clip=False)
-    ax.set_title(wrap(row.label, 40), loc="left", fontsize=11.5, fontweight="bold", color=INK,
-                 pad=20)
-    ax.annotate(STATUS_WORDS[row.status], (0, 1), xycoords="axes fraction", xytext=(0, 6),
-                textcoords="offset points", fontsize=10, color=colour, fontweight="bold")
     _kpi_limits(ax, obs, row)
     _date_axis(ax)
     style_axes(ax, grid="y")

@@ -324,7 +324,8 @@ def on_track_markdown(status: pd.DataFrame, kpi_summary: pd.DataFrame) -> str:
             f"{'stalled' if r.status == 'stalled' else 'moved away from target'}"
             for r in kpi_summary.itertuples() if r.status in ("stalled", "worsening")]
     if not good and not bad:
-        return ""
+        return ("Nothing to decide yet: no action is done or late, and no KPI has a figure "
+                "after its baseline to show a direction.")
 
     def block(head: str, items: list[str]) -> str:
         return f"**{head}**\n\n" + ("\n".join(f"- {i}" for i in items) if items else "- none")
