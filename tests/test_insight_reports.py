@@ -41,7 +41,7 @@ def drivers(importance: dict[str, float], scores: dict[str, float], *, source: s
     """A driver view with the given importances (others small) and scores (others 3.0)."""
     imp = np.array([importance.get(d, 0.005) for d in DIMS])
     score = np.array([scores.get(d, 3.0) for d in DIMS])
-    high = imp >= np.median(imp)
+    high = imp > imp.mean()
     quadrant = [{(True, False): "focus area", (True, True): "strength",
                  (False, True): "maintain", (False, False): "lower priority"}[(h, s >= SCORE_SPLIT)]
                 for h, s in zip(high, score, strict=True)]
@@ -50,7 +50,7 @@ def drivers(importance: dict[str, float], scores: dict[str, float], *, source: s
                           "score": score, "quadrant": quadrant})
     table = table.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
     return Drivers(company="acme", wave="baseline", source=source, n=64, r2=float(imp.sum()),
-                   table=table, split="importance at its median", resamples=20,
+                   table=table, split="importance at an equal share of R²", resamples=20,
                    companies=companies)
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "Drivers",
     "driver_frame",
     "general_dominance",
+    "importance_split",
     "key_drivers",
     "load_drivers",
 ]
@@ -198,8 +199,21 @@ def _intervals(x: np.ndarray, y: np.ndarray, resamples: int, seed: int) -> np.nd
     return np.percentile(draws, [2.5, 97.5], axis=0)
 
 
+def importance_split(importance: np.ndarray) -> float:
+    """Where "high impact" starts: an equal share of R² (R² divided by the number of facets).
+
+    A facet above it moves the outcome more than the facets do on average, so
+    how many facets count as high impact depends on the data, not on a fixed
+    half of them.
+
+    >>> importance_split(np.array([0.3, 0.1, 0.05, 0.05]))
+    0.125
+    """
+    return float(np.nanmean(importance))
+
+
 def _quadrants(importance: np.ndarray, score: np.ndarray) -> list[str]:
-    high = importance >= np.median(importance)
+    high = importance > importance_split(importance)
     return ["" if np.isnan(s) else QUADRANTS[(bool(h), bool(s >= SCORE_SPLIT))]
             for h, s in zip(high, score, strict=True)]
 
@@ -222,7 +236,7 @@ def key_drivers(frame: pd.DataFrame, instrument: Instrument, *, scores: pd.Serie
                           "importance": weights, "ci_low": low, "ci_high": high,
                           "score": score, "quadrant": _quadrants(weights, score)})
     table = table.sort_values("importance", ascending=False, kind="stable")
-    split = (f"importance at its median ({np.median(weights):.3f}), "
+    split = (f"importance at an equal share of R² ({importance_split(weights):.3f}), "
              f"score at {SCORE_SPLIT} on the 1-5 scale")
     return Drivers(company=company, wave=wave, source=source, n=len(frame), r2=r2,
                    table=table.reset_index(drop=True), split=split, resamples=resamples,

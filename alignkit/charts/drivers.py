@@ -3,7 +3,7 @@
 Each facet is a dot: across, its score on the 1–5 scale; up, its importance for the
 outcome statement (its part of R² by general dominance, :mod:`alignkit.analysis.drivers`)
 with the bootstrap interval as a vertical line. The two split lines are the ones the
-driver view itself uses (importance at its median, score at
+driver view itself uses (importance at an equal share of R², score at
 :data:`~alignkit.analysis.drivers.SCORE_SPLIT`), so a dot's quadrant is always the
 ``quadrant`` of its table row. Labels are placed one by one where they overlap no
 other label, dot or the plot's edge; a label that finds no place becomes a number
@@ -17,8 +17,9 @@ import math
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from alignkit.analysis.drivers import SCORE_SPLIT, Drivers
+from alignkit.analysis.drivers import SCORE_SPLIT, Drivers, importance_split
 from alignkit.charts.style import (
     FIG_WIDTH,
     INK,
@@ -41,7 +42,7 @@ _CORNERS = (("Focus areas", "high impact, low score", "left", "top", "focus area
             ("Strengths", "high impact, high score", "right", "top", "strength"),
             ("Lower priority", "lower impact, low score", "left", "bottom", "lower priority"),
             ("Maintain", "lower impact, high score", "right", "bottom", "maintain"))
-_BODY, _BOTTOM, _LABEL_SIZE = 5.6, 0.75, 8.5
+_BODY, _BOTTOM, _BAND, _LABEL_SIZE = 5.6, 1.0, 0.45, 8.5
 
 
 def driver_source_words(drivers: Drivers) -> str:
@@ -69,13 +70,14 @@ def quadrant_chart(drivers: Drivers) -> Figure:
     if not drivers.available or drivers.table.empty:
         return message_figure(title, "No driver view for this survey: too few complete answers.")
     table = drivers.table.dropna(subset=["importance", "score"]).reset_index(drop=True)
+    y_split = importance_split(drivers.table["importance"].to_numpy(float))
     source = ("this company's own answers" if drivers.source == "company" else
               "the pooled answers of all clients in the workspace (this company has too few "
               "complete answers of its own); the dots sit at this company's scores")
     subtitle = (f"Computed from {source}: n = {drivers.n} people, R² = {drivers.r2:.2f}. Up: how "
                 "much of R² each facet accounts for (general dominance), with its 95% bootstrap "
-                f"interval. Across: its score. The lines split importance at its median and "
-                f"score at {SCORE_SPLIT}.")
+                "interval. Across: its score. High impact means more than an equal share of R² "
+                f"(the dashed line at {y_split:.3f}); a high score is {SCORE_SPLIT} or more.")
     fig = new_figure(title, subtitle, _BODY, top=0.15, bottom=_BOTTOM)
     left, right = MARGIN + 0.75, MARGIN + 0.1
     width = FIG_WIDTH - left - right
@@ -83,12 +85,14 @@ def quadrant_chart(drivers: Drivers) -> Figure:
     style_axes(ax)
     x, y = table["score"].to_numpy(float), table["importance"].to_numpy(float)
     low, high = table["ci_low"].to_numpy(float), table["ci_high"].to_numpy(float)
-    y_split = float(np.median(drivers.table["importance"].to_numpy(float)))
     x_lo = min(float(np.nanmin(x)), SCORE_SPLIT) - 0.35
     x_hi = max(float(np.nanmax(x)), SCORE_SPLIT) + 0.35
     y_top = max(float(np.nanmax(y)) * 1.45, y_split * 2.5, 0.01)
     ax.set_xlim(x_lo, x_hi)
-    ax.set_ylim(0, y_top)
+    # a band below zero holds the two lower quadrant names, clear of every dot and interval
+    ax.set_ylim(-y_top * _BAND / (_BODY - _BAND), y_top)
+    ax.yaxis.set_major_locator(MaxNLocator(6))
+    ax.set_yticks([t for t in ax.get_yticks() if 0 <= t <= y_top])
     _quadrant_shading(ax, y_split, y_top)
     cut = _intervals(ax, x, low, high, y_top)
     colours = [QUADRANT_COLOURS.get(q, MUTED) for q in table["quadrant"]]
@@ -115,7 +119,7 @@ def _quadrant_shading(ax: Axes, y_split: float, y_top: float) -> None:
     ax.fill_between([x_lo, SCORE_SPLIT], y_split, y_top, color="#FBEDEA", zorder=0)
     for name, words, ha, va, quadrant in _CORNERS:
         px = 0.012 if ha == "left" else 0.988
-        py = 0.985 if va == "top" else 0.015
+        py = 0.985 if va == "top" else 0.02
         ax.text(px, py, f"{name}\n{words}" if va == "top" else f"{words}\n{name}",
                 transform=ax.transAxes, ha=ha, va=va, fontsize=9, linespacing=1.3,
                 color=QUADRANT_COLOURS[quadrant] if quadrant != "lower priority" else MUTED,
