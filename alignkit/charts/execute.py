@@ -126,7 +126,7 @@ def kpi_trends(observations: pd.DataFrame, summary: pd.DataFrame, *,
     kpis = summary["kpi"].tolist()
     ncols = 2 if len(kpis) > 1 else 1
     nrows = math.ceil(len(kpis) / ncols)
-    panel_h, gap_h = 2.1, 0.95
+    panel_h, gap_h = 2.1, 1.25  # the gap holds the date axis's month label and a two-line title
     subtitle = ("Each panel is one agreed KPI: the line is what was measured, the dashed line "
                 "the target. The coloured word says whether the target is met, the KPI is "
                 "moving towards it, has stalled or is moving away.")
@@ -162,17 +162,20 @@ def _kpi_panel(ax: Axes, obs: pd.DataFrame, row) -> None:
         return
     ax.plot(obs["observed_on"], obs["value"], color=colour, linewidth=2.2, marker="o",
             markersize=4.5, zorder=3)
+    _kpi_limits(ax, obs, row)
     if obs["target"].notna().any():
         ax.step(obs["observed_on"], obs["target"].ffill(), where="post", color=INK,
                 linewidth=1.2, linestyle=(0, (4, 3)), alpha=0.75, zorder=2)
+        first = obs["target"].dropna().iloc[0]
+        lower, upper = ax.get_ylim()
+        above = (first - lower) / (upper - lower) < 0.8  # near the top: below the line instead
         ax.annotate(f"target {format_kpi_value(row.kpi, row.target)}",
-                    (obs["observed_on"].iloc[0], obs["target"].dropna().iloc[0]),
-                    xytext=(0, 5), textcoords="offset points", ha="left", va="bottom",
+                    (obs["observed_on"].iloc[0], first), xytext=(0, 5 if above else -5),
+                    textcoords="offset points", ha="left", va="bottom" if above else "top",
                     fontsize=9, color=MUTED)
     ax.annotate(format_kpi_value(row.kpi, row.latest), (obs["observed_on"].iloc[-1], row.latest),
                 xytext=(6, 0), textcoords="offset points", va="center", fontsize=10,
                 fontweight="bold", color=colour, annotation_clip=False)
-    _kpi_limits(ax, obs, row)
     _date_axis(ax)
     style_axes(ax, grid="y")
     ax.grid(axis="y", color=GRID)
