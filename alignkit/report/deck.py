@@ -639,12 +639,24 @@ def _next_steps_slide(deck: _Deck, rc: Any) -> None:
 
 
 def _shorten(text: str, limit: int = 240) -> str:
-    """``text``, or its list cut before ``limit`` characters at a ``;`` (the notes keep it whole)."""
+    """``text`` within ``limit`` characters for a slide (the notes keep it whole).
+
+    A point reads "list: what to do"; when it is too long the list loses its
+    last names ("and others"), the instruction after the colon stays whole.
+
+    >>> _shorten("Keep what worked on Alpha, Beta, Gamma, Delta: write it down.", 60)
+    'Keep what worked on Alpha, Beta and others: write it down.'
+    """
     if len(text) <= limit:
         return text
-    head = text[:limit]
-    cut = head.rfind(";")
-    return (head[:cut] if cut > 0 else head.rsplit(" ", 1)[0]).rstrip(",;: ") + \
+    head, sep, tail = text.partition(": ")
+    if sep and ", " in head:
+        names = head.split(", ")
+        while len(names) > 1 and len(", ".join(names)) + len(" and others: ") + len(tail) > limit:
+            names.pop()
+        return f"{', '.join(names)} and others: {tail}"
+    cut = text[:limit].rfind(";")
+    return (text[:cut] if cut > 0 else text[:limit].rsplit(" ", 1)[0]).rstrip(",;: ") + \
         " and more (see the notes)."
 
 
