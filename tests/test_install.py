@@ -49,4 +49,7 @@ def test_a_wheel_installed_outside_the_checkout_renders_the_demo(tmp_path: Path)
     for company in ("northwind-software", "bluepeak-logistics", "corvid-health"):
         for stage in ("identify", "plan", "execute", "recap"):
             assert (reports / company / f"{stage}.html").stat().st_size > 10_000
+        # the installed templates also make each company's deck and one-page summary
+        assert (reports / company / "deck.pptx").read_bytes()[:2] == b"PK"
+        assert "<html" in (reports / company / "summary.html").read_text(encoding="utf-8")
     assert str(ROOT) not in (reports / "northwind-software" / "identify.html").read_text()

@@ -214,7 +214,8 @@ def report(company: str, stage: str, wave: str, out: Path | None, timeout: int, 
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
               show_default=True, help="Folder for the demo workspace.")
 @click.option("--reports/--no-reports", default=True, show_default=True,
-              help="Render every company's four stage reports and the index pages.")
+              help="Render every company's four stage reports, steering deck, one-page "
+                   "summary and the index pages.")
 def demo(out: Path, reports: bool) -> None:
     """Build a demo workspace with three fictional clients and render their reports.
 
@@ -230,7 +231,8 @@ def demo(out: Path, reports: bool) -> None:
     click.echo(f"demo workspace: {ws.root}")
     if not reports:
         return
-    result = render_batch(ws.root)
+    # the four stage reports, and each company's steering deck and one-page summary
+    result = render_batch(ws.root, formats=("html", "pptx", "onepager"))
     order = {name: k for k, name in enumerate(STAGES)}
     for entry in sorted(result.entries, key=lambda e: (e.company, order.get(e.stage, 99))):
         click.echo(f"  {entry.company:<22} {entry.stage:<9} {entry.status}")
