@@ -78,6 +78,8 @@ class ForkedKernel:
             return
         try:
             data = self._conn.recv(64)
+        except BlockingIOError:  # nothing after all
+            return
         except OSError:
             data = b""
         if not data:  # the server is gone, and killed its kernels with it
@@ -87,6 +89,7 @@ class ForkedKernel:
         for line in self._buffer.split(b"\n")[:-1]:
             if line.startswith(b"exit "):
                 self._finish(int(line.split()[1]))
+                return
 
     def _finish(self, code: int) -> None:
         self.returncode = code
