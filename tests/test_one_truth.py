@@ -182,3 +182,14 @@ def test_action_numbers_survive_a_rebuilt_workspace_order(rendered: Path) -> Non
         numbers = [a["id"] for a in _summary(rendered, company)["actions"]]
         assert numbers == list(range(1, len(numbers) + 1))
         assert re.search(r"\b1\b", str(numbers))
+
+
+def test_the_driver_view_places_each_facet_at_the_score_every_report_shows() -> None:
+    """drivers --json scores are score --json's overall means, not the complete answerers' own."""
+    root = os.environ["ALIGNKIT_WORKSPACE"]
+    company = "northwind-software"  # the demo company with a driver view of its own
+    drivers = json.loads(_run("drivers", "--company", company, "--json", "--workspace", root))
+    scored = json.loads(_run("score", "--company", company, "--json", "--workspace", root))
+    assert drivers["source"] == "company"
+    means = {r["dimension"]: r["mean"] for r in scored["dimensions"] if r["group"] == "overall"}
+    assert {r["dimension"]: r["score"] for r in drivers["dimensions"]} == pytest.approx(means)

@@ -272,7 +272,10 @@ def load_drivers(company: str, wave: str, *, workspace: str | Path | Workspace |
     own = _published(ws, company, wave, inst, k)
     frame = driver_frame(own, inst)
     if len(frame) >= MIN_COMPANY:
-        return key_drivers(frame, inst, company=company, wave=wave, resamples=resamples)
+        # the score axis is the company's published mean of each facet (as in every report),
+        # not the mean of the complete answers the regression uses
+        return key_drivers(frame, inst, scores=_company_scores(own, inst), company=company,
+                           wave=wave, resamples=resamples)
     frames = [frame] + [driver_frame(_published(ws, c.slug, ws.waves(c.slug)[-1], inst, k), inst)
                         for c in ws.companies() if c.slug != company and ws.waves(c.slug)]
     used = [f for f in frames if len(f)]
