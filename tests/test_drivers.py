@@ -122,6 +122,41 @@ def test_the_pool_needs_five_companies_and_150_answers(
         assert "portfolio pool" in view.reason
 
 
+def test_the_pool_is_worked_out_once_kept_and_made_again_when_a_survey_changes(
+        workspace: Workspace, write_survey: Callable[..., Path], instrument: Instrument,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import alignkit.analysis.drivers as drivers
+
+    path = write_survey(simulated_rows(instrument, 20, 0), name="acme.csv")
+    import_survey(path, company="acme", wave="baseline", workspace=workspace)
+    for i in range(6):  # too small for a view of their own: each one's Identify reads the pool
+        add_company(workspace, write_survey, instrument, f"peer-{i}", 25, seed=10 + i)
+    first = load_drivers("acme", "baseline", workspace=workspace, resamples=5)
+    assert first.source == "portfolio" and first.n == 20 + 6 * 25 and list((workspace.root / ".cache").rglob("*.json"))
+
+    calls = []
+    real = drivers.general_dominance
+    monkeypatch.setattr(drivers, "general_dominance",
+                        lambda x, y: calls.append(len(y)) or real(x, y))
+    again = load_drivers("acme", "baseline", workspace=workspace, resamples=5)
+    peer = load_drivers("peer-0", "baseline", workspace=workspace, resamples=5)
+    assert calls == []  # the same pool: read from the cache, for acme and its peer alike
+    pd.testing.assert_frame_equal(again.table, first.table)
+    assert (again.n, again.r2, again.companies) == (first.n, first.r2, first.companies)
+    assert peer.n == first.n and peer.table["importance"].tolist() == pytest.approx(
+        first.table.set_index("dimension").loc[peer.table["dimension"], "importance"].tolist())
+
+    # a new survey in the portfolio gives a new pool; the old cached one is not read
+    add_company(workspace, write_survey, instrument, "peer-new", 25, seed=99)
+    grown = load_drivers("acme", "baseline", workspace=workspace, resamples=5)
+    assert calls and grown.n == first.n + 25 and grown.companies == 8
+    # and what the cache gives is what a fresh computation gives
+    for stale in (workspace.root / ".cache").rglob("*.json"):
+        stale.unlink()
+    fresh = load_drivers("acme", "baseline", workspace=workspace, resamples=5)
+    pd.testing.assert_frame_equal(fresh.table, grown.table)
+
+
 def test_cli_json_has_the_keys(workspace: Workspace, write_survey: Callable[..., Path],
                                instrument: Instrument) -> None:
     path = write_survey(simulated_rows(instrument, 40, 2))

@@ -21,6 +21,8 @@ portfolio``) when it holds at least :data:`MIN_POOL_COMPANIES` companies and
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -33,6 +35,7 @@ from alignkit.analysis.disclosure import plan_disclosure, published_answers
 from alignkit.analysis.privacy import DEFAULT_THRESHOLD, check_threshold
 from alignkit.analysis.scoring import prepare_answers
 from alignkit.catalog.instrument import Instrument, load_instrument
+from alignkit.store.cache import load_cached, save_cached
 from alignkit.store.workspace import Workspace, as_workspace
 
 __all__ = [
@@ -48,6 +51,8 @@ __all__ = [
     "load_drivers",
 ]
 
+_POOL_CACHE_VERSION = 1  # raise when the pooled figures are computed differently
+SEED = 20240611  # the bootstrap's seed: the same answers give the same intervals
 MIN_COMPANY = 30
 MIN_POOL_COMPANIES = 5
 MIN_POOL_ANSWERS = 150
@@ -220,27 +225,34 @@ def _quadrants(importance: np.ndarray, score: np.ndarray) -> list[str]:
 
 def key_drivers(frame: pd.DataFrame, instrument: Instrument, *, scores: pd.Series | None = None,
                 company: str = "", wave: str = "", source: str = "company",
-                resamples: int = 100, seed: int = 20240611, companies: int = 1) -> Drivers:
+                resamples: int = 100, seed: int = SEED, companies: int = 1) -> Drivers:
     """The driver view from a :func:`driver_frame`.
 
     ``scores`` (dimension -> mean) places each dimension on the score axis; by
     default the frame's own means.
     """
-    names = instrument.dimension_names()
-    dims = list(names)
+    dims = list(instrument.dimension_names())
     x, y = frame[dims].to_numpy(float), frame["outcome"].to_numpy(float)
     weights, r2 = general_dominance(x, y)
     low, high = _intervals(x, y, resamples, seed) if resamples else (weights * np.nan,) * 2
-    score = (frame[dims].mean() if scores is None else scores.reindex(dims)).to_numpy(float)
+    score = frame[dims].mean() if scores is None else scores
+    return _assemble(instrument, weights, low, high, r2, len(frame), score, company=company,
+                     wave=wave, source=source, resamples=resamples, companies=companies)
+
+
+def _assemble(instrument: Instrument, weights: np.ndarray, low: np.ndarray, high: np.ndarray,
+              r2: float, n: int, scores: pd.Series, **how: Any) -> Drivers:
+    """The driver view from its weights and intervals, placed at ``scores``."""
+    names = instrument.dimension_names()
+    dims = list(names)
+    score = scores.reindex(dims).to_numpy(float)
     table = pd.DataFrame({"dimension": dims, "dimension_name": [names[d] for d in dims],
                           "importance": weights, "ci_low": low, "ci_high": high,
                           "score": score, "quadrant": _quadrants(weights, score)})
     table = table.sort_values("importance", ascending=False, kind="stable")
     split = (f"importance at an equal share of R² ({importance_split(weights):.3f}), "
              f"score at {SCORE_SPLIT} on the 1-5 scale")
-    return Drivers(company=company, wave=wave, source=source, n=len(frame), r2=r2,
-                   table=table.reset_index(drop=True), split=split, resamples=resamples,
-                   companies=companies)
+    return Drivers(n=n, r2=float(r2), table=table.reset_index(drop=True), split=split, **how)
 
 
 # -- which answers ------------------------------------------------------------------------------
@@ -276,17 +288,55 @@ def load_drivers(company: str, wave: str, *, workspace: str | Path | Workspace |
         # not the mean of the complete answers the regression uses
         return key_drivers(frame, inst, scores=_company_scores(own, inst), company=company,
                            wave=wave, resamples=resamples)
-    frames = [frame] + [driver_frame(_published(ws, c.slug, ws.waves(c.slug)[-1], inst, k), inst)
-                        for c in ws.companies() if c.slug != company and ws.waves(c.slug)]
-    used = [f for f in frames if len(f)]
-    pooled = sum(len(f) for f in used)
-    if len(used) >= MIN_POOL_COMPANIES and pooled >= MIN_POOL_ANSWERS:
-        pool = pd.concat([f.set_axis([f"{i}:{r}" for r in f.index]) for i, f in enumerate(used)])
-        return key_drivers(pool, inst, scores=_company_scores(own, inst), company=company,
-                           wave=wave, source="portfolio", resamples=resamples,
-                           companies=len(used))
+    pool = _portfolio_pool(ws, company, wave, frame, inst, k, resamples)
+    used, pooled = pool["companies"], pool["pooled"]
+    if pool.get("weights") is not None:
+        return _assemble(inst, np.array(pool["weights"], float), np.array(pool["ci_low"], float),
+                         np.array(pool["ci_high"], float), pool["r2"], pooled,
+                         _company_scores(own, inst), company=company, wave=wave,
+                         source="portfolio", resamples=resamples, companies=used)
     reason = (f"{len(frame)} usable answers in {company} {wave} (a driver view needs "
               f"{MIN_COMPANY}), and the portfolio pool holds {pooled} answers from "
-              f"{len(used)} companies (it needs {MIN_POOL_ANSWERS} from {MIN_POOL_COMPANIES})")
+              f"{used} companies (it needs {MIN_POOL_ANSWERS} from {MIN_POOL_COMPANIES})")
     return Drivers(company=company, wave=wave, source=None, n=len(frame), reason=reason,
-                   companies=len(used))
+                   companies=used)
+
+
+def _portfolio_pool(ws: Workspace, company: str, wave: str, frame: pd.DataFrame,
+                    instrument: Instrument, k: int, resamples: int) -> dict[str, Any]:
+    """The pooled driver figures: this wave of ``company`` and every other company's latest.
+
+    They are the same for every company whose pool holds the same waves, so
+    they are worked out once and kept in the workspace's cache under a key made
+    of those waves' imports, the threshold, the instrument and the method: a
+    batch of many small companies pools the portfolio once, not once a report.
+    """
+    latest: dict[str, tuple[str, str]] = {}
+    own_version = ""
+    for slug, name, version in ws.survey_versions():
+        latest[slug] = (name, version)  # oldest first: the last one stays
+        if slug == company and name == wave:
+            own_version = version
+    members = [(company, wave, own_version)] + [(slug, name, version) for slug, (name, version)
+                                                 in sorted(latest.items()) if slug != company]
+    digest = hashlib.sha256(json.dumps(
+        [_POOL_CACHE_VERSION, METHOD, instrument.version, k, resamples, SEED,
+         sorted(members)]).encode()).hexdigest()[:40]
+    cached = load_cached(ws, "drivers-pool", digest)
+    if cached is not None:
+        return cached
+    frames = [frame] + [driver_frame(_published(ws, slug, name, instrument, k), instrument)
+                        for slug, name, _ in members[1:]]
+    used = [f for f in frames if len(f)]
+    result: dict[str, Any] = {"companies": len(used), "pooled": sum(len(f) for f in used),
+                              "weights": None}
+    if len(used) >= MIN_POOL_COMPANIES and result["pooled"] >= MIN_POOL_ANSWERS:
+        pool = pd.concat([f.set_axis([f"{i}:{r}" for r in f.index]) for i, f in enumerate(used)])
+        dims = list(instrument.dimension_names())
+        x, y = pool[dims].to_numpy(float), pool["outcome"].to_numpy(float)
+        weights, r2 = general_dominance(x, y)
+        low, high = _intervals(x, y, resamples, SEED) if resamples else (weights * np.nan,) * 2
+        result.update(weights=weights.tolist(), ci_low=low.tolist(), ci_high=high.tolist(),
+                      r2=r2)
+    save_cached(ws, "drivers-pool", digest, result)
+    return result

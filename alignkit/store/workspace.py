@@ -195,6 +195,23 @@ class Workspace:
                 return Company(*row)
         raise UnknownCompanyError(slug, [c.slug for c in self.companies()])
 
+    def survey_versions(self) -> list[tuple[str, str, str]]:
+        """``(company slug, wave, version)`` of every wave, oldest wave of each company first.
+
+        ``version`` names the imports the wave's answers came from (answers enter
+        only by import), so it changes whenever the wave's answers change; one
+        query for the whole workspace.
+        """
+        if not self.exists():
+            return []
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT c.slug, w.name, COALESCE(GROUP_CONCAT(i.id || ':' || i.sha256, ','), '') "
+                "FROM waves w JOIN companies c ON c.id = w.company_id "
+                "LEFT JOIN (SELECT id, wave_id, sha256 FROM imports ORDER BY id) i "
+                "ON i.wave_id = w.id GROUP BY w.id ORDER BY c.slug, w.id")
+            return [(slug, wave, version) for slug, wave, version in rows]
+
     def waves(self, slug: str) -> list[str]:
         """Names of a company's waves, oldest first."""
         self.company(slug)
