@@ -107,6 +107,19 @@ def test_rerun_with_nothing_changed_renders_nothing(rendered: Path, demo: Path, 
     assert {e["status"] for e in _manifest(out).values()} == {"skipped"}
 
 
+def test_a_report_that_records_what_it_published_is_not_rendered_again(tmp_path: Path) -> None:
+    """Rendering the follow-up wave writes its disclosure log; the next batch still skips it."""
+    ws = build_demo_workspace(tmp_path / "ws")
+    company = "bluepeak-logistics"  # its follow-up wave has not been published yet
+    with ws.connect() as con:
+        before = con.execute("SELECT COUNT(*) FROM publications").fetchone()[0]
+    first = render_batch(ws.root, companies=[company], stages=["recap"], workers=1)
+    with ws.connect() as con:
+        assert con.execute("SELECT COUNT(*) FROM publications").fetchone()[0] > before
+    again = render_batch(ws.root, companies=[company], stages=["recap"], workers=1)
+    assert first.counts["ok"] == 1 and again.counts == {"ok": 0, "failed": 0, "skipped": 1}
+
+
 def test_changed_company_data_renders_that_company_again(rendered: Path, demo: Path,
                                                          tmp_path: Path) -> None:
     out = _copy(rendered, tmp_path)

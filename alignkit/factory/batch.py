@@ -148,6 +148,31 @@ def _shown(job: ReportJob) -> dict[str, Any]:
     return {**job.parameters, "workspace": WORKSPACE}
 
 
+def _after_rendering(ws: Workspace, pending: Sequence[PlannedJob], done: list[ManifestEntry],
+                     base: dict[str, Any]) -> list[ManifestEntry]:
+    """``done`` with each rendered report fingerprinted on its company's data as rendering left it.
+
+    Rendering records what a report published (the disclosure log), which is
+    part of the company's data; fingerprinted before, every such report would
+    render again in the next batch although nothing a user did has changed.
+    """
+    rendered = {e.company for e in done if e.status == "ok"}
+    if not rendered:
+        return done
+    data = company_data_hashes(ws, sorted(rendered))
+    env = _environment_hash(base["brand"], base["formats"])
+    jobs = {p.job.company_stage: p.job for p in pending}
+    out = []
+    for entry in done:
+        job = jobs.get((entry.company, entry.stage))
+        if entry.status == "ok" and job is not None:
+            entry = replace(entry, fingerprint=report_fingerprint(
+                notebook=job.notebook, parameters=job.parameters, data_hash=data[entry.company],
+                environment_hash=env))
+        out.append(entry)
+    return out
+
+
 def _entry(planned: PlannedJob, outcome: ReportOutcome) -> ManifestEntry:
     return ManifestEntry(
         company=outcome.company, stage=outcome.stage, status=outcome.status,
@@ -238,7 +263,8 @@ def render_batch(
                 for entry in refused:
                     reporter.finished(entry)
             try:
-                done = _run(pending, workers, scheduler, server, fork, reporter, temp, ws)
+                done = _after_rendering(ws, pending, _run(pending, workers, scheduler, server,
+                                                          fork, reporter, temp, ws), base)
                 done += write_company_outputs(ws, out, chosen, chosen_stages,  # deck, one-pager
                                               company_formats(formats), base)
             finally:
