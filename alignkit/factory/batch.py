@@ -321,7 +321,7 @@ def _run_local(pending: list[PlannedJob], workers: int, server: KernelForkServer
                               fork_socket=server.socket_path or "" if server else "",
                               temp_dir=str(temp))
     environment = {**os.environ, "TMPDIR": str(temp)}  # whatever else workers write goes there too
-    # Workers start while the fork server warms up; kernel launchers wait for it. They end
+    # Workers start while the fork server warms up; their first kernels wait for it. They end
     # as soon as this process does, however it ends.
     pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=_worker_context(),
                                initializer=init_worker, initargs=(settings, environment, os.getpid()))
