@@ -89,8 +89,10 @@ def test_six_companies_publish_percentiles(tmp_path: Path, instrument: Instrumen
     assert [f["figure"] for f in stored["figures"]] == [INDEX, *instrument.dimension_names()]
     first = next(iter(instrument.dimension_names()))
     dim = next(f for f in stored["figures"] if f["figure"] == first)
-    # means 2.25 … 3.5; each percentile is a company's value at that rank, on a 0.1 grid
-    assert [dim[f"p{p}"] for p in PERCENTILES] == pytest.approx([2.5, 2.8, 3.2, 3.5])
+    # means 2.25 … 3.5; each percentile is a company's value at that rank, on a 0.1 grid; the
+    # 90th would be the top company's own 3.5 with six companies, so it is withheld (null)
+    assert [dim[f"p{p}"] for p in PERCENTILES[:3]] == pytest.approx([2.5, 2.8, 3.2])
+    assert dim["p90"] is None
     assert not {"mean", "n", "count"} & set(dim)
 
     shown = _cli(ws, "show", "--company", "client-alpha", "--json")
@@ -100,7 +102,7 @@ def test_six_companies_publish_percentiles(tmp_path: Path, instrument: Instrumen
     assert row["value"] == pytest.approx(2.25) and row["position"] == "below the 25th percentile"
     top = json.loads(_cli(ws, "show", "--company", "client-foxtrot", "--json").output)
     assert next(f for f in top["figures"] if f["figure"] == first)["position"] == (
-        "at the 90th percentile")
+        "above the 75th percentile")
 
 
 def test_one_company_never_sees_another(tmp_path: Path, instrument: Instrument) -> None:
@@ -168,8 +170,20 @@ def test_each_company_weighs_the_same(tmp_path: Path, instrument: Instrument) ->
     assert a.figures.iloc[0].equals(expected)
 
 
+@pytest.mark.parametrize("n", [5, 6, 9, 10, 12, 30])
+def test_no_published_point_is_the_lowest_or_highest_clients_own_value(
+        instrument: Instrument, n: int) -> None:
+    """The attack: read the top (or bottom) client's score straight off a published point."""
+    values = [30.0 + 40.0 * k / (n - 1) for k in range(n)]  # distinct, spread on the grid
+    figures = build_benchmark([{INDEX: v} for v in values], instrument).figures
+    points = [float(figures.iloc[0][f"p{p}"]) for p in PERCENTILES]
+    assert all(round(min(values)) != round(x) != round(max(values)) for x in points
+               if np.isfinite(x))
+    assert np.isfinite(points[3]) == (n >= 10)  # the 90th appears from ten clients on
+
+
 def test_position_words(instrument: Instrument) -> None:
-    pooled = [{INDEX: float(v)} for v in (20, 40, 50, 60, 70, 80, 90, 95)]
+    pooled = [{INDEX: float(v)} for v in (20, 40, 50, 60, 70, 80, 85, 88, 90, 95)]
     result = build_benchmark(pooled, instrument)
     points = [float(result.figures.iloc[0][f"p{p}"]) for p in PERCENTILES]
     words = company_position(result, {INDEX: (points[1] + points[2]) / 2})["position"].iloc[0]

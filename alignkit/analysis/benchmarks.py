@@ -9,7 +9,8 @@ percentiles are published, and only under these rules:
   may hold more than a quarter of its weight; a dimension some companies lack is withheld
   on its own;
 * a percentile is the value of a company at that rank (no interpolation between two
-  companies), snapped to a coarse grid (a tenth of a scale point; the index to the same
+  companies), never the lowest or highest company's (the 90th needs ten companies),
+  snapped to a coarse grid (a tenth of a scale point; the index to the same
   share of its 0–100 range). A company whose value lies between two published points
   then changes no figure by its exact value, and differencing two builds, with and without
   it, gives at most another company's rounded value, never its own;
@@ -96,7 +97,7 @@ class Benchmark:
         rows = self.figures.to_dict("records")
         return {"companies": self.companies, "min_companies": self.min_companies,
                 "percentiles": list(PERCENTILES),
-                "figures": [{k: (float(v) if isinstance(v, float | np.floating) else v)
+                "figures": [{k: (_number(v) if isinstance(v, float | np.floating) else v)
                              for k, v in row.items()} for row in rows],
                 "withheld": list(self.withheld)}
 
@@ -104,14 +105,20 @@ class Benchmark:
     def from_json(cls, payload: Mapping[str, Any]) -> Benchmark:
         """Read :meth:`to_json` output back."""
         try:
-            figures = pd.DataFrame(list(payload["figures"]),
-                                   columns=["figure", "label", *(f"p{p}" for p in PERCENTILES)])
+            points = [f"p{p}" for p in PERCENTILES]
+            figures = pd.DataFrame(list(payload["figures"]), columns=["figure", "label", *points])
+            figures[points] = figures[points].astype(float)  # null (withheld) reads as NaN
             return cls(figures=figures, withheld=tuple(payload["withheld"]),
                        companies=str(payload["companies"]),
                        min_companies=int(payload["min_companies"]))
         except (KeyError, TypeError, ValueError) as err:
             raise BenchmarkError(f"the stored benchmark is unreadable ({err}); "
                                  "rebuild it with `alignkit benchmark build`") from err
+
+
+def _number(value: float) -> float | None:
+    """A float for JSON: ``None`` for a withheld (NaN) point."""
+    return float(value) if math.isfinite(value) else None
 
 
 def count_band(n: int) -> str:
@@ -183,10 +190,22 @@ def _snap(value: float, step: float) -> float:
 
 
 def _percentiles(values: Sequence[float], step: float) -> list[float]:
-    """Each percentile as the value of the company at that rank, snapped to ``step``."""
+    """Each percentile as the value of the company at that rank, snapped to ``step``.
+
+    A percentile whose rank falls on the lowest or the highest company is not
+    published (NaN): it would be that one client's own value. With fewer than
+    ten companies this withholds the 90th percentile.
+
+    >>> _percentiles([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 0.1)
+    [2.0, 3.0, 5.0, nan]
+    """
     ordered = np.sort(np.asarray(values, dtype=float))
-    return [_snap(float(np.quantile(ordered, p / 100, method="inverted_cdf")), step)
-            for p in PERCENTILES]
+    n = len(ordered)
+    out = []
+    for p in PERCENTILES:
+        rank = math.ceil(p / 100 * n)  # numpy's "inverted_cdf": the company at that rank
+        out.append(_snap(float(ordered[rank - 1]), step) if 1 < rank < n else float("nan"))
+    return out
 
 
 def build_benchmark(pooled: Sequence[Mapping[str, float]], instrument: Instrument, *,
@@ -229,16 +248,17 @@ def build_benchmark(pooled: Sequence[Mapping[str, float]], instrument: Instrumen
 
 # -- one company among them -------------------------------------------------------------------
 def _position(value: float, points: Sequence[float]) -> str:
-    """Where ``value`` lies among the published percentile points, in words."""
-    for p, point in zip(PERCENTILES, points, strict=True):
+    """Where ``value`` lies among the published percentile points (withheld ones are NaN)."""
+    shown = [(p, point) for p, point in zip(PERCENTILES, points, strict=True)
+             if math.isfinite(point)]
+    for p, point in shown:
         if math.isclose(value, point, abs_tol=1e-9):
             return f"at {_POINT[p]}"
-    if value < points[0]:
-        return f"below {_POINT[25]}"
-    if value > points[-1]:
-        return f"above {_POINT[90]}"
-    for (p, low), (q, high) in zip(zip(PERCENTILES, points, strict=True),
-                                   zip(PERCENTILES[1:], points[1:], strict=True), strict=False):
+    if value < shown[0][1]:
+        return f"below {_POINT[shown[0][0]]}"
+    if value > shown[-1][1]:
+        return f"above {_POINT[shown[-1][0]]}"
+    for (p, low), (q, high) in zip(shown, shown[1:], strict=False):
         if low < value < high:
             return f"between {_POINT[p]} and {_POINT[q]}"
     return f"at {_POINT[50]}"  # points that coincide around the value

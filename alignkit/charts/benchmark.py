@@ -59,8 +59,8 @@ def benchmark_chart(position: pd.DataFrame, *, companies: str,
     dims = position[position["figure"] != INDEX]
     subtitle = (f"Each row shows the spread of the latest survey of {companies} clients "
                 "(each client counts once): the dark band holds the middle half of them, the "
-                "light band runs on to the 90th percentile, the tick marks the median. "
-                "The dot is this company.")
+                "light band runs on to the 90th percentile (shown from ten clients on), the "
+                "tick marks the median. The dot is this company.")
     labels = [wrap(str(v), 38) for v in dims["label"]] or [""]
     index_h = 0.55 if len(index) else 0.0
     body = _ROW * len(dims) + (index_h + 0.75 if len(index) else 0.0)
@@ -89,7 +89,8 @@ def _rows(ax: Axes, rows: pd.DataFrame, limits: tuple[float, float]) -> None:
     row_labels(ax, positions, rows["label"].tolist())
     for y, row in enumerate(rows.itertuples(index=False)):
         p25, p50, p75, p90 = (float(getattr(row, f"p{p}")) for p in (25, 50, 75, 90))
-        ax.barh(y, p90 - p75, left=p75, height=0.5, color=_TOP, zorder=2)
+        if math.isfinite(p90):  # withheld below ten clients: it would be the top client's own
+            ax.barh(y, p90 - p75, left=p75, height=0.5, color=_TOP, zorder=2)
         ax.barh(y, p75 - p25, left=p25, height=0.5, color=_MID, zorder=2)
         ax.plot([p50, p50], [y - 0.3, y + 0.3], color=INK, linewidth=1.6, zorder=3)
         value = float(row.value)

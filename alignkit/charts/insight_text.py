@@ -184,14 +184,15 @@ def benchmark_markdown(benchmark: Benchmark | None, position: pd.DataFrame | Non
     own = position.dropna(subset=["value"])
     lines = [f"Among **{benchmark.companies} clients** (the number is given as a range): only "
              "the 25th, 50th, 75th and 90th percentiles are published, each rounded to a tenth of "
-             "a point.", ""]
+             "a point, and the 90th only from ten clients on (with fewer it would be the top "
+             "client's own score).", ""]
     index = own[own["figure"] == "index"]
     if len(index):
         lines.append(f"- **Alignment index {index['value'].iloc[0]:.0f}**: "
                      f"{index['position'].iloc[0]} of the clients.")
     dims = own[own["figure"] != "index"]
     top = dims[dims["position"].str.startswith(("above the 90th", "at the 90th",
-                                                "between the 75th"))]
+                                                "between the 75th", "above the 75th"))]
     low = dims[dims["position"].str.startswith("below the 25th")]
     if len(top):
         lines.append("- **Ahead of most clients:** " + ", ".join(
