@@ -180,8 +180,12 @@ def test_workbook_keeps_typed_text_as_plain_text(site: Path, tmp_path: Path) -> 
     eng = load_engagement(BASE.slug, WAVE, workspace=site.parent / "ws")
     path = export_xlsx(eng.plan_with_kpis(), eng.agreement, tmp_path / "plan.xlsx",
                        company=eng.company.name, currency=eng.currency)
-    sheet = load_workbook(path, read_only=True)["Action plan"]
-    cells = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    book = load_workbook(path, read_only=True)  # read-only keeps the file open until closed
+    try:
+        cells = [c for row in book["Action plan"].iter_rows(values_only=True) for c in row
+                 if isinstance(c, str)]
+    finally:
+        book.close()
     assert f"Joint action plan: {COMPANY}" in cells
     assert SALES_OWNER in cells and MARKETING_OWNER in cells  # as typed, not HTML-escaped
 

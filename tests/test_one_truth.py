@@ -135,13 +135,14 @@ def test_every_report_and_the_workbook_tell_the_summary_figures(rendered: Path,
     _run("plan", "export", "--company", company, "--out", str(out), "-w", str(rendered))
     book = load_workbook(out, read_only=True)
     rows = [r for r in book["Action plan"].iter_rows(min_row=5, values_only=True) if r[0]]
+    sla_sheet = [r for r in book["SLA"].iter_rows(values_only=True) if r and r[0]]
+    book.close()  # read-only keeps the file open until closed
     assert {int(r[0]): r[1] for r in rows} == actions
     for r in rows:
         record = kpis[next(a["kpi"] for a in truth["actions"] if a["id"] == int(r[0]))]
         if record["baseline"] is not None:
             assert r[8] == pytest.approx(record["baseline"], abs=1e-4)
         assert r[9] == pytest.approx(record["target"], abs=1e-4)
-    sla_sheet = [r for r in book["SLA"].iter_rows(values_only=True) if r and r[0]]
     assert any(str(r[0]).startswith("Marketing qualified") and r[1] == mqls for r in sla_sheet)
 
 
