@@ -12,11 +12,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import OfflinePage, launched_chromium
 
 from alignkit.catalog.stages import STAGES
 from alignkit.demo import build_demo_workspace
 from alignkit.factory.batch import render_batch
-from alignkit.report.html import CHROMIUM_FLAGS, find_chromium
 from alignkit.report.render import notebooks_dir
 
 COMPANIES = ["bluepeak-logistics", "corvid-health"]
@@ -55,32 +55,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+    yield from launched_chromium()
 
 
-class OpenedPage:
+class OpenedPage(OfflinePage):
     """A page opened offline, with every error and network attempt recorded."""
-
-    def __init__(self, browser, path: Path) -> None:
-        self.errors: list[str] = []
-        self.network: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1100, "height": 1400})
-        self.page.on("pageerror", lambda err: self.errors.append(f"page error: {err}"))
-        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
-        self.page.route("**/*", self._offline)
-        self.page.goto(path.as_uri(), wait_until="load")
-
-    def _offline(self, route) -> None:
-        if route.request.url.startswith(("file:", "data:")):
-            route.continue_()
-        else:
-            self.network.append(route.request.url)
-            route.abort()
 
     def images(self) -> list[list]:
         return self.page.eval_on_selector_all(

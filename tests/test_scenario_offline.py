@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import OfflinePage, launched_chromium
 
 from alignkit.plan.scenarios import (
     Baseline,
@@ -208,34 +209,11 @@ def test_the_generated_script_computes_and_formats_as_python(tmp_path: Path) -> 
 # -- in the system Chromium, offline ------------------------------------------------------
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    from alignkit.report.html import CHROMIUM_FLAGS, find_chromium
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+    yield from launched_chromium()
 
 
-class OfflinePage:
-    """A page opened with every request that is not a file or inline data aborted and counted."""
-
-    def __init__(self, browser, path: Path) -> None:
-        self.errors: list[str] = []
-        self.network: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1100, "height": 1400})
-        self.page.on("pageerror", lambda err: self.errors.append(f"page error: {err}"))
-        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
-        self.page.route("**/*", self._offline)
-        self.page.goto(path.as_uri(), wait_until="load")
-
-    def _offline(self, route) -> None:
-        if route.request.url.startswith(("file:", "data:")):
-            route.continue_()
-        else:
-            self.network.append(route.request.url)
-            route.abort()
+class ScenarioPage(OfflinePage):
+    """The explorer's page, opened offline."""
 
     def shown(self) -> dict:
         """What the explorer shows: summary figures, readouts, slider values, chart texts."""
@@ -288,7 +266,7 @@ def _check(shown: dict, expected: dict) -> None:
 def test_sliders_show_exactly_what_the_python_model_gives(browser, tmp_path: Path,
                                                           name: str) -> None:
     baseline, currency = BASELINES[name]
-    opened = OfflinePage(browser, _page(tmp_path, baseline, currency))
+    opened = ScenarioPage(browser, _page(tmp_path, baseline, currency))
     today = today_values(baseline)
     _check(opened.shown(), _expected(baseline, today, currency))
     rng = random.Random(f"scenario-{name}")
@@ -322,7 +300,7 @@ def test_sliders_show_exactly_what_the_python_model_gives(browser, tmp_path: Pat
 
 @pytest.mark.slow
 def test_the_keyboard_moves_a_slider_and_back_to_today_restores_it(browser, tmp_path: Path) -> None:
-    opened = OfflinePage(browser, _page(tmp_path, TODAY, "EUR"))
+    opened = ScenarioPage(browser, _page(tmp_path, TODAY, "EUR"))
     before = opened.shown()
     opened.page.focus("input[data-ak=sql_to_won]")
     for _ in range(4):
@@ -343,7 +321,7 @@ def test_the_keyboard_moves_a_slider_and_back_to_today_restores_it(browser, tmp_
 
 @pytest.mark.slow
 def test_print_hides_the_controls_and_shows_the_preset_scenarios(browser, tmp_path: Path) -> None:
-    opened = OfflinePage(browser, _page(tmp_path, TODAY, "EUR"))
+    opened = ScenarioPage(browser, _page(tmp_path, TODAY, "EUR"))
     page = opened.page
     assert page.locator(".ak-scn-controls").is_visible()
     assert not page.locator("table.ak-scn-table").is_visible()
@@ -382,7 +360,7 @@ def test_the_plan_report_explorer_recomputes_offline(browser, plan_report: Path)
     html = plan_report.read_text(encoding="utf-8")
     assert html.count("class='ak-scn'") == 1
     assert "widget-state+json" not in html  # the widget library is not needed any more
-    opened = OfflinePage(browser, plan_report)
+    opened = ScenarioPage(browser, plan_report)
     page = opened.page
     assert page.locator(".widget-hslider").count() == 0
     config = page.evaluate("""() => {
