@@ -6,8 +6,8 @@ dimensions by *general dominance* (also called LMG): a dimension's importance is
 the R² it adds when it joins a model, averaged over the models of each size and
 then over the sizes. The importances sum to the R² of the full model.
 
-All 2^p subset R²s come from the correlation matrix, once per sample, so the
-bootstrap intervals stay cheap. Only answers that may be published are used
+All 2^p subset R²s come from the correlation matrix by the sweep operator,
+several bootstrap samples at a time, so the intervals stay cheap. Only answers that may be published are used
 (:func:`alignkit.analysis.disclosure.published_answers`, as
 :func:`alignkit.analysis.wave.score_wave` does), and only people who answered the
 outcome and at least one item of every dimension (listwise).
@@ -25,6 +25,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cache
+from math import comb
 from pathlib import Path
 from typing import Any
 
@@ -130,42 +131,76 @@ def driver_frame(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     return wide.dropna().astype(float)
 
 
-@cache
-def _subsets(p: int) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """Predictor masks ``(2^p, p)``; per subset size, the subsets' bit masks and columns."""
-    masks = (np.arange(2 ** p)[:, None] >> np.arange(p)) & 1
-    sizes = masks.sum(axis=1)
-    by_size = [np.flatnonzero(sizes == k) for k in range(p + 1)]
-    cols = [np.nonzero(masks[at])[1].reshape(len(at), k) for k, at in enumerate(by_size)]
-    return masks.astype(bool), by_size, cols
+RIDGE = 1e-9  # added to each predictor's variance: two identical columns stay solvable
+_CHUNK = 5  # bootstrap resamples swept together (larger chunks only cost memory bandwidth)
 
 
-def _correlations(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Correlations among predictors and with ``y``; a constant column correlates with none."""
-    data = np.column_stack([x, y])
-    centred = data - data.mean(axis=0)
-    sd = np.sqrt((centred ** 2).mean(axis=0))
+def _correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Correlation matrices of ``[x, y]`` per sample: ``x (B, n, p)``, ``y (B, n)`` ->
+    ``(B, p + 1, p + 1)``, ``y`` last. A constant column correlates with none."""
+    data = np.concatenate([x, y[..., None]], axis=-1)
+    centred = data - data.mean(axis=-2, keepdims=True)
+    sd = np.sqrt((centred ** 2).mean(axis=-2, keepdims=True))
     z = np.divide(centred, sd, out=np.zeros_like(centred), where=sd > 0)
-    corr = z.T @ z / len(z)
-    np.fill_diagonal(corr, 1.0)
-    return corr[:-1, :-1], corr[:-1, -1]
+    corr = np.matmul(np.swapaxes(z, -1, -2), z) / z.shape[-2]
+    diagonal = np.arange(corr.shape[-1])
+    corr[:, diagonal, diagonal] = 1.0
+    return corr
 
 
-def _subset_r2(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """R² of the regression of ``y`` on every subset of the columns of ``x``, by bit mask."""
-    rxx, rxy = _correlations(x, y)
-    p = x.shape[1]
-    _, by_size, cols = _subsets(p)
-    r2 = np.zeros(2 ** p)
-    for k in range(1, p + 1):
-        idx = cols[k]
-        blocks = rxx[idx[:, :, None], idx[:, None, :]]
-        vectors = rxy[idx]
-        # A hair of ridge keeps a resample with two identical columns solvable.
-        blocks = blocks + 1e-9 * np.eye(k)
-        beta = np.linalg.solve(blocks, vectors[:, :, None])[:, :, 0]
-        r2[by_size[k]] = np.einsum("si,si->s", beta, vectors)
+def _subset_r2(corr: np.ndarray) -> np.ndarray:
+    """R² of ``y`` on every subset of the predictors, by bit mask: ``(B, p+1, p+1)`` -> ``(B, 2^p)``.
+
+    The sweep operator: sweeping predictor ``t`` out of a correlation matrix leaves
+    the partial covariances given ``t``, and what is left of ``y``'s variance is
+    ``1 - R²``. Subsets are grown by their highest column, so a subset only keeps
+    the rows of the predictors above it and ``y``: about ``6 x 2^p`` numbers in all
+    instead of one ``k x k`` system per subset.
+    """
+    samples, q, _ = corr.shape
+    p = q - 1
+    swept = corr.copy()
+    swept[:, np.arange(p), np.arange(p)] += RIDGE
+    r2 = np.zeros((samples, 2 ** p))
+    # parts[t]: (bit masks, matrices over predictors t+1..p-1 and y) of the subsets whose
+    # highest predictor is t, gathered from every smaller highest predictor
+    parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(p)]
+    masks, mats = np.zeros(1, dtype=np.int64), swept[:, None]  # the empty set: all predictors
+    for u in range(-1, p):
+        if u >= 0:
+            masks = np.concatenate([m for m, _ in parts[u]])
+            mats = np.concatenate([m for _, m in parts[u]], axis=1)
+            parts[u] = []
+            r2[:, masks] = 1.0 - mats[:, :, -1, -1]
+        for t in range(u + 1, p):
+            at = t - u - 1  # t among the group's predictors
+            row = mats[:, :, at, at + 1:]
+            scaled = row / mats[:, :, at, at][..., None]
+            child = mats[:, :, at + 1:, at + 1:] - row[..., :, None] * scaled[..., None, :]
+            parts[t].append((masks + (1 << t), child))
     return np.clip(r2, 0.0, 1.0)
+
+
+@cache
+def _dominance_map(p: int) -> np.ndarray:
+    """The ``(2^p, p)`` matrix that turns subset R²s into general dominance weights.
+
+    Predictor ``i``'s weight averages, over the sizes ``k`` of the subsets ``T``
+    without it, the mean gain ``R²(T + i) - R²(T)``: each such ``T`` enters with
+    ``-1 / (p C(p-1, k))`` and ``T + i`` with the opposite, so the weights are one
+    matrix product.
+    """
+    masks = ((np.arange(2 ** p)[:, None] >> np.arange(p)) & 1).astype(bool)
+    sizes = masks.sum(axis=1)
+    share = 1.0 / (p * np.array([comb(p - 1, k) for k in range(p)], float))
+    with_i = share[np.maximum(sizes - 1, 0)][:, None]
+    without_i = share[np.minimum(sizes, p - 1)][:, None]
+    return np.where(masks, with_i, -without_i)
+
+
+def _dominance(r2: np.ndarray) -> np.ndarray:
+    """General dominance weights ``(B, p)`` from the subset R²s ``(B, 2^p)``."""
+    return r2 @ _dominance_map(int(np.log2(r2.shape[-1])))
 
 
 def general_dominance(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -182,25 +217,16 @@ def general_dominance(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     (0, True)
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
-    p = x.shape[1]
-    r2 = _subset_r2(x, y)
-    masks, _, _ = _subsets(p)
-    sizes = masks.sum(axis=1)
-    weights = np.empty(p)
-    for i in range(p):
-        without = np.flatnonzero(~masks[:, i])
-        gain = r2[without | (1 << i)] - r2[without]
-        per_size = np.bincount(sizes[without], weights=gain, minlength=p)[:p]
-        count = np.bincount(sizes[without], minlength=p)[:p]
-        weights[i] = np.mean(per_size / count)
-    return weights, float(r2[-1])
+    r2 = _subset_r2(_correlations(x[None], y[None]))
+    return _dominance(r2)[0], float(r2[0, -1])
 
 
 def _intervals(x: np.ndarray, y: np.ndarray, resamples: int, seed: int) -> np.ndarray:
     """Percentile bootstrap 95% intervals of the weights: ``(2, p)``."""
     rng = np.random.default_rng(seed)
-    draws = np.array([general_dominance(x[at], y[at])[0]
-                      for at in rng.integers(0, len(y), size=(resamples, len(y)))])
+    at = rng.integers(0, len(y), size=(resamples, len(y)))
+    draws = np.concatenate([_dominance(_subset_r2(_correlations(x[chunk], y[chunk])))
+                            for chunk in np.array_split(at, range(_CHUNK, resamples, _CHUNK))])
     return np.percentile(draws, [2.5, 97.5], axis=0)
 
 

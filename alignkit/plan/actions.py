@@ -128,20 +128,27 @@ def gap_sizes(scores: WaveScores, *, target_level: float = TARGET_LEVEL,
         drop=True)
 
 
-def _reason(tactic_dims: tuple[str, ...], gaps: pd.DataFrame,
-            only: str | None = None) -> pd.Series | None:
+def _reason(tactic_dims: tuple[str, ...], gaps: list[dict[str, Any]],
+            only: str | None = None) -> dict[str, Any] | None:
     """The dimension that gives a tactic most reason: largest weighted gap, then the larger
-    perception gap, then the tactic's own order (``only``: that dimension or nothing)."""
-    here = gaps[gaps["dimension"].isin([only] if only else tactic_dims)]
-    if here.empty:
+    perception gap, then the tactic's own order (``only``: that dimension or nothing).
+
+    ``gaps`` is :func:`gap_sizes` as records; the answer is that dimension's record with
+    ``order``, ``weight`` (1 for the tactic's first dimension, else
+    :data:`SUPPORT_WEIGHT`) and ``weighted`` (gap x weight x impact weight).
+    """
+    order = {d: k for k, d in enumerate(tactic_dims)}
+    here = []
+    for gap in gaps:
+        dim = gap["dimension"]
+        if dim in order and (only is None or dim == only):
+            weight = 1.0 if order[dim] == 0 else SUPPORT_WEIGHT
+            impact = gap.get("impact_weight", 1.0)
+            here.append({**gap, "order": order[dim], "weight": weight, "impact_weight": impact,
+                         "weighted": gap["gap_size"] * weight * impact})
+    if not here:
         return None
-    here = here.assign(order=here["dimension"].map({d: k for k, d in enumerate(tactic_dims)}))
-    here["weight"] = np.where(here["order"] == 0, 1.0, SUPPORT_WEIGHT)
-    if "impact_weight" not in here:
-        here["impact_weight"] = 1.0
-    here["weighted"] = here["gap_size"] * here["weight"] * here["impact_weight"]
-    return here.sort_values(["weighted", "perception_gap", "order"],
-                            ascending=[False, False, True]).iloc[0]
+    return min(here, key=lambda r: (-r["weighted"], -r["perception_gap"], r["order"]))
 
 
 def must_cover(gaps: pd.DataFrame, *, lowest: int = 3) -> list[str]:
@@ -163,10 +170,10 @@ _RANK_COLUMNS = ["rank", "tactic", "title", "dimension", "dimension_name", "gap_
                  "weeks_to_impact", "priority"]
 
 
-def _candidate(position: int, tactic: Any, reason: pd.Series) -> dict[str, Any]:
-    return {"tactic": tactic.id, "title": tactic.name, **reason[
-        ["dimension", "dimension_name", "gap_size", "shortfall", "perception_gap",
-         "weight", "impact_weight"]].to_dict(),
+def _candidate(position: int, tactic: Any, reason: dict[str, Any]) -> dict[str, Any]:
+    return {"tactic": tactic.id, "title": tactic.name, **{k: reason[k] for k in (
+        "dimension", "dimension_name", "gap_size", "shortfall", "perception_gap",
+        "weight", "impact_weight")},
         "impact": tactic.impact, "effort": tactic.effort,
         "weeks_to_impact": tactic.weeks_to_impact, "position": position,
         "priority": reason["weighted"] * tactic.impact / tactic.effort}
@@ -194,9 +201,10 @@ def rank_tactics(gaps: pd.DataFrame, playbook: Playbook, *, top: int = 6,
         :data:`SUPPORT_WEIGHT`); tactics whose dimensions show no need are left out.
     """
     tactics = list(enumerate(playbook.tactics))
+    records = gaps.to_dict("records")
     rows = []
     for position, tactic in tactics:
-        reason = _reason(tactic.dimensions, gaps)
+        reason = _reason(tactic.dimensions, records)
         if reason is not None and reason["weighted"] > 0:
             rows.append(_candidate(position, tactic, reason))
     if not rows:
@@ -205,7 +213,7 @@ def rank_tactics(gaps: pd.DataFrame, playbook: Playbook, *, top: int = 6,
     for dim in (must_cover(gaps) if cover is None else cover):
         options = []
         for position, tactic in tactics:
-            reason = _reason(tactic.dimensions, gaps, only=dim)
+            reason = _reason(tactic.dimensions, records, only=dim)
             if tactic.id not in chosen and reason is not None and reason["weighted"] > 0:
                 options.append(_candidate(position, tactic, reason))
         if options:
