@@ -92,6 +92,46 @@ def test_general_dominance_matches_the_full_regression() -> None:
     assert weights.sum() == pytest.approx(r2) and int(np.argmax(weights)) == 0
 
 
+def _lstsq_r2(x: np.ndarray, y: np.ndarray) -> float:
+    design = np.column_stack([np.ones(len(y)), x])
+    residual = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    return 1 - residual.var() / y.var()
+
+
+def test_every_subset_r2_of_the_sweep_matches_its_own_regression() -> None:
+    from alignkit.analysis.drivers import _correlations, _subset_r2
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(60, 5)) + rng.normal(size=(60, 1))  # correlated predictors
+    y = x @ np.array([0.8, 0.0, -0.4, 0.3, 0.0]) + rng.normal(size=60)
+    r2 = _subset_r2(_correlations(x[None], y[None]))[0]
+    for mask in range(1, 2 ** 5):
+        cols = [i for i in range(5) if mask >> i & 1]
+        assert r2[mask] == pytest.approx(_lstsq_r2(x[:, cols], y), abs=1e-7), cols
+    assert r2[0] == 0
+
+
+def test_weights_are_the_mean_gain_per_size_and_the_bootstrap_is_per_sample() -> None:
+    from itertools import combinations
+
+    from alignkit.analysis.drivers import _intervals
+
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(50, 4))
+    x[:, 3] = x[:, 2]  # two identical columns stay solvable
+    y = x[:, 0] + 0.5 * x[:, 2] + rng.normal(size=50)
+    weights, _ = general_dominance(x, y)
+    for i in range(4):
+        others = [j for j in range(4) if j != i]
+        per_size = [np.mean([_lstsq_r2(x[:, [*t, i]], y) - (_lstsq_r2(x[:, list(t)], y) if t else 0)
+                             for t in combinations(others, k)]) for k in range(4)]
+        assert weights[i] == pytest.approx(np.mean(per_size), abs=1e-6)
+    # the samples are swept several at a time; each gives what it gives alone
+    draws = [general_dominance(x[at], y[at])[0]
+             for at in np.random.default_rng(3).integers(0, 50, size=(23, 50))]
+    assert _intervals(x, y, 23, 3) == pytest.approx(np.percentile(draws, [2.5, 97.5], axis=0))
+
+
 def test_too_few_answers_give_the_reason_not_numbers(
         workspace: Workspace, write_survey: Callable[..., Path], instrument: Instrument) -> None:
     path = write_survey(simulated_rows(instrument, 12, 1))
