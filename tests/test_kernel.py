@@ -196,6 +196,20 @@ def test_forked_kernel_starts_warm_with_the_inherited_heap_frozen(fork_server, t
     assert nb.cells[2].outputs[0]["text"] == "True True True True\n"
 
 
+def test_forked_kernel_inherits_the_warm_up_catalogues_and_driver_paths(fork_server,
+                                                                       tmp_path: Path) -> None:
+    nb = parameterize(_notebook(
+        "from alignkit.analysis import drivers\n"
+        "from alignkit.catalog import comment_lexicon, maturity, playbook\n"
+        "print(playbook._validated.cache_info().currsize,"
+        " comment_lexicon.load_comment_lexicon.cache_info().currsize,"
+        " maturity.load_maturity_framework.cache_info().currsize,"
+        " drivers._dominance_map.cache_info().currsize)"), {"company": "acme"})
+    assert execute_notebook(nb, cwd=tmp_path, timeout=60, fork_socket=fork_server.socket_path).ok
+    # read once by the server's warm-up, so no report kernel parses the YAML or builds the map
+    assert nb.cells[2].outputs[0]["text"] == "1 1 1 1\n"
+
+
 def test_notebook_imports_lists_what_the_code_cells_import(tmp_path: Path) -> None:
     from alignkit.kernels.server import notebook_imports
 

@@ -224,6 +224,11 @@ def _build(raw: dict[str, Any]) -> Instrument:
     )
 
 
+def _parse_yaml(text: str) -> Any:
+    """``yaml.safe_load``, with libyaml's parser when PyYAML was built with it (several times faster)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe
+
+
 def read_data_file(path: Path | None, bundled: str, what: str) -> tuple[Any, str]:
     """Parse a YAML data file: ``path``, or the packaged ``alignkit/data/<bundled>``.
 
@@ -232,9 +237,9 @@ def read_data_file(path: Path | None, bundled: str, what: str) -> tuple[Any, str
     """
     if path is None:
         ref = resources.files("alignkit").joinpath(f"data/{bundled}")
-        return yaml.safe_load(ref.read_text(encoding="utf-8")), bundled
+        return _parse_yaml(ref.read_text(encoding="utf-8")), bundled
     try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8")), Path(path).name
+        return _parse_yaml(Path(path).read_text(encoding="utf-8")), Path(path).name
     except (OSError, yaml.YAMLError) as err:
         raise InstrumentError(f"{Path(path).name}: cannot read {what} ({err})") from None
 

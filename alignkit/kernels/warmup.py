@@ -43,16 +43,48 @@ def made_up_wave() -> object:
                     instrument)
 
 
+def made_up_driver_frame(instrument: object, people: int = 40) -> pd.DataFrame:
+    """Invented dimension means and outcome of ``people`` people, for the driver code paths."""
+    dims = list(instrument.dimension_names())  # type: ignore[attr-defined]
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.uniform(1, 5, size=(people, len(dims))), columns=dims)
+    return frame.assign(outcome=frame[dims[:2]].mean(axis=1))
+
+
+def _warm_catalogues() -> None:
+    """Read the bundled playbook, comment lexicon and maturity framework (each is kept)."""
+    from alignkit.catalog.comment_lexicon import load_comment_lexicon
+    from alignkit.catalog.maturity import load_maturity_framework
+    from alignkit.catalog.playbook import load_playbook
+
+    load_playbook()
+    load_comment_lexicon()
+    load_maturity_framework()
+
+
 def warm_up() -> None:
-    """Score the made-up wave and draw the Identify survey charts to SVG, then drop them."""
+    """Score the made-up wave, rank a plan for it, work out a driver view and draw the
+    Identify charts to SVG, then drop them."""
+    from datetime import date
+
+    from alignkit.analysis.drivers import key_drivers
     from alignkit.analysis.wave import score_wave
     from alignkit.charts import identify as charts
     from alignkit.charts import identify_text as narrative
+    from alignkit.charts import insight_text
+    from alignkit.charts.drivers import quadrant_chart
+    from alignkit.plan.actions import build_action_plan
 
+    _warm_catalogues()
     data = made_up_wave()
     scores = score_wave(data)
     narrative.key_findings(scores)
+    narrative.dimension_table(scores)._repr_html_()
+    view = key_drivers(made_up_driver_frame(data.instrument), data.instrument, resamples=5)
+    insight_text.drivers_markdown(view, flags={})
+    build_action_plan(scores, start=date(2000, 1, 3), drivers=view)
     figures = [
+        quadrant_chart(view),
         charts.maturity_chart(scores.index, data.instrument.bands_list(),
                               anonymity_min=scores.threshold),
         charts.heatmap(scores.dimensions, anonymity_min=scores.threshold),
