@@ -132,6 +132,28 @@ def test_weights_are_the_mean_gain_per_size_and_the_bootstrap_is_per_sample() ->
     assert _intervals(x, y, 23, 3) == pytest.approx(np.percentile(draws, [2.5, 97.5], axis=0))
 
 
+def test_a_wave_is_read_once_per_process_until_an_import_changes_it(
+        workspace: Workspace, write_survey: Callable[..., Path], instrument: Instrument,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import alignkit.analysis.drivers as drivers
+
+    import_survey(write_survey(simulated_rows(instrument, 40, 1), name="a.csv"),
+                  company="acme", wave="baseline", workspace=workspace)
+    reads = []
+    real = drivers._published
+    monkeypatch.setattr(drivers, "_published", lambda *a: reads.append(a[1]) or real(*a))
+    first = load_drivers("acme", "baseline", workspace=workspace, resamples=0)
+    again = load_drivers("acme", "baseline", workspace=workspace, resamples=5)
+    assert reads == ["acme"] and first.n == again.n == 40  # the plan's and the report's call
+    pd.testing.assert_series_equal(first.table.set_index("dimension")["score"],
+                                   again.table.set_index("dimension")["score"])
+
+    import_survey(write_survey(simulated_rows(instrument, 10, 2), name="b.csv"),
+                  company="acme", wave="baseline", workspace=workspace)
+    grown = load_drivers("acme", "baseline", workspace=workspace, resamples=0)
+    assert reads == ["acme", "acme"] and grown.n == 50  # a new import: read again
+
+
 def test_too_few_answers_give_the_reason_not_numbers(
         workspace: Workspace, write_survey: Callable[..., Path], instrument: Instrument) -> None:
     path = write_survey(simulated_rows(instrument, 12, 1))

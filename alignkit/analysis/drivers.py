@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
 from math import comb
@@ -288,6 +289,35 @@ def _published(ws: Workspace, slug: str, wave: str, instrument: Instrument,
     return published_answers(answers, plan_disclosure(answers, instrument, k), instrument)
 
 
+#: The last few waves' driver inputs in this process: a report asks for its wave's driver view
+#: twice (for the plan's ranking and for the drivers section), so the answers are read once.
+_INPUTS: OrderedDict[tuple[Any, ...], tuple[Instrument, pd.DataFrame, pd.DataFrame, pd.Series]] = \
+    OrderedDict()
+_KEEP_INPUTS = 4
+
+
+def _company_inputs(ws: Workspace, company: str, wave: str, instrument: Instrument,
+                    k: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """The wave's published answers, its :func:`driver_frame` and its facet means.
+
+    Kept per process while the wave's imports (:meth:`Workspace.survey_versions`)
+    are unchanged, as answers enter only by import.
+    """
+    version = next((v for slug, name, v in ws.survey_versions()
+                    if slug == company and name == wave), None)
+    key = (str(ws.root.resolve()), company, wave, k, version)
+    kept = _INPUTS.get(key)
+    if kept is not None and kept[0] is instrument:
+        _INPUTS.move_to_end(key)
+        return kept[1], kept[2], kept[3]
+    own = _published(ws, company, wave, instrument, k)
+    inputs = (own, driver_frame(own, instrument), _company_scores(own, instrument))
+    _INPUTS[key] = (instrument, *inputs)
+    while len(_INPUTS) > _KEEP_INPUTS:
+        _INPUTS.popitem(last=False)
+    return inputs
+
+
 def _company_scores(answers: pd.DataFrame, instrument: Instrument) -> pd.Series:
     """The company's mean of each dimension (mean of its people's means)."""
     if answers.empty:
@@ -307,19 +337,18 @@ def load_drivers(company: str, wave: str, *, workspace: str | Path | Workspace |
     k = check_threshold(anonymity_min)
     ws, inst = as_workspace(workspace), instrument or load_instrument()
     ws.company(company)
-    own = _published(ws, company, wave, inst, k)
-    frame = driver_frame(own, inst)
+    _, frame, scores = _company_inputs(ws, company, wave, inst, k)
     if len(frame) >= MIN_COMPANY:
         # the score axis is the company's published mean of each facet (as in every report),
         # not the mean of the complete answers the regression uses
-        return key_drivers(frame, inst, scores=_company_scores(own, inst), company=company,
-                           wave=wave, resamples=resamples)
+        return key_drivers(frame, inst, scores=scores, company=company, wave=wave,
+                           resamples=resamples)
     pool = _portfolio_pool(ws, company, wave, frame, inst, k, resamples)
     used, pooled = pool["companies"], pool["pooled"]
     if pool.get("weights") is not None:
         return _assemble(inst, np.array(pool["weights"], float), np.array(pool["ci_low"], float),
                          np.array(pool["ci_high"], float), pool["r2"], pooled,
-                         _company_scores(own, inst), company=company, wave=wave,
+                         scores, company=company, wave=wave,
                          source="portfolio", resamples=resamples, companies=used)
     reason = (f"{len(frame)} usable answers in {company} {wave} (a driver view needs "
               f"{MIN_COMPANY}), and the portfolio pool holds {pooled} answers from "
