@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from alignkit.analysis.disclosure import plan_disclosure, republication_problems
+from alignkit.analysis.disclosure import Disclosure, plan_disclosure, republication_problems
 from alignkit.catalog.instrument import Instrument
 from alignkit.exceptions import AlignkitError
 from alignkit.store.workspace import Workspace
@@ -96,10 +96,14 @@ def reopen_wave(workspace: Workspace, company: str, wave: str) -> bool:
 
 
 def _problems(answers: pd.DataFrame, instrument: Instrument, threshold: int,
-              published: Publication) -> list[str]:
+              published: Publication, after: Disclosure | None = None) -> list[str]:
     before = answers[answers["respondent"].astype(str).isin(published.respondents)]
-    return republication_problems(plan_disclosure(before, instrument, published.threshold),
-                                  plan_disclosure(answers, instrument, threshold))
+    after = after if after is not None else plan_disclosure(answers, instrument, threshold)
+    if len(before) == len(answers) and published.threshold == threshold:
+        earlier = after  # the same answers and threshold: the same plan
+    else:
+        earlier = plan_disclosure(before, instrument, published.threshold)
+    return republication_problems(earlier, after)
 
 
 def _first(problems: list[str], shown: int = 3) -> str:
@@ -111,11 +115,15 @@ def _first(problems: list[str], shown: int = 3) -> str:
 
 
 def check_republication(answers: pd.DataFrame, instrument: Instrument, threshold: int,
-                        published: Publication | None, *, wave: str) -> None:
-    """Raise :class:`DisclosureError` if these figures may not follow what was published."""
+                        published: Publication | None, *, wave: str,
+                        plan: Disclosure | None = None) -> None:
+    """Raise :class:`DisclosureError` if these figures may not follow what was published.
+
+    ``plan`` is ``plan_disclosure(answers, instrument, threshold)`` when the caller has it.
+    """
     if published is None:
         return
-    problems = _problems(answers, instrument, threshold, published)
+    problems = _problems(answers, instrument, threshold, published, plan)
     if problems:
         raise DisclosureError(
             f"wave '{wave}' was published on {published.published_at[:10]}; figures drawn now "

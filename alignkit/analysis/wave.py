@@ -204,8 +204,8 @@ def score_wave(data: WaveData, *, anonymity_min: int = DEFAULT_THRESHOLD) -> Wav
     inst = data.instrument
     ws = data.workspace
     published = last_publication(ws, data.company.slug, data.wave) if ws is not None else None
-    check_republication(data.answers, inst, k, published, wave=data.wave)
     plan = plan_disclosure(data.answers, inst, k)
+    check_republication(data.answers, inst, k, published, wave=data.wave, plan=plan)
     frame = published_answers(data.answers, plan, inst)
     answers = prepare_answers(frame, inst)  # shared steps of the scores, built once
     groups = _shown_groups(plan)

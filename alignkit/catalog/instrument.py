@@ -109,15 +109,22 @@ class Instrument:
         return {d.id: d.name for d in self.dimensions}
 
     def items_frame(self) -> pd.DataFrame:
-        """One row per item: ``item``, ``dimension``, ``dimension_name``, ``text``."""
-        names = self.dimension_names() | {OUTCOME_DIMENSION: "Overall outcome"}
-        return pd.DataFrame(
-            [
-                {"item": i.id, "dimension": i.dimension, "dimension_name": names[i.dimension],
-                 "text": i.text}
-                for i in self.items
-            ]
-        )
+        """One row per item: ``item``, ``dimension``, ``dimension_name``, ``text``.
+
+        Built once per instrument; each call gets a copy of its own.
+        """
+        frame = self.__dict__.get("_items_frame")
+        if frame is None:
+            names = self.dimension_names() | {OUTCOME_DIMENSION: "Overall outcome"}
+            frame = pd.DataFrame(
+                [
+                    {"item": i.id, "dimension": i.dimension,
+                     "dimension_name": names[i.dimension], "text": i.text}
+                    for i in self.items
+                ]
+            )
+            object.__setattr__(self, "_items_frame", frame)  # frozen: kept beside the fields
+        return frame.copy()
 
     def bands_list(self) -> list[dict[str, Any]]:
         """Maturity bands as plain dicts (for charts and JSON)."""
