@@ -9,7 +9,10 @@ simulation under new slugs), then renders N x the Identify stage:
 3. batch   - ``alignkit batch`` with the default number of workers;
 4. floor   - the notebook's own code cells run in this Python process without a
              notebook or kernel (charts rendered to SVG as the kernel does),
-             imports excluded.
+             imports excluded;
+5. empty   - the notebook machinery alone: the same notebook with every code
+             cell but the parameters emptied (``pass``), rendered by one
+             worker's renderer (forked kernel, nbclient, HTML export), no CLI.
 
 It prints reports/min for each and ends with one line::
 
@@ -19,6 +22,7 @@ It prints reports/min for each and ends with one line::
 ``per-report/floor`` compares the default batch's wall time per report with
 the floor's; ``batch-1/floor`` does the same for one worker, so it is the
 cost of the notebook machinery itself (kernel, nbclient, HTML export).
+``empty`` shows how much of that a report pays whatever its cells compute.
 
 Usage: ``python scripts/bench.py [--companies 24] [--keep DIR]`` (``make bench``).
 """
@@ -39,7 +43,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for bench_common, also when imported
 from bench_common import BIN, NOTEBOOK, build_workspace, run_batch  # noqa: E402
 
-__all__ = ["NOTEBOOK", "build_workspace", "notebook_code", "run_batch", "run_floor", "run_naive"]
+__all__ = ["NOTEBOOK", "build_workspace", "notebook_code", "run_batch", "run_empty", "run_floor",
+           "run_naive"]
 
 
 def run_naive(workspace: Path, slugs: list[str], out: Path) -> float:
@@ -111,6 +116,39 @@ def run_floor(workspace: Path, slugs: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def run_empty(workspace: Path, slugs: list[str], out: Path) -> float:
+    """The Identify notebook with empty cells, rendered like one batch worker does; seconds."""
+    import nbformat
+
+    from alignkit.factory.worker import skip_slow_iri_checker
+    from alignkit.kernels.server import KernelForkServer
+    from alignkit.report.render import Renderer, ReportJob
+
+    skip_slow_iri_checker()
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
+            cell.source = "pass"
+    out.mkdir(parents=True)
+    empty = out / NOTEBOOK.name
+    nbformat.write(nb, empty)
+    with KernelForkServer() as server:
+        renderer = Renderer(fork_socket=server.socket_path, ahead=True)
+        try:
+            def job(slug: str) -> ReportJob:
+                return ReportJob(slug, "identify", out / slug, workspace, notebook_path=empty)
+
+            renderer.render(job(slugs[0]), slugs[0])  # the first kernel waits for the server
+            started = time.perf_counter()
+            for slug in slugs:
+                outcome = renderer.render(job(slug), slug)
+                if outcome.status != "ok":
+                    raise RuntimeError(f"empty notebook failed: {outcome.error_message}")
+            return time.perf_counter() - started
+        finally:
+            renderer.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--companies", type=int, default=24, help="companies to render (24)")
@@ -126,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         for label, run in (("naive", lambda: run_naive(workspace, slugs, root / "naive")),
                            ("batch-1", lambda: run_batch(workspace, root / "batch-1", 1)),
                            ("batch", lambda: run_batch(workspace, root / "batch", None)),
-                           ("floor", lambda: run_floor(workspace, slugs))):
+                           ("floor", lambda: run_floor(workspace, slugs)),
+                           ("empty", lambda: run_empty(workspace, slugs, root / "empty"))):
             seconds = run()
             results[label] = seconds
             print(f"  {label:<8} {seconds:7.1f} s  {seconds / n:6.2f} s/report  "

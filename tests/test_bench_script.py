@@ -36,6 +36,14 @@ def test_floor_runs_the_notebook_code_without_a_kernel(bench, tmp_path: Path) ->
     assert bench.run_floor(tmp_path / "ws", slugs) > 0
 
 
+def test_empty_renders_the_notebook_machinery_alone(bench, tmp_path: Path) -> None:
+    slugs = bench.build_workspace(tmp_path / "ws", 2)
+    assert bench.run_empty(tmp_path / "ws", slugs, tmp_path / "empty") > 0
+    pages = sorted((tmp_path / "empty").glob("*/identify.html"))
+    assert [p.parent.name for p in pages] == slugs
+    assert "<svg" not in pages[0].read_text(encoding="utf-8")  # no chart: the cells are empty
+
+
 SCALE_SCRIPT = SCRIPT.with_name("bench_scale.py")
 
 
