@@ -210,6 +210,16 @@ def test_forked_kernel_inherits_the_warm_up_catalogues_and_driver_paths(fork_ser
     assert nb.cells[2].outputs[0]["text"] == "1 1 1 1\n"
 
 
+def test_report_kernels_keep_history_in_memory_and_reply_without_a_pause(fork_server,
+                                                                        tmp_path: Path) -> None:
+    nb = parameterize(_notebook(
+        "ip = get_ipython()\nprint(ip.history_manager.hist_file, ip.kernel._execute_sleep)",
+        "print('out of', 'cell 3')"), {"company": "acme"})
+    assert execute_notebook(nb, cwd=tmp_path, timeout=60, fork_socket=fork_server.socket_path).ok
+    assert nb.cells[2].outputs[0]["text"] == ":memory: 0.0\n"
+    assert nb.cells[3].outputs[0]["text"] == "out of cell 3\n"  # no output lost without it
+
+
 def test_notebook_imports_lists_what_the_code_cells_import(tmp_path: Path) -> None:
     from alignkit.kernels.server import notebook_imports
 

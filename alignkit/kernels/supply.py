@@ -35,8 +35,11 @@ from alignkit.kernels.server import (
 
 __all__ = ["KERNEL_ARGUMENTS", "KernelSupply", "LaunchedKernel", "launch_kernel"]
 
-#: Extra kernel arguments: keep IPython's history in memory, not in a shared SQLite file.
-KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
+#: Extra kernel arguments: keep IPython's history in memory, not in a shared SQLite file; and
+#: no 0.5 ms pause before each cell's reply (ipykernel's head start for the outputs of
+#: frontends that stop listening at the reply; nbclient reads outputs until the kernel is
+#: idle, so a report loses nothing and saves ~15 ms).
+KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:", "--Kernel._execute_sleep=0"]
 
 T = TypeVar("T")
 
