@@ -7,7 +7,8 @@ the R² it adds when it joins a model, averaged over the models of each size and
 then over the sizes. The importances sum to the R² of the full model.
 
 All 2^p subset R²s come from the correlation matrix by the sweep operator,
-several bootstrap samples at a time, so the intervals stay cheap. Only answers that may be published are used
+several bootstrap samples at a time, so the intervals stay cheap. Only answers
+that may be published are used
 (:func:`alignkit.analysis.disclosure.published_answers`, as
 :func:`alignkit.analysis.wave.score_wave` does), and only people who answered the
 outcome and at least one item of every dimension (listwise).

@@ -15,7 +15,7 @@ import io
 import numpy as np
 import pandas as pd
 
-__all__ = ["made_up_wave", "warm_up"]
+__all__ = ["made_up_driver_frame", "made_up_wave", "warm_up"]
 
 #: Made-up respondents per team, enough to show both teams and the gap between them.
 TEAM_SIZES = {"sales": 6, "marketing": 6}
