@@ -186,38 +186,39 @@ def test_a_kernel_that_never_starts_is_one_clear_error(tmp_path: Path) -> None:
     km.context.destroy(linger=0)
 
 
+def _printed(fork_server, cwd: Path, *sources: str) -> list[str]:
+    """What each of ``sources`` printed, run as cells of one report in a forked kernel."""
+    nb = parameterize(_notebook(*sources), {"company": "acme"})
+    assert execute_notebook(nb, cwd=cwd, timeout=60, fork_socket=fork_server.socket_path).ok
+    return [cell.outputs[0]["text"] for cell in nb.cells[2:]]  # after the two parameter cells
+
+
 def test_forked_kernel_starts_warm_with_the_inherited_heap_frozen(fork_server, tmp_path: Path) -> None:
-    nb = parameterize(_notebook(
-        "import gc, sys\n"
-        "print(gc.get_freeze_count() > 10000, 'matplotlib.backends.backend_svg' in sys.modules,"
-        " 'alignkit.charts.funnel' in sys.modules, gc.isenabled())"), {"company": "acme"})
-    assert execute_notebook(nb, cwd=tmp_path, timeout=60, fork_socket=fork_server.socket_path).ok
     # the server's own objects are skipped by the kernel's garbage collector, which still runs
-    assert nb.cells[2].outputs[0]["text"] == "True True True True\n"
+    assert _printed(fork_server, tmp_path,
+                    "import gc, sys\n"
+                    "print(gc.get_freeze_count() > 10000, 'matplotlib.backends.backend_svg' in "
+                    "sys.modules, 'alignkit.charts.funnel' in sys.modules, gc.isenabled())") == \
+        ["True True True True\n"]
 
 
 def test_forked_kernel_inherits_the_warm_up_catalogues_and_driver_paths(fork_server,
                                                                        tmp_path: Path) -> None:
-    nb = parameterize(_notebook(
-        "from alignkit.analysis import drivers\n"
-        "from alignkit.catalog import comment_lexicon, maturity, playbook\n"
-        "print(playbook._validated.cache_info().currsize,"
-        " comment_lexicon.load_comment_lexicon.cache_info().currsize,"
-        " maturity.load_maturity_framework.cache_info().currsize,"
-        " drivers._dominance_map.cache_info().currsize)"), {"company": "acme"})
-    assert execute_notebook(nb, cwd=tmp_path, timeout=60, fork_socket=fork_server.socket_path).ok
     # read once by the server's warm-up, so no report kernel parses the YAML or builds the map
-    assert nb.cells[2].outputs[0]["text"] == "1 1 1 1\n"
+    assert _printed(fork_server, tmp_path,
+                    "from alignkit.analysis import drivers\n"
+                    "from alignkit.catalog import comment_lexicon, maturity, playbook\n"
+                    "print(playbook._validated.cache_info().currsize,"
+                    " comment_lexicon.load_comment_lexicon.cache_info().currsize,"
+                    " maturity.load_maturity_framework.cache_info().currsize,"
+                    " drivers._dominance_map.cache_info().currsize)") == ["1 1 1 1\n"]
 
 
 def test_report_kernels_keep_history_in_memory_and_reply_without_a_pause(fork_server,
                                                                         tmp_path: Path) -> None:
-    nb = parameterize(_notebook(
-        "ip = get_ipython()\nprint(ip.history_manager.hist_file, ip.kernel._execute_sleep)",
-        "print('out of', 'cell 3')"), {"company": "acme"})
-    assert execute_notebook(nb, cwd=tmp_path, timeout=60, fork_socket=fork_server.socket_path).ok
-    assert nb.cells[2].outputs[0]["text"] == ":memory: 0.0\n"
-    assert nb.cells[3].outputs[0]["text"] == "out of cell 3\n"  # no output lost without it
+    assert _printed(fork_server, tmp_path,
+                    "ip = get_ipython()\nprint(ip.history_manager.hist_file, ip.kernel._execute_sleep)",
+                    "print('out of', 'cell 3')") == [":memory: 0.0\n", "out of cell 3\n"]
 
 
 def test_notebook_imports_lists_what_the_code_cells_import(tmp_path: Path) -> None:
