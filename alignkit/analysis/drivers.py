@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
@@ -295,6 +296,7 @@ def _published(ws: Workspace, slug: str, wave: str, instrument: Instrument,
 _INPUTS: OrderedDict[tuple[Any, ...], tuple[Instrument, pd.DataFrame, pd.DataFrame, pd.Series]] = \
     OrderedDict()
 _KEEP_INPUTS = 4
+_INPUTS_LOCK = threading.Lock()
 
 
 def _company_inputs(ws: Workspace, company: str, wave: str, instrument: Instrument,
@@ -307,15 +309,17 @@ def _company_inputs(ws: Workspace, company: str, wave: str, instrument: Instrume
     version = next((v for slug, name, v in ws.survey_versions()
                     if slug == company and name == wave), None)
     key = (str(ws.root.resolve()), company, wave, k, version)
-    kept = _INPUTS.get(key)
-    if kept is not None and kept[0] is instrument:
-        _INPUTS.move_to_end(key)
-        return kept[1], kept[2], kept[3]
+    with _INPUTS_LOCK:
+        kept = _INPUTS.get(key)
+        if kept is not None and kept[0] is instrument:
+            _INPUTS.move_to_end(key)
+            return kept[1], kept[2], kept[3]
     own = _published(ws, company, wave, instrument, k)
     inputs = (own, driver_frame(own, instrument), _company_scores(own, instrument))
-    _INPUTS[key] = (instrument, *inputs)
-    while len(_INPUTS) > _KEEP_INPUTS:
-        _INPUTS.popitem(last=False)
+    with _INPUTS_LOCK:
+        _INPUTS[key] = (instrument, *inputs)
+        while len(_INPUTS) > _KEEP_INPUTS:
+            _INPUTS.popitem(last=False)
     return inputs
 
 
