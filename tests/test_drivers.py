@@ -81,21 +81,19 @@ def test_planted_drivers_come_out_first_and_importances_sum_to_r2(
     assert set(view.table["quadrant"]) <= {"focus area", "strength", "maintain", "lower priority"}
 
 
+def _lstsq_r2(x: np.ndarray, y: np.ndarray) -> float:
+    design = np.column_stack([np.ones(len(y)), x])
+    residual = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    return 1 - residual.var() / y.var()
+
+
 def test_general_dominance_matches_the_full_regression() -> None:
     rng = np.random.default_rng(5)
     x = rng.normal(size=(80, 4))
     y = x @ np.array([1.0, 0.5, 0.0, 0.2]) + rng.normal(size=80)
     weights, r2 = general_dominance(x, y)
-    design = np.column_stack([np.ones(80), x])
-    residual = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
-    assert r2 == pytest.approx(1 - residual.var() / y.var())
+    assert r2 == pytest.approx(_lstsq_r2(x, y))
     assert weights.sum() == pytest.approx(r2) and int(np.argmax(weights)) == 0
-
-
-def _lstsq_r2(x: np.ndarray, y: np.ndarray) -> float:
-    design = np.column_stack([np.ones(len(y)), x])
-    residual = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
-    return 1 - residual.var() / y.var()
 
 
 def test_every_subset_r2_of_the_sweep_matches_its_own_regression() -> None:

@@ -233,6 +233,14 @@ def _intervals(x: np.ndarray, y: np.ndarray, resamples: int, seed: int) -> np.nd
     return np.percentile(draws, [2.5, 97.5], axis=0)
 
 
+def _weights_and_intervals(x: np.ndarray, y: np.ndarray, resamples: int,
+                           seed: int) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """General dominance weights, R² and their bootstrap intervals (NaN without resamples)."""
+    weights, r2 = general_dominance(x, y)
+    low, high = _intervals(x, y, resamples, seed) if resamples else (weights * np.nan,) * 2
+    return weights, r2, low, high
+
+
 def importance_split(importance: np.ndarray) -> float:
     """Where "high impact" starts: an equal share of R² (R² divided by the number of facets).
 
@@ -262,8 +270,7 @@ def key_drivers(frame: pd.DataFrame, instrument: Instrument, *, scores: pd.Serie
     """
     dims = list(instrument.dimension_names())
     x, y = frame[dims].to_numpy(float), frame["outcome"].to_numpy(float)
-    weights, r2 = general_dominance(x, y)
-    low, high = _intervals(x, y, resamples, seed) if resamples else (weights * np.nan,) * 2
+    weights, r2, low, high = _weights_and_intervals(x, y, resamples, seed)
     score = frame[dims].mean() if scores is None else scores
     return _assemble(instrument, weights, low, high, r2, len(frame), score, company=company,
                      wave=wave, source=source, resamples=resamples, companies=companies)
@@ -299,15 +306,15 @@ _KEEP_INPUTS = 4
 _INPUTS_LOCK = threading.Lock()
 
 
-def _company_inputs(ws: Workspace, company: str, wave: str, instrument: Instrument,
-                    k: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+def _company_inputs(ws: Workspace, company: str, wave: str, instrument: Instrument, k: int,
+                    versions: list[tuple[str, str, str]]) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                                   pd.Series]:
     """The wave's published answers, its :func:`driver_frame` and its facet means.
 
-    Kept per process while the wave's imports (:meth:`Workspace.survey_versions`)
-    are unchanged, as answers enter only by import.
+    Kept per process while the wave's imports (``versions``, from
+    :meth:`Workspace.survey_versions`) are unchanged, as answers enter only by import.
     """
-    version = next((v for slug, name, v in ws.survey_versions()
-                    if slug == company and name == wave), None)
+    version = next((v for slug, name, v in versions if slug == company and name == wave), None)
     key = (str(ws.root.resolve()), company, wave, k, version)
     with _INPUTS_LOCK:
         kept = _INPUTS.get(key)
@@ -342,13 +349,14 @@ def load_drivers(company: str, wave: str, *, workspace: str | Path | Workspace |
     k = check_threshold(anonymity_min)
     ws, inst = as_workspace(workspace), instrument or load_instrument()
     ws.company(company)
-    _, frame, scores = _company_inputs(ws, company, wave, inst, k)
+    versions = ws.survey_versions()
+    _, frame, scores = _company_inputs(ws, company, wave, inst, k, versions)
     if len(frame) >= MIN_COMPANY:
         # the score axis is the company's published mean of each facet (as in every report),
         # not the mean of the complete answers the regression uses
         return key_drivers(frame, inst, scores=scores, company=company, wave=wave,
                            resamples=resamples)
-    pool = _portfolio_pool(ws, company, wave, frame, inst, k, resamples)
+    pool = _portfolio_pool(ws, company, wave, frame, inst, k, resamples, versions)
     used, pooled = pool["companies"], pool["pooled"]
     if pool.get("weights") is not None:
         return _assemble(inst, np.array(pool["weights"], float), np.array(pool["ci_low"], float),
@@ -363,7 +371,8 @@ def load_drivers(company: str, wave: str, *, workspace: str | Path | Workspace |
 
 
 def _portfolio_pool(ws: Workspace, company: str, wave: str, frame: pd.DataFrame,
-                    instrument: Instrument, k: int, resamples: int) -> dict[str, Any]:
+                    instrument: Instrument, k: int, resamples: int,
+                    versions: list[tuple[str, str, str]]) -> dict[str, Any]:
     """The pooled driver figures: this wave of ``company`` and every other company's latest.
 
     They are the same for every company whose pool holds the same waves, so
@@ -373,7 +382,7 @@ def _portfolio_pool(ws: Workspace, company: str, wave: str, frame: pd.DataFrame,
     """
     latest: dict[str, tuple[str, str]] = {}
     own_version = ""
-    for slug, name, version in ws.survey_versions():
+    for slug, name, version in versions:
         latest[slug] = (name, version)  # oldest first: the last one stays
         if slug == company and name == wave:
             own_version = version
@@ -394,8 +403,7 @@ def _portfolio_pool(ws: Workspace, company: str, wave: str, frame: pd.DataFrame,
         pool = pd.concat([f.set_axis([f"{i}:{r}" for r in f.index]) for i, f in enumerate(used)])
         dims = list(instrument.dimension_names())
         x, y = pool[dims].to_numpy(float), pool["outcome"].to_numpy(float)
-        weights, r2 = general_dominance(x, y)
-        low, high = _intervals(x, y, resamples, SEED) if resamples else (weights * np.nan,) * 2
+        weights, r2, low, high = _weights_and_intervals(x, y, resamples, SEED)
         result.update(weights=weights.tolist(), ci_low=low.tolist(), ci_high=high.tolist(),
                       r2=r2)
     save_cached(ws, "drivers-pool", digest, result)
