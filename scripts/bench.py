@@ -12,7 +12,7 @@ simulation under new slugs), then renders N x the Identify stage:
              imports excluded;
 5. empty   - the notebook machinery alone: the same notebook with every code
              cell but the parameters emptied (``pass``), rendered by one
-             worker's renderer (forked kernel, nbclient, HTML export), no CLI.
+             worker's renderer (forked child, outputs, HTML export), no CLI.
 
 It prints reports/min for each and ends with one line::
 
@@ -21,7 +21,7 @@ It prints reports/min for each and ends with one line::
 
 ``per-report/floor`` compares the default batch's wall time per report with
 the floor's; ``batch-1/floor`` does the same for one worker, so it is the
-cost of the notebook machinery itself (kernel, nbclient, HTML export).
+cost of the notebook machinery itself (forked child, outputs, HTML export).
 ``empty`` shows how much of that a report pays whatever its cells compute.
 
 Usage: ``python scripts/bench.py [--companies 24] [--keep DIR]`` (``make bench``).
@@ -133,12 +133,12 @@ def run_empty(workspace: Path, slugs: list[str], out: Path) -> float:
     empty = out / NOTEBOOK.name
     nbformat.write(nb, empty)
     with KernelForkServer() as server:
-        renderer = Renderer(fork_socket=server.socket_path, ahead=True)
+        renderer = Renderer(fork_socket=server.socket_path, cells_in_fork=True)  # as a worker
         try:
             def job(slug: str) -> ReportJob:
                 return ReportJob(slug, "identify", out / slug, workspace, notebook_path=empty)
 
-            renderer.render(job(slugs[0]), slugs[0])  # the first kernel waits for the server
+            renderer.render(job(slugs[0]), slugs[0])  # the first child waits for the server
             started = time.perf_counter()
             for slug in slugs:
                 outcome = renderer.render(job(slug), slug)

@@ -73,9 +73,10 @@ class WorkerState:
         renderer = getattr(self._local, "renderer", None)
         if renderer is None:
             socket = self._socket()
-            # with a fork server, launching the next kernel ahead is cheap and hides its start-up
+            # with a fork server, each report's cells run in a forked child of their own
             renderer = Renderer(fork_socket=socket, retries=self.settings.retries,
-                                ahead=socket is not None, temp_root=self.settings.temp_root)
+                                temp_root=self.settings.temp_root,
+                                cells_in_fork=socket is not None)
             _at_exit(renderer.close)
             self._local.renderer = renderer
         return renderer

@@ -19,6 +19,12 @@ between jupyter_client and the kernel. If the connection closes (the
 managing process died), the server kills the kernel; if the server's parent
 closes its stdin, the server kills every child and exits.
 
+A request may instead ask for a child that runs a report's cells itself
+(``"mode": "cells"``, see :mod:`alignkit.kernels.runner`): it comes with a
+fourth descriptor, one end of a socket pair over which the worker sends the
+cells and reads their outputs. Such a child gets the same fresh start, the
+same environment, folder and ``TMPDIR``, and is watched and killed the same way.
+
 Run as ``python -m alignkit.kernels.fork SOCKET MODULE...``.
 """
 
@@ -44,6 +50,14 @@ KERNEL_MODULES: tuple[str, ...] = (
     "numpy", "pandas", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
     "matplotlib.backends.backend_svg", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
     "ipykernel.debugger",
+    # a report child's IPython shell (see alignkit.kernels.runner) and what its first cells load
+    "alignkit.kernels.runner", "ipykernel.compiler", "IPython.core.magics",
+    "IPython.core.magic_arguments", "IPython.core.completerlib", "IPython.core.oinspect",
+    "IPython.core.logger", "IPython.utils.module_paths", "IPython.utils.wildcard", "bdb",
+    "pandas.io.formats.string", "alignkit.analysis.metrics",
+    *(f"IPython.core.magics.{name}" for name in (  # loaded one by one as the shell starts
+        "ast_mod", "auto", "basic", "config", "display", "execution", "extension", "history",
+        "logging", "namespace", "osm", "packaging", "pylab", "script")),
 )
 
 def _preload(modules: list[str]) -> None:
@@ -92,15 +106,16 @@ def _die_with_parent() -> None:
         pass
 
 
-def _become_kernel(request: dict, fds: list[int], server: int) -> int:
-    """In the forked child: take the stdio sent with the request and run an ipykernel."""
+def _enter_child(request: dict, fds: list[int], server: int) -> bool:
+    """In the forked child: take the stdio sent with the request, the request's environment,
+    working folder and ``TMPDIR``; False when the server died before we could ask."""
     _die_with_parent()
     if os.getppid() != server:  # the server died before we could ask
-        return 1
+        return False
     os.setsid()
     for target, fd in enumerate(fds[:3]):
         os.dup2(fd, target)
-    for fd in fds:
+    for fd in fds[:3]:
         if fd > 2:
             os.close(fd)
     signal.set_wakeup_fd(-1)
@@ -116,6 +131,13 @@ def _become_kernel(request: dict, fds: list[int], server: int) -> int:
     import numpy
 
     numpy.random.seed()  # the server's random state must not be shared by its children
+    return True
+
+
+def _become_kernel(request: dict, fds: list[int], server: int) -> int:
+    """In the forked child: run an ipykernel with the request's argv."""
+    if not _enter_child(request, fds, server):
+        return 1
     from ipykernel.kernelapp import IPKernelApp
 
     try:
@@ -125,18 +147,28 @@ def _become_kernel(request: dict, fds: list[int], server: int) -> int:
     return 0
 
 
+def _become_runner(request: dict, fds: list[int], server: int) -> int:
+    """In the forked child: run a report's cells and write their outputs to the fourth fd."""
+    if not _enter_child(request, fds, server):
+        return 1
+    from alignkit.kernels.runner import run_cells
+
+    return run_cells(fds[3])
+
+
 def _fork_kernel(conn: socket.socket, closing: list[object]) -> int | None:
-    data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 16, 3)
+    data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 16, 4)
     while data and not data.endswith(b"\n"):  # a large environment may come in pieces
         more = conn.recv(1 << 16)
         if not more:
             break
         data += more
-    if not data.endswith(b"\n") or len(fds) != 3:
+    request = json.loads(data.decode("utf-8")) if data.endswith(b"\n") else {}
+    runs_cells = request.get("mode") == "cells"
+    if not request or len(fds) != (4 if runs_cells else 3):
         for fd in fds:
             os.close(fd)
         return None
-    request = json.loads(data.decode("utf-8"))
     server = os.getpid()
     pid = os.fork()
     if pid == 0:
@@ -144,7 +176,7 @@ def _fork_kernel(conn: socket.socket, closing: list[object]) -> int | None:
         try:
             for item in [*closing, conn]:
                 os.close(item) if isinstance(item, int) else item.close()  # type: ignore[attr-defined]
-            code = _become_kernel(request, fds, server)
+            code = (_become_runner if runs_cells else _become_kernel)(request, fds, server)
         except BaseException:  # noqa: BLE001 - the child must never return into the server loop
             traceback.print_exc()
         finally:

@@ -74,7 +74,8 @@ def parameterize(notebook: Any, parameters: dict[str, Any]) -> Any:
 
 def execute_notebook(
     notebook: Any, *, cwd: Path, timeout: float, fork_socket: str | None = None,
-    supply: KernelSupply | None = None,
+    supply: KernelSupply | None = None, cells_in_fork: bool = False,
+    temp_root: Path | None = None,
 ) -> ExecutionOutcome:
     """Run every cell of ``notebook`` (modified in place) in a new kernel.
 
@@ -93,10 +94,26 @@ def execute_notebook(
         Where a worker that renders many reports gets its kernels (see
         :class:`~alignkit.kernels.supply.KernelSupply`); ``fork_socket`` is then
         the supply's. Without one, a kernel is launched for this run alone.
+    cells_in_fork
+        Run the cells in a child of the fork server at ``fork_socket`` without
+        a Jupyter kernel (see :mod:`alignkit.kernels.runner`): the same
+        outputs, without a kernel's per-cell round trips. ``temp_root`` is
+        where its private folder goes.
     """
+    from alignkit.kernels.forked_run import CellsFailed, run_forked
+
     started = time.perf_counter()
     try:
-        if supply is None:
+        if cells_in_fork and fork_socket:
+            try:
+                run_forked(notebook, cwd=cwd, timeout=timeout, fork_socket=fork_socket,
+                           temp_root=temp_root)
+            except CellsFailed as failed:
+                raise _Failed(failed.name, failed.message) from None
+            except OSError as err:
+                raise _Failed("KernelError",
+                              f"the report's process could not be started ({err})") from None
+        elif supply is None:
             asyncio.run(asyncio.wait_for(_run(notebook, cwd, timeout, None, fork_socket), timeout))
         else:
             supply.run(asyncio.wait_for(_run(notebook, cwd, timeout, supply, None), timeout))

@@ -133,20 +133,28 @@ class Renderer:
     ahead
         Launch the next report's kernel while a report runs (for workers that
         render many reports); call :meth:`close` when done.
+    cells_in_fork
+        With a fork server: run each report's cells in a forked child without
+        a Jupyter kernel (see :mod:`alignkit.kernels.runner`); same outputs,
+        less overhead per cell.
     temp_root
         The run's private folder for the kernels' folders (see
         :mod:`alignkit.kernels.temp`); default: the system's temporary folder.
     """
 
     def __init__(self, fork_socket: str | None = None, retries: int = 1, *,
-                 ahead: bool = False, temp_root: Path | None = None) -> None:
+                 ahead: bool = False, temp_root: Path | None = None,
+                 cells_in_fork: bool = False) -> None:
         from alignkit.kernels.supply import KernelSupply
         from alignkit.report.html import ReportExporter
 
         self.fork_socket = fork_socket
         self.retries = retries
         self.exporter = ReportExporter()
-        self.supply = KernelSupply(fork_socket, ahead=ahead, temp_root=temp_root)
+        self.cells_in_fork = bool(cells_in_fork and fork_socket)
+        self.temp_root = temp_root
+        self.supply = KernelSupply(fork_socket, ahead=ahead and not self.cells_in_fork,
+                                   temp_root=temp_root)
         self._notebooks: dict[Path, tuple[float, Any]] = {}
 
     def close(self) -> None:
@@ -168,7 +176,9 @@ class Renderer:
             attempt += 1
             executed = parameterize(source, job.parameters)
             run = execute_notebook(executed, cwd=job.notebook.parent.resolve(),
-                                   timeout=job.timeout, supply=self.supply)
+                                   timeout=job.timeout, supply=self.supply,
+                                   fork_socket=self.fork_socket, cells_in_fork=self.cells_in_fork,
+                                   temp_root=self.temp_root)
             spent += run.seconds
             if not (run.timed_out and attempt <= self.retries):
                 break

@@ -1,0 +1,204 @@
+"""The worker's side of a report run by a forked child without a Jupyter kernel.
+
+:func:`run_forked` asks the fork server for a child in ``cells`` mode (see
+:mod:`alignkit.kernels.runner`), hands it the notebook's code cells over a
+socket pair and turns the messages it writes back into cell outputs with
+nbclient's own message handling (outputs, ``clear_output`` with and without
+``wait``, display ids updated across cells, ipywidgets' state in the
+notebook's metadata; ``execution_count`` counted over the executed cells;
+the kernel's ``language_info``). Cells that are empty are skipped, as nbclient skips
+them, and a cell tagged ``raises-exception`` may fail without stopping the
+run.
+
+The child gets a private folder (its ``TMPDIR`` and the log of anything
+written straight to its file descriptors) that is deleted with it; it is
+killed when the report ends, runs out of time or the worker goes away.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import select
+import signal
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CellsFailed", "run_forked"]
+
+
+class CellsFailed(Exception):
+    """A cell raised (``name`` is the exception's class), or the child died."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name, self.message = name, message
+
+
+def _processor(notebook: Any) -> Any:
+    """nbclient's own message handling (outputs, clear_output, display ids, widget state),
+    without a kernel."""
+    from nbclient import NotebookClient
+
+    client = NotebookClient(notebook, record_timing=False)
+    client.reset_execution_trackers()
+    return client
+
+
+def _message(document: dict[str, Any]) -> dict[str, Any]:
+    """A message as nbclient receives it from a kernel (binary buffers decoded)."""
+    return {"msg_type": document["msg_type"], "header": {"msg_type": document["msg_type"]},
+            "parent_header": {}, "metadata": {}, "content": document["content"],
+            "buffers": [base64.b64decode(b) for b in document.get("buffers", ())]}
+
+
+def _connect(path: str, deadline: float) -> socket.socket:
+    """Connect to the fork server, waiting while it has not opened its socket yet."""
+    while True:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            conn.connect(path)
+            return conn
+        except (FileNotFoundError, ConnectionRefusedError):
+            conn.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+class _Lines:
+    """JSON lines from a socket, each read before ``deadline`` (else :class:`TimeoutError`)."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+        self.buffer = b""
+
+    def next(self, deadline: float) -> Any:
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([self.conn], [], [], left)
+            if not ready:
+                raise TimeoutError
+            chunk = self.conn.recv(1 << 20)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return json.loads(line)
+
+
+def _code_cells(notebook: Any) -> list[tuple[int, dict[str, Any]]]:
+    """(index in the notebook, what the child needs) for every cell nbclient would run."""
+    cells = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        cells.append((index, {"source": cell.source, "id": cell.get("id"),
+                              "allow_error": "raises-exception" in cell.metadata.get("tags", [])}))
+    return cells
+
+
+def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
+               temp_root: Path | None = None) -> None:
+    """Run ``notebook``'s code cells in a child of the fork server; outputs are set in place.
+
+    Raises
+    ------
+    TimeoutError
+        When the report takes longer than ``timeout`` seconds (the child is killed).
+    CellsFailed
+        When a cell raised (the outputs up to and including the error are kept),
+        or the child died.
+    OSError
+        When the fork server cannot be reached or does not fork.
+    """
+    deadline = time.monotonic() + timeout
+    folder = tempfile.TemporaryDirectory(prefix="kernel-" if temp_root else "alignkit-kernel-",
+                                         dir=temp_root)
+    private_tmp = Path(folder.name) / "tmp"
+    private_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(private_tmp)}
+    ours, theirs = socket.socketpair()
+    conn = None
+    pid = None
+    try:
+        conn = _connect(fork_socket, deadline)
+        with open(Path(folder.name) / "kernel.log", "wb") as log, \
+                open(os.devnull, "rb") as null:
+            message = json.dumps({"mode": "cells", "cwd": str(cwd), "env": env}).encode() + b"\n"
+            sent = socket.send_fds(conn, [message],
+                                   [null.fileno(), log.fileno(), log.fileno(), theirs.fileno()])
+            conn.sendall(message[sent:])
+        theirs.close()
+        pid = _read_pid(conn, deadline)
+        cells = _code_cells(notebook)
+        ours.sendall(json.dumps({"cells": [c for _, c in cells]}).encode() + b"\n")
+        _collect(notebook, cells, _Lines(ours), deadline)
+    finally:
+        theirs.close()
+        ours.close()
+        if pid is not None:
+            _kill(pid)
+        if conn is not None:
+            conn.close()
+        folder.cleanup()
+
+
+def _read_pid(conn: socket.socket, deadline: float) -> int:
+    line = b""
+    while not line.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select([conn], [], [], max(left, 0))
+        if not ready:
+            raise TimeoutError
+        chunk = conn.recv(64)
+        if not chunk:
+            raise OSError("the kernel fork server did not start a report process")
+        line += chunk
+    first = line.partition(b"\n")[0].strip()
+    if not first.isdigit():
+        raise OSError("the kernel fork server did not start a report process")
+    return int(first)
+
+
+def _collect(notebook: Any, cells: list[tuple[int, dict[str, Any]]], lines: _Lines,
+             deadline: float) -> None:
+    client = _processor(notebook)
+    while True:
+        document = lines.next(deadline)
+        if document is None:
+            raise CellsFailed("DeadKernelError", "the report's process ended unexpectedly")
+        if "language_info" in document:
+            notebook.metadata["language_info"] = document["language_info"]
+        elif document.get("done"):
+            client.set_widgets_metadata()  # as nbclient: only when every cell ran
+            return
+        else:
+            index, request = cells[document["cell"]]
+            cell = notebook.cells[index]
+            cell.outputs = []
+            client.clear_before_next_output = False
+            for message in document["messages"]:
+                client.process_message(_message(message), cell, index)
+            client.code_cells_executed += 1
+            cell["execution_count"] = client.code_cells_executed
+            error = document.get("error")
+            if error and not request["allow_error"]:
+                raise CellsFailed(error["ename"], error["evalue"])
+
+
+def _kill(pid: int) -> None:
+    """Kill the child's process group (it runs in a session of its own)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass

@@ -1,0 +1,213 @@
+"""A report's cells run in a forked child without a Jupyter kernel give a kernel's outputs.
+
+Batch workers run each report's cells in a child of the fork server with
+IPython's own shell (:mod:`alignkit.kernels.runner`), not in an ipykernel.
+These tests run the same notebooks both ways and compare what comes out,
+then check failures, time-outs, a dying child and isolation.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from alignkit.catalog.stages import STAGES
+from alignkit.kernels.server import KernelForkServer
+from alignkit.report.execution import execute_notebook
+from alignkit.report.render import Renderer, ReportJob
+
+pytestmark = pytest.mark.slow
+
+MANY_OUTPUTS = [
+    "%matplotlib inline\n%config InlineBackend.figure_formats = ['svg']\n"
+    "%config InlineBackend.print_figure_kwargs = {'bbox_inches': None, 'metadata': {'Date': None}}\n"
+    "import matplotlib\nmatplotlib.rcParams['svg.hashsalt'] = 'same'",
+    "import sys\nprint('to stdout')\nprint('to stderr', file=sys.stderr)\nprint('stdout again')",
+    "from IPython.display import Markdown, HTML, display, clear_output\n"
+    "display(Markdown('**bold** <b>x</b>'))\nprint('between')\ndisplay(HTML('<i>i</i>'))",
+    "import pandas as pd\npd.DataFrame({'a': [1, 2], 'b': ['x', None]})",
+    "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(2, 1))\nax.plot([1, 2])\nfig",
+    "plt.figure(figsize=(1, 1)); plt.plot([3, 1]);",  # drawn by the inline backend after the cell
+    "handle = display(Markdown('first'), display_id='live')",
+    "handle.update(Markdown('updated from a later cell'))\nprint('done')",
+    "print('gone'); clear_output(wait=True); print('kept')",
+    "display(Markdown('a')); clear_output(); display(Markdown('b'))",
+    "   ",  # skipped, as nbclient skips it
+    "import ipywidgets\nipywidgets.IntSlider(value=40, description='Leads')",
+    "from IPython.display import Image\nimport base64\n"
+    "Image(data=base64.b64decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8"
+    "z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=='))",
+    "1 / 0",
+    "print('never run')",
+]
+
+
+@pytest.fixture(scope="module")
+def fork_server():
+    with KernelForkServer() as server:
+        yield server
+
+
+def _notebook(sources: list[str]) -> nbformat.NotebookNode:
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+
+
+def _without_random_ids(notebook: nbformat.NotebookNode) -> str:
+    """The outputs and metadata as JSON, widget model ids (random) numbered in order of use."""
+    text = json.dumps({"cells": [{k: c.get(k) for k in ("outputs", "execution_count")}
+                                 for c in notebook.cells],
+                       "metadata": notebook.metadata})
+    ids: dict[str, str] = {}
+    text = re.sub(r"[0-9a-f]{32}", lambda m: ids.setdefault(m.group(0), f"model-{len(ids)}"), text)
+    return json.dumps(json.loads(text), sort_keys=True)
+
+
+def _run(sources: list[str], fork_server: KernelForkServer, cwd: Path, *, in_fork: bool,
+         timeout: float = 60):
+    notebook = _notebook(sources)
+    outcome = execute_notebook(notebook, cwd=cwd, timeout=timeout,
+                               fork_socket=fork_server.socket_path, cells_in_fork=in_fork)
+    return notebook, outcome
+
+
+def test_the_outputs_are_the_ones_a_kernel_gives(fork_server, tmp_path: Path) -> None:
+    kernel, by_kernel = _run(MANY_OUTPUTS, fork_server, tmp_path, in_fork=False)
+    child, by_child = _run(MANY_OUTPUTS, fork_server, tmp_path, in_fork=True)
+    assert (by_child.error_name, by_child.error_message) == \
+        (by_kernel.error_name, by_kernel.error_message) == ("ZeroDivisionError", "division by zero")
+    assert _without_random_ids(child) == _without_random_ids(kernel)
+    outputs = [o for c in child.cells for o in c.outputs]
+    kinds = {o.output_type for o in outputs}
+    assert kinds == {"stream", "display_data", "execute_result", "error"}
+    assert child.metadata.language_info["name"] == "python"
+    assert "widgets" not in child.metadata  # as nbclient: a failed run saves no widget state
+    assert child.cells[6].outputs[0].data["text/markdown"] == "updated from a later cell"
+    assert [o.get("text") for o in child.cells[8].outputs] == ["kept\n"]
+    assert child.cells[-1].execution_count is None and not child.cells[-1].outputs
+
+
+def test_widget_state_is_saved_as_a_kernel_saves_it(fork_server, tmp_path: Path) -> None:
+    sources = ["import ipywidgets\nslider = ipywidgets.IntSlider(value=40, description='Leads')\n"
+               "slider", "slider.value = 55\nipywidgets.Dropdown(options=['a', 'b'])"]
+    kernel, by_kernel = _run(sources, fork_server, tmp_path, in_fork=False)
+    child, by_child = _run(sources, fork_server, tmp_path, in_fork=True)
+    assert by_kernel.ok and by_child.ok
+    assert _without_random_ids(child) == _without_random_ids(kernel)
+    state = child.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
+    assert {"IntSliderModel", "DropdownModel"} <= {w["model_name"] for w in state.values()}
+    assert 55 in [w["state"].get("value") for w in state.values()]
+
+
+def test_a_cell_tagged_raises_exception_may_fail(fork_server, tmp_path: Path) -> None:
+    notebook = _notebook(["raise ValueError('expected')", "print('after')"])
+    notebook.cells[0].metadata["tags"] = ["raises-exception"]
+    outcome = execute_notebook(notebook, cwd=tmp_path, timeout=60,
+                               fork_socket=fork_server.socket_path, cells_in_fork=True)
+    assert outcome.ok
+    assert notebook.cells[0].outputs[0].ename == "ValueError"
+    assert notebook.cells[1].outputs[0].text == "after\n"
+    assert [c.execution_count for c in notebook.cells] == [1, 2]
+
+
+def test_a_report_that_runs_too_long_is_stopped_and_its_process_killed(fork_server,
+                                                                        tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    sources = [f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))",
+               "time.sleep(60)"]
+    started = time.monotonic()
+    _, outcome = _run(sources, fork_server, tmp_path, in_fork=True, timeout=2)
+    assert outcome.timed_out
+    assert time.monotonic() - started < 10
+    pid = int(pid_file.read_text())
+    for _ in range(100):  # the fork server reaps it
+        if not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists()
+
+
+def test_a_child_that_dies_fails_its_report_only(fork_server, tmp_path: Path) -> None:
+    _, died = _run(["print('x')", "import os\nos._exit(3)"], fork_server, tmp_path, in_fork=True)
+    assert (died.error_name, died.ok) == ("DeadKernelError", False)
+    _, fine = _run(["print('x')"], fork_server, tmp_path, in_fork=True)
+    assert fine.ok
+
+
+def test_each_report_has_its_own_process_folder_and_random_state(fork_server,
+                                                                  tmp_path: Path) -> None:
+    probe = ["import os, tempfile, numpy\n"
+             "print(os.getpid(), os.getcwd(), tempfile.gettempdir(), numpy.random.random())"]
+    seen = []
+    for _ in range(2):
+        notebook, outcome = _run(probe, fork_server, tmp_path, in_fork=True)
+        assert outcome.ok
+        pid, cwd, tmp, draw = notebook.cells[0].outputs[0].text.split()
+        seen.append((pid, tmp, draw))
+        assert cwd == str(tmp_path)
+        assert not Path(tmp).exists()  # the private TMPDIR went with the child
+    assert len({s[0] for s in seen}) == len({s[1] for s in seen}) == len({s[2] for s in seen}) == 2
+    assert str(os.getpid()) not in {s[0] for s in seen}
+
+
+def test_every_stage_report_has_the_same_bytes_either_way(fork_server, tmp_path: Path) -> None:
+    workspace = Path(os.environ["ALIGNKIT_WORKSPACE"])
+    pages = {}
+    for in_fork in (False, True):
+        renderer = Renderer(fork_socket=fork_server.socket_path, cells_in_fork=in_fork)
+        try:
+            for stage in STAGES:
+                job = ReportJob("bluepeak-logistics", stage, tmp_path / str(in_fork), workspace,
+                                as_of="2026-12-04")
+                outcome = renderer.render(job, "Bluepeak Logistics")
+                assert outcome.status == "ok", outcome.error_message
+                pages[in_fork, stage] = (job.out_dir / f"{stage}.html").read_bytes()
+        finally:
+            renderer.close()
+    for stage in STAGES:
+        assert pages[True, stage] == pages[False, stage], stage
+
+
+def test_a_notebook_is_not_changed_by_a_failed_start(tmp_path: Path) -> None:
+    notebook = _notebook(["print(1)"])
+    before = copy.deepcopy(notebook)
+    outcome = execute_notebook(notebook, cwd=tmp_path, timeout=2,
+                               fork_socket=str(tmp_path / "no-such.sock"), cells_in_fork=True)
+    assert not outcome.ok
+    assert notebook == before
+
+
+IMPORTED_LATE = """
+import sys
+from alignkit.kernels import runner
+print("LATE", sorted(m for m in set(sys.modules) - runner.STARTED_WITH
+                     if m.split(".")[0] in {"alignkit", "IPython", "ipykernel", "pandas", "numpy",
+                                            "matplotlib", "scipy"}))
+"""
+
+
+def test_a_stage_report_imports_nothing_the_fork_server_did_not_load(tmp_path: Path) -> None:
+    from alignkit.catalog.resources import notebooks_dir
+
+    workspace = Path(os.environ["ALIGNKIT_WORKSPACE"])
+    with KernelForkServer() as server:  # the modules a batch's server loads for every stage
+        renderer = Renderer(fork_socket=server.socket_path, cells_in_fork=True)
+        try:
+            for stage, info in STAGES.items():
+                notebook = nbformat.read(notebooks_dir() / info.notebook, as_version=4)
+                notebook.cells.append(nbformat.v4.new_code_cell(IMPORTED_LATE))
+                path = tmp_path / info.notebook
+                nbformat.write(notebook, path)
+                job = ReportJob("corvid-health", stage, tmp_path / "out", workspace,
+                                as_of="2026-12-04", notebook_path=path)
+                assert renderer.render(job, "Corvid Health").status == "ok"
+                page = (tmp_path / "out" / f"{stage}.html").read_text()
+                assert re.search(r"LATE \[\]", page), (stage, re.search(r"LATE .*", page))
+        finally:
+            renderer.close()
