@@ -196,7 +196,7 @@ def test_a_stage_report_imports_nothing_the_fork_server_did_not_load(tmp_path: P
     from alignkit.catalog.resources import notebooks_dir
 
     workspace = Path(os.environ["ALIGNKIT_WORKSPACE"])
-    with KernelForkServer() as server:  # the modules a batch's server loads for every stage
+    with KernelForkServer(kernels=False) as server:  # what a batch worker's server loads
         renderer = Renderer(fork_socket=server.socket_path, cells_in_fork=True)
         try:
             for stage, info in STAGES.items():

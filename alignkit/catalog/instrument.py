@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import pandas as pd
 import yaml
 
 from alignkit.exceptions import InstrumentError
+
+if TYPE_CHECKING:  # pandas loads when a frame is first built, not when a batch is planned
+    import pandas as pd
 
 __all__ = [
     "Band",
@@ -115,6 +117,8 @@ class Instrument:
         """
         frame = self.__dict__.get("_items_frame")
         if frame is None:
+            import pandas as pd
+
             names = self.dimension_names() | {OUTCOME_DIMENSION: "Overall outcome"}
             frame = pd.DataFrame(
                 [

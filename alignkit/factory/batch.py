@@ -286,11 +286,11 @@ def _start_fork_server(wanted: bool, stages: Sequence[str],
     """
     if not (wanted and hasattr(os, "fork")):
         return None
-    from alignkit.kernels.fork import KERNEL_MODULES
+    from alignkit.kernels.fork import RUNNER_MODULES  # the workers' children run cells themselves
     from alignkit.kernels.server import KernelForkServer, notebook_imports
 
     notebooks = [notebooks_dir() / STAGES[s].notebook for s in stages if s in STAGES]
-    return KernelForkServer(KERNEL_MODULES + notebook_imports(n for n in notebooks if n.is_file()),
+    return KernelForkServer(RUNNER_MODULES + notebook_imports(n for n in notebooks if n.is_file()),
                             temp_root=temp).start()
 
 

@@ -64,7 +64,8 @@ class WorkerState:
             if self._server is None or not self._server.running:
                 from alignkit.kernels.server import KernelForkServer
 
-                self._server = KernelForkServer(temp_root=self.settings.temp_root).start()
+                self._server = KernelForkServer(temp_root=self.settings.temp_root,
+                                                kernels=False).start()
                 _at_exit(self._server.stop)
             return self._server.socket_path
 

@@ -42,23 +42,27 @@ import sys
 import threading
 import traceback
 
-__all__ = ["KERNEL_MODULES", "serve"]
+__all__ = ["KERNEL_MODULES", "RUNNER_MODULES", "serve"]
 
-#: What every report kernel needs whatever its notebook: loaded once by the server, next
-#: to the modules the batch's notebooks import (see :func:`alignkit.kernels.server.notebook_imports`).
-KERNEL_MODULES: tuple[str, ...] = (
+#: What every report child needs whatever its notebook, when it runs the cells itself (see
+#: :mod:`alignkit.kernels.runner`): loaded once by the server, next to the modules the
+#: batch's notebooks import (see :func:`alignkit.kernels.server.notebook_imports`).
+RUNNER_MODULES: tuple[str, ...] = (
     "numpy", "pandas", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
-    "matplotlib.backends.backend_svg", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
-    "ipykernel.debugger",
-    # a report child's IPython shell (see alignkit.kernels.runner) and what its first cells load
-    "alignkit.kernels.runner", "ipykernel.compiler", "IPython.core.magics",
-    "IPython.core.magic_arguments", "IPython.core.completerlib", "IPython.core.oinspect",
-    "IPython.core.logger", "IPython.utils.module_paths", "IPython.utils.wildcard", "bdb",
-    "pandas.io.formats.string", "alignkit.analysis.metrics",
-    *(f"IPython.core.magics.{name}" for name in (  # loaded one by one as the shell starts
-        "ast_mod", "auto", "basic", "config", "display", "execution", "extension", "history",
+    "matplotlib.backends.backend_svg", "IPython", "alignkit.kernels.runner", "ipykernel.compiler",
+    "ipykernel.jsonutil", "IPython.core.magics", "IPython.core.magic_arguments",
+    "IPython.core.completerlib", "IPython.core.oinspect", "IPython.core.logger",
+    "IPython.utils.module_paths", "IPython.utils.wildcard", "IPython.core.application",
+    "IPython.core.crashhandler", "bdb", "pandas.io.formats.string",
+    "alignkit.analysis.metrics",
+    *(f"IPython.core.magics.{name}" for name in (  # loaded one by one as a shell starts
+        "ast_mod", "auto", "basic", "code", "config", "display", "execution", "extension", "history",
         "logging", "namespace", "osm", "packaging", "pylab", "script")),
 )
+
+#: The same for children that become an ipykernel.
+KERNEL_MODULES: tuple[str, ...] = RUNNER_MODULES + (
+    "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger")
 
 def _preload(modules: list[str]) -> None:
     if sys.path and (sys.path[0] in ("", os.getcwd())):

@@ -191,13 +191,15 @@ def new_shell() -> Any:
 
 
 def _language_info() -> dict[str, Any]:
-    from ipykernel.ipkernel import IPythonKernel
-
-    return dict(IPythonKernel.language_info)
+    """What an ipykernel reports about its language (``IPythonKernel.language_info``)."""
+    return {"name": "python", "version": sys.version.split()[0], "mimetype": "text/x-python",
+            "codemirror_mode": {"name": "ipython", "version": sys.version_info[0]},
+            "pygments_lexer": f"ipython{sys.version_info[0]}", "nbconvert_exporter": "python",
+            "file_extension": ".py"}
 
 
 def _write(conn: socket.socket, document: dict[str, Any]) -> None:
-    from jupyter_client.session import json_packer
+    from jupyter_client.session import json_packer  # as a kernel's messages are encoded
 
     conn.sendall(json_packer(document) + b"\n")
 

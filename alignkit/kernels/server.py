@@ -212,12 +212,13 @@ class KernelForkServer:
     """
 
     def __init__(self, modules: Sequence[str] | None = None, *,
-                 temp_root: Path | None = None) -> None:
-        if modules is None:
+                 temp_root: Path | None = None, kernels: bool = True) -> None:
+        if modules is None:  # what the stage notebooks import, and what an ipykernel needs
             from alignkit.catalog.resources import notebooks_dir
-            from alignkit.kernels.fork import KERNEL_MODULES
+            from alignkit.kernels.fork import KERNEL_MODULES, RUNNER_MODULES
 
-            modules = KERNEL_MODULES + notebook_imports(sorted(notebooks_dir().glob("*.ipynb")))
+            modules = (KERNEL_MODULES if kernels else RUNNER_MODULES) + \
+                notebook_imports(sorted(notebooks_dir().glob("*.ipynb")))
         self.modules = tuple(modules)
         self.temp_root = temp_root
         self._folder: tempfile.TemporaryDirectory[str] | None = None
