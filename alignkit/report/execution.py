@@ -9,9 +9,11 @@ a timeout or a dead kernel comes back as an :class:`ExecutionOutcome` with
 the executed notebook (outputs up to and including the error), never as an
 exception, so one broken report cannot stop a batch. The kernel's ``TMPDIR``
 is a private folder deleted with the kernel, so no temporary file of one
-company is left for the next. A batch worker takes its kernels from a
-:class:`~alignkit.kernels.supply.KernelSupply`, which launches the next kernel
-while the current report runs.
+company is left for the next. Without a fork server, kernels come from a
+:class:`~alignkit.kernels.supply.KernelSupply`. With one, a batch worker has
+the cells run by a forked child without a Jupyter kernel
+(``cells_in_fork``, see :mod:`alignkit.kernels.runner`): the same outputs and
+the same end for a failing cell, a timeout or a dead process.
 """
 
 from __future__ import annotations
