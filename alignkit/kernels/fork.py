@@ -42,7 +42,7 @@ import sys
 import threading
 import traceback
 
-__all__ = ["KERNEL_MODULES", "RUNNER_MODULES", "serve"]
+__all__ = ["KERNEL_MODULES", "RUNNER_MODULES", "kill_process_group", "serve"]
 
 #: What every report child needs whatever its notebook, when it runs the cells itself (see
 #: :mod:`alignkit.kernels.runner`): loaded once by the server, next to the modules the
@@ -167,7 +167,12 @@ def _fork_kernel(conn: socket.socket, closing: list[object]) -> int | None:
         if not more:
             break
         data += more
-    request = json.loads(data.decode("utf-8")) if data.endswith(b"\n") else {}
+    try:
+        request = json.loads(data.decode("utf-8")) if data.endswith(b"\n") else {}
+    except ValueError:  # not one JSON line: refuse it, keep serving
+        request = {}
+    if not isinstance(request, dict):
+        request = {}
     runs_cells = request.get("mode") == "cells"
     if not request or len(fds) != (4 if runs_cells else 3):
         for fd in fds:
@@ -192,7 +197,7 @@ def _fork_kernel(conn: socket.socket, closing: list[object]) -> int | None:
     try:
         conn.sendall(f"{pid}\n".encode())
     except OSError:  # the provisioner gave up meanwhile
-        _kill(pid)
+        kill_process_group(pid)
         conn.close()
         raise
     return pid
@@ -219,14 +224,14 @@ def _reap(children: dict[int, socket.socket], sel: selectors.BaseSelector) -> No
             conn.close()
 
 
-def _kill(pid: int) -> None:
-    """Kill a kernel and whatever it started (it leads its own process group)."""
+def kill_process_group(pid: int) -> None:
+    """Kill a child and whatever it started (it leads its own process group)."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except OSError:
         try:
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
+        except OSError:
             pass
 
 
@@ -254,7 +259,7 @@ def serve(socket_path: str, modules: list[str]) -> None:
             pass
     finally:  # however the server ends, no kernel outlives it
         for pid in children:
-            _kill(pid)
+            kill_process_group(pid)
 
 
 def _exit_if_orphaned(loaded: threading.Event) -> None:
@@ -289,10 +294,10 @@ def _serve_events(sel: selectors.BaseSelector, listener: socket.socket, wake_r: 
                     return False
             elif not key.fileobj.recv(64):  # the provisioner is gone: its kernel must go too
                 sel.unregister(key.fileobj)
-                _kill(key.data)
+                kill_process_group(key.data)
         except (OSError, ValueError):  # one broken request must not stop the server
             if isinstance(key.data, int):
-                _kill(key.data)
+                kill_process_group(key.data)
     return True
 
 

@@ -21,12 +21,13 @@ import base64
 import json
 import os
 import select
-import signal
 import socket
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from alignkit.kernels.fork import kill_process_group
 
 __all__ = ["CellsFailed", "run_forked"]
 
@@ -144,7 +145,7 @@ def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
         theirs.close()
         ours.close()
         if pid is not None:
-            _kill(pid)
+            kill_process_group(pid)
         if conn is not None:
             conn.close()
         folder.cleanup()
@@ -192,13 +193,3 @@ def _collect(notebook: Any, cells: list[tuple[int, dict[str, Any]]], lines: _Lin
             if error and not request["allow_error"]:
                 raise CellsFailed(error["ename"], error["evalue"])
 
-
-def _kill(pid: int) -> None:
-    """Kill the child's process group (it runs in a session of its own)."""
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
