@@ -310,7 +310,8 @@ def test_widget_state_brings_the_offline_widget_bundle_and_nothing_else_does(
     notebooks = write_stage_notebooks(tmp_path / "nb", "1 + 1")
     write_stage_notebooks(tmp_path / "nb", WIDGET_CELL, stages=("plan",))
     monkeypatch.setenv("ALIGNKIT_NOTEBOOKS", str(notebooks))
-    render_batch(demo, out_dir=tmp_path / "out", companies=["corvid-health"])
+    # one worker for two reports: a fork server, so the cells run in forked children
+    render_batch(demo, out_dir=tmp_path / "out", companies=["corvid-health"], workers=1)
     plan = (tmp_path / "out" / "corvid-health" / "plan.html").read_text()
     identify = (tmp_path / "out" / "corvid-health" / "identify.html").read_text()
     assert 'application/vnd.jupyter.widget-state+json' in plan
