@@ -105,15 +105,24 @@ def test_widget_state_is_saved_as_a_kernel_saves_it(fork_server, tmp_path: Path)
     assert 55 in [w["state"].get("value") for w in state.values()]
 
 
-def test_a_cell_tagged_raises_exception_may_fail(fork_server, tmp_path: Path) -> None:
-    notebook = _notebook(["raise ValueError('expected')", "print('after')"])
-    notebook.cells[0].metadata["tags"] = ["raises-exception"]
-    outcome = execute_notebook(notebook, cwd=tmp_path, timeout=60,
-                               fork_socket=fork_server.socket_path, cells_in_fork=True)
-    assert outcome.ok
+def test_cells_tagged_raises_exception_may_fail_and_skip_execution_do_not_run(
+        fork_server, tmp_path: Path) -> None:
+    sources = ["raise ValueError('expected')", "print('skipped')", "import sys\nprint('after')"]
+    runs = {}
+    for in_fork in (False, True):
+        notebook = _notebook(sources)
+        notebook.cells[0].metadata["tags"] = ["raises-exception"]
+        notebook.cells[1].metadata["tags"] = ["skip-execution"]
+        outcome = execute_notebook(notebook, cwd=tmp_path, timeout=60,
+                                   fork_socket=fork_server.socket_path, cells_in_fork=in_fork)
+        assert outcome.ok
+        runs[in_fork] = notebook
+    notebook = runs[True]
     assert notebook.cells[0].outputs[0].ename == "ValueError"
-    assert notebook.cells[1].outputs[0].text == "after\n"
-    assert [c.execution_count for c in notebook.cells] == [1, 2]
+    assert not notebook.cells[1].outputs and notebook.cells[1].execution_count is None
+    assert notebook.cells[2].outputs[0].text == "after\n"
+    assert [c.execution_count for c in notebook.cells] == [1, None, 2]
+    assert _without_random_ids(runs[True]) == _without_random_ids(runs[False])
 
 
 def test_a_report_that_runs_too_long_is_stopped_and_its_process_killed(fork_server,

@@ -7,8 +7,8 @@ nbclient's own message handling (outputs, ``clear_output`` with and without
 ``wait``, display ids updated across cells, ipywidgets' state in the
 notebook's metadata; ``execution_count`` counted over the executed cells;
 the kernel's ``language_info``). Cells that are empty are skipped, as nbclient skips
-them, and a cell tagged ``raises-exception`` may fail without stopping the
-run.
+them, as it skips cells tagged ``skip-execution``, and a cell tagged
+``raises-exception`` may fail without stopping the run.
 
 The child gets a private folder (its ``TMPDIR`` and the log of anything
 written straight to its file descriptors) that is deleted with it; it is
@@ -29,7 +29,10 @@ from typing import Any
 
 from alignkit.kernels.fork import kill_process_group
 
-__all__ = ["CellsFailed", "run_forked"]
+__all__ = ["SKIP_TAG", "CellsFailed", "run_forked"]
+
+#: Cells with this tag are not run (nbclient's ``skip_cells_with_tag``).
+SKIP_TAG = "skip-execution"
 
 
 class CellsFailed(Exception):
@@ -99,6 +102,8 @@ def _code_cells(notebook: Any) -> list[tuple[int, dict[str, Any]]]:
     cells = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        if SKIP_TAG in cell.metadata.get("tags", []):
             continue
         cells.append((index, {"source": cell.source, "id": cell.get("id"),
                               "allow_error": "raises-exception" in cell.metadata.get("tags", [])}))

@@ -82,7 +82,7 @@ class _Stream(io.TextIOBase):
 
     def __init__(self, name: str) -> None:
         super().__init__()
-        self.name_ = name
+        self.name = name  # as ipykernel's streams: "stdout" or "stderr"
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -97,7 +97,7 @@ class _Stream(io.TextIOBase):
     def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        MESSAGES.buffers[self.name_].append(text)
+        MESSAGES.buffers[self.name].append(text)
         return len(text)
 
     def flush(self) -> None:
