@@ -132,7 +132,7 @@ def run_empty(workspace: Path, slugs: list[str], out: Path) -> float:
     out.mkdir(parents=True)
     empty = out / NOTEBOOK.name
     nbformat.write(nb, empty)
-    with KernelForkServer() as server:
+    with KernelForkServer(kernels=False) as server:  # what a batch worker's server loads
         renderer = Renderer(fork_socket=server.socket_path, cells_in_fork=True)  # as a worker
         try:
             def job(slug: str) -> ReportJob:
