@@ -206,6 +206,7 @@ def test_a_stage_report_imports_nothing_the_fork_server_did_not_load(tmp_path: P
 
     workspace = Path(os.environ["ALIGNKIT_WORKSPACE"])
     with KernelForkServer(kernels=False) as server:  # what a batch worker's server loads
+        server.wait_warm()  # the first kernels of a batch may start before the warm-up
         renderer = Renderer(fork_socket=server.socket_path, cells_in_fork=True)
         try:
             for stage, info in STAGES.items():
@@ -220,3 +221,29 @@ def test_a_stage_report_imports_nothing_the_fork_server_did_not_load(tmp_path: P
                 assert re.search(r"LATE \[\]", page), (stage, re.search(r"LATE .*", page))
         finally:
             renderer.close()
+
+
+CACHES = "from alignkit.charts.svg import cache_sizes\nprint('LAYOUTS', cache_sizes()['layouts'])"
+
+
+def _layouts_seen(server: KernelForkServer, cwd: Path) -> int:
+    notebook = _notebook([CACHES])
+    outcome = execute_notebook(notebook, cwd=cwd, timeout=60, fork_socket=server.socket_path,
+                               cells_in_fork=True)
+    assert outcome.ok, outcome.error_message
+    return int(re.search(r"LAYOUTS (\d+)", notebook.cells[0].outputs[0]["text"]).group(1))
+
+
+def test_a_report_waiting_when_the_server_has_imported_starts_before_its_warm_up(
+        tmp_path: Path) -> None:
+    from alignkit.kernels.fork import RUNNER_MODULES
+
+    server = KernelForkServer(RUNNER_MODULES + ("alignkit.charts.identify",)).start()
+    try:
+        first = _layouts_seen(server, tmp_path)  # asked before the server had even imported
+        server.wait_warm()
+        later = _layouts_seen(server, tmp_path)
+    finally:
+        server.stop()
+    assert first == 0  # forked as soon as the modules were loaded, without waiting for the warm-up
+    assert later > 50  # every later child starts with the text layouts the warm-up filled

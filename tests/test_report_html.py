@@ -79,3 +79,17 @@ def test_focusable_outputs_leaves_other_markup_alone() -> None:
         '<div class="jp-OutputArea-output" tabindex="0"><img alt="x" src="a.png"></div>'
         '<div class="jp-OutputArea-child"><img src="b.png" '
         'alt="No description has been provided for this image"/></div><p>jp-OutputArea-output</p>')
+
+
+def test_a_warmed_exporter_is_handed_out_once_and_writes_the_same_page(
+        executed: nbformat.NotebookNode) -> None:
+    from alignkit.report import html
+
+    html.warm_exporter()  # as the process that forks batch workers does
+    warmed = html.take_exporter()
+    assert html.take_exporter() is not warmed  # handed out once: the next one is new
+    fresh = ReportExporter()
+    page = warmed.to_html(copy.deepcopy(executed), {"company": "Acme"})
+    assert "Warm-up" not in page  # nothing of the made-up page is left behind
+    assert _normalised(page) == _normalised(fresh.to_html(copy.deepcopy(executed),
+                                                          {"company": "Acme"}))

@@ -2,7 +2,8 @@
 
 Every worker needs nbclient, nbconvert and jupyter_client; importing them
 here, in the multiprocessing fork server, means each forked worker starts with
-them loaded instead of paying ~1.5 s of imports.
+them loaded instead of paying ~1.5 s of imports. The exporter is built and
+used once here too, so a worker's first page costs what the next ones do.
 """
 
 from alignkit.factory.worker import skip_slow_iri_checker
@@ -16,4 +17,6 @@ import nbformat  # noqa: E402, F401
 import papermill.parameterize  # noqa: E402, F401
 
 import alignkit.report.execution  # noqa: E402, F401
-import alignkit.report.html  # noqa: E402, F401
+import alignkit.report.html  # noqa: E402
+
+alignkit.report.html.warm_exporter()  # each worker's renderer takes this warm exporter

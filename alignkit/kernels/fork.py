@@ -25,6 +25,11 @@ fourth descriptor, one end of a socket pair over which the worker sends the
 cells and reads their outputs. Such a child gets the same fresh start, the
 same environment, folder and ``TMPDIR``, and is watched and killed the same way.
 
+The server answers requests as soon as its modules are imported; it fills
+its caches on made-up data (see :mod:`alignkit.kernels.warmup`) the first
+time no request is waiting, so the first reports of a batch need not wait
+for that, and it prints ``ready`` and then ``warm`` on stdout.
+
 Run as ``python -m alignkit.kernels.fork SOCKET MODULE...``.
 """
 
@@ -65,6 +70,7 @@ KERNEL_MODULES: tuple[str, ...] = RUNNER_MODULES + (
     "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger")
 
 def _preload(modules: list[str]) -> None:
+    """Import ``modules`` (what every child needs before it can run anything)."""
     if sys.path and (sys.path[0] in ("", os.getcwd())):
         del sys.path[0]  # as ipykernel_launcher does: the kernel's cwd is not a package root
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
@@ -73,6 +79,16 @@ def _preload(modules: list[str]) -> None:
             importlib.import_module(name)
         except ImportError:
             continue  # an optional module; the kernel imports it itself if it needs it
+    _freeze()
+
+
+def _warm_up(modules: list[str]) -> None:
+    """Fill the caches the stage notebooks use (fonts, text layouts, code paths) on made-up data.
+
+    The server does this once, after the first children are forked if they
+    were already waiting, so that they need not wait for it; every child
+    forked later starts with the caches filled.
+    """
     _warm_fonts()
     if "alignkit.charts.identify" in modules:  # the stage notebooks' kernels: fill their caches once
         try:
@@ -81,8 +97,12 @@ def _preload(modules: list[str]) -> None:
             warm_up()
         except Exception:  # noqa: BLE001 - a failed warm-up costs speed, never a report
             traceback.print_exc()
-    # Everything loaded so far is shared with every kernel. Keep the garbage collector
-    # of a kernel from walking (and so copying, page by page) this inherited memory.
+    _freeze()
+
+
+def _freeze() -> None:
+    """Everything loaded so far is shared with every kernel. Keep the garbage collector
+    of a kernel from walking (and so copying, page by page) this inherited memory."""
     gc.collect()
     gc.freeze()
 
@@ -254,9 +274,15 @@ def serve(socket_path: str, modules: list[str]) -> None:
     sel.register(sys.stdin, selectors.EVENT_READ, "parent")
     children: dict[int, socket.socket] = {}
     print("ready", flush=True)
+    warm = False
     try:
-        while _serve_events(sel, listener, wake_r, wake_w, children):
-            pass
+        while True:
+            if not warm and not sel.select(timeout=0):  # no one waiting: warm up now
+                _warm_up(modules)
+                warm = True
+                print("warm", flush=True)
+            if not _serve_events(sel, listener, wake_r, wake_w, children):
+                break
     finally:  # however the server ends, no kernel outlives it
         for pid in children:
             kill_process_group(pid)

@@ -256,6 +256,27 @@ class KernelForkServer:
                               "(alignkit batch --no-fork)")
         return self
 
+    def wait_warm(self) -> KernelForkServer:
+        """Block until the server has also filled its caches on made-up data (its warm-up).
+
+        A server forks the requests already waiting once its modules are
+        imported and warms up when none is left, so the first kernels may
+        start before this. Tests use it to check what a warm server's kernels do.
+
+        Raises
+        ------
+        ReportError
+            When the server exited instead.
+        """
+        if not self._ready:
+            self.wait_ready()
+        line = self._process.stdout.readline() if self._process and self._process.stdout else b""
+        if line.strip() != b"warm":
+            self.stop()
+            raise ReportError("the kernel fork server stopped while warming up; try again without "
+                              "it (alignkit batch --no-fork)")
+        return self
+
     def _warm(self) -> bool:
         """True once the server said it is ready (checked without waiting)."""
         if not self._ready and self._process is not None and self._process.stdout is not None:

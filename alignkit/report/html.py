@@ -24,7 +24,8 @@ from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
 from alignkit.exceptions import ReportError
 from alignkit.widgets.offline import prefer_offline_html
 
-__all__ = ["CHROMIUM_FLAGS", "PdfPrinter", "ReportExporter", "find_chromium", "has_widget_state"]
+__all__ = ["CHROMIUM_FLAGS", "PdfPrinter", "ReportExporter", "find_chromium", "has_widget_state",
+           "take_exporter", "warm_exporter"]
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
@@ -111,6 +112,46 @@ class ReportExporter:
     def close(self) -> None:
         """Close the browser that printed PDFs, if one was launched."""
         self.printer.close()
+
+
+_SPARE: list[ReportExporter] = []  # built and warmed ahead by warm_exporter(), taken once
+
+
+def _made_up_page() -> Any:
+    """A small notebook with the kinds of cells and outputs a stage report has (no client data)."""
+    from nbformat import v4
+
+    table = "<table><thead><tr><th>Dimension</th></tr></thead><tbody><tr><td>3.4</td></tr></tbody></table>"
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><path d="M 0 0 L 9 9"/></svg>'
+    return v4.new_notebook(cells=[
+        v4.new_markdown_cell("# Heading\n\nSome *text* with a [link](https://example.org).\n\n"
+                             "| a | b |\n|---|---|\n| 1 | 2 |"),
+        v4.new_code_cell("x", outputs=[
+            v4.new_output("stream", name="stdout", text="printed\n"),
+            v4.new_output("display_data", {"text/markdown": "**bold** and a list:\n\n- one\n- two",
+                                           "text/plain": "<Markdown>"}),
+            v4.new_output("display_data", {"text/html": table, "text/plain": "table"}),
+            v4.new_output("display_data", {"image/svg+xml": svg, "text/plain": "<Figure>"}),
+            v4.new_output("execute_result", {"text/plain": "1"}, execution_count=1),
+        ]),
+    ])
+
+
+def warm_exporter() -> None:
+    """Build an exporter and export a made-up page with it, for the next :func:`take_exporter`.
+
+    Compiling nbconvert's templates and loading the Markdown renderer make a
+    process's first page about 0.1 s slower than the next; a process that
+    forks batch workers does this once, so each worker starts warm.
+    """
+    exporter = ReportExporter()
+    exporter.to_html(_made_up_page(), {"company": "Warm-up", "title": "Warm-up"})
+    _SPARE[:] = [exporter]
+
+
+def take_exporter() -> ReportExporter:
+    """The exporter :func:`warm_exporter` built in this process (handed out once), else a new one."""
+    return _SPARE.pop() if _SPARE else ReportExporter()
 
 
 _OUTPUT_DIV = re.compile(

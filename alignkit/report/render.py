@@ -146,11 +146,11 @@ class Renderer:
                  ahead: bool = False, temp_root: Path | None = None,
                  cells_in_fork: bool = False) -> None:
         from alignkit.kernels.supply import KernelSupply
-        from alignkit.report.html import ReportExporter
+        from alignkit.report.html import take_exporter
 
         self.fork_socket = fork_socket
         self.retries = retries
-        self.exporter = ReportExporter()
+        self.exporter = take_exporter()
         self.cells_in_fork = bool(cells_in_fork and fork_socket)
         self.temp_root = temp_root
         self.supply = KernelSupply(fork_socket, ahead=ahead and not self.cells_in_fork,
