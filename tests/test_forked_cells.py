@@ -2,8 +2,9 @@
 
 Batch workers run each report's cells in a child of the fork server with
 IPython's own shell (:mod:`alignkit.kernels.runner`), not in an ipykernel.
-These tests run the same notebooks both ways and compare what comes out,
-then check failures, time-outs, a dying child and isolation.
+These tests run the same notebooks both ways and compare what comes out
+(the children from a server as a batch worker starts it, which builds their
+shell ahead), then check failures, time-outs, a dying child and isolation.
 """
 
 from __future__ import annotations
@@ -49,10 +50,22 @@ MANY_OUTPUTS = [
 ]
 
 
+class Servers:
+    """A fork server for kernels, and one as a batch worker starts (children run cells only,
+    with the shell built ahead), warmed up."""
+
+    def __init__(self, kernels: KernelForkServer, runners: KernelForkServer) -> None:
+        self.kernels, self.runners = kernels, runners
+
+    def socket(self, in_fork: bool) -> str:
+        return (self.runners if in_fork else self.kernels).socket_path
+
+
 @pytest.fixture(scope="module")
 def fork_server():
-    with KernelForkServer() as server:
-        yield server
+    with KernelForkServer() as kernels, KernelForkServer(kernels=False) as runners:
+        runners.wait_warm()
+        yield Servers(kernels, runners)
 
 
 def _notebook(sources: list[str]) -> nbformat.NotebookNode:
@@ -69,11 +82,11 @@ def _without_random_ids(notebook: nbformat.NotebookNode) -> str:
     return json.dumps(json.loads(text), sort_keys=True)
 
 
-def _run(sources: list[str], fork_server: KernelForkServer, cwd: Path, *, in_fork: bool,
+def _run(sources: list[str], fork_server: Servers, cwd: Path, *, in_fork: bool,
          timeout: float = 60):
     notebook = _notebook(sources)
     outcome = execute_notebook(notebook, cwd=cwd, timeout=timeout,
-                               fork_socket=fork_server.socket_path, cells_in_fork=in_fork)
+                               fork_socket=fork_server.socket(in_fork), cells_in_fork=in_fork)
     return notebook, outcome
 
 
@@ -114,7 +127,7 @@ def test_cells_tagged_raises_exception_may_fail_and_skip_execution_do_not_run(
         notebook.cells[0].metadata["tags"] = ["raises-exception"]
         notebook.cells[1].metadata["tags"] = ["skip-execution"]
         outcome = execute_notebook(notebook, cwd=tmp_path, timeout=60,
-                                   fork_socket=fork_server.socket_path, cells_in_fork=in_fork)
+                                   fork_socket=fork_server.socket(in_fork), cells_in_fork=in_fork)
         assert outcome.ok
         runs[in_fork] = notebook
     notebook = runs[True]
@@ -169,7 +182,7 @@ def test_every_stage_report_has_the_same_bytes_either_way(fork_server, tmp_path:
     workspace = Path(os.environ["ALIGNKIT_WORKSPACE"])
     pages = {}
     for in_fork in (False, True):
-        renderer = Renderer(fork_socket=fork_server.socket_path, cells_in_fork=in_fork)
+        renderer = Renderer(fork_socket=fork_server.socket(in_fork), cells_in_fork=in_fork)
         try:
             for stage in STAGES:
                 job = ReportJob("bluepeak-logistics", stage, tmp_path / str(in_fork), workspace,

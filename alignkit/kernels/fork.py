@@ -97,6 +97,10 @@ def _warm_up(modules: list[str]) -> None:
             warm_up()
         except Exception:  # noqa: BLE001 - a failed warm-up costs speed, never a report
             traceback.print_exc()
+    if "alignkit.kernels.runner" in modules and "ipykernel.kernelapp" not in modules:
+        from alignkit.kernels.runner import prepare_shell  # every child runs cells itself
+
+        prepare_shell()
     _freeze()
 
 

@@ -32,11 +32,12 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import socket
 import sys
 from typing import Any
 
-__all__ = ["STARTED_WITH", "new_shell", "run_cells"]
+__all__ = ["STARTED_WITH", "new_shell", "prepare_shell", "run_cells"]
 
 
 class _Messages:
@@ -190,6 +191,20 @@ def new_shell() -> Any:
                           compiler_class=XCachingCompiler)
 
 
+_PREPARED: list[Any] = []  # the shell prepare_shell() built in the fork server, if any
+
+
+def prepare_shell() -> None:
+    """Build the shell and install the comms now, in the fork server, once.
+
+    Every child forked afterwards finds a fresh shell ready (nothing has run
+    in it) instead of building one itself. Only for servers whose children
+    all run cells: a child that becomes an ipykernel builds its own shell.
+    """
+    _install_comms()
+    _PREPARED[:] = [new_shell()]
+
+
 def _language_info() -> dict[str, Any]:
     """What an ipykernel reports about its language (``IPythonKernel.language_info``)."""
     return {"name": "python", "version": sys.version.split()[0], "mimetype": "text/x-python",
@@ -226,8 +241,12 @@ def run_cells(fd: int) -> int:
     try:
         request = _read_request(conn)
         sys.stdout, sys.stderr = _Stream("stdout"), _Stream("stderr")
-        _install_comms()
-        shell = new_shell()
+        if _PREPARED:
+            shell = _PREPARED.pop()
+            shell.starting_dir = os.getcwd()  # as if built here
+        else:
+            _install_comms()
+            shell = new_shell()
         _write(conn, {"language_info": _language_info()})
         for index, cell in enumerate(request["cells"]):
             result = shell.run_cell(cell["source"], store_history=True, cell_id=cell.get("id"))
