@@ -20,7 +20,7 @@ IPython's inline display use it.
 
 from __future__ import annotations
 
-import codecs
+import io
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -153,19 +153,24 @@ class FigureCanvasCachedSVG(FigureCanvasSVG):
         # as FigureCanvasSVG.print_svg, with the caching renderer; print_figure passes the
         # other renderers' dpi, facecolor, edgecolor and orientation, which SVG ignores
         # (matplotlib drops them for its own backends only)
+        # the document is written to memory and encoded once: matplotlib's writer makes
+        # hundreds of thousands of small writes, each of which a byte stream would encode
+        text = io.StringIO()
+        dpi = self.figure.dpi
+        self.figure.dpi = 72
+        width, height = self.figure.get_size_inches()
+        w, h = width * 72, height * 72
+        renderer = MixedModeRenderer(
+            self.figure, width, height, dpi,
+            CachingRendererSVG(w, h, text, image_dpi=dpi, metadata=metadata),
+            bbox_inches_restore=bbox_inches_restore)
+        self.figure.draw(renderer)
+        renderer.finalize()
         with cbook.open_file_cm(filename, "w", encoding="utf-8") as fh:
-            if not cbook.file_requires_unicode(fh):
-                fh = codecs.getwriter("utf-8")(fh)
-            dpi = self.figure.dpi
-            self.figure.dpi = 72
-            width, height = self.figure.get_size_inches()
-            w, h = width * 72, height * 72
-            renderer = MixedModeRenderer(
-                self.figure, width, height, dpi,
-                CachingRendererSVG(w, h, fh, image_dpi=dpi, metadata=metadata),
-                bbox_inches_restore=bbox_inches_restore)
-            self.figure.draw(renderer)
-            renderer.finalize()
+            if cbook.file_requires_unicode(fh):
+                fh.write(text.getvalue())
+            else:
+                fh.write(text.getvalue().encode("utf-8"))
 
 
 FigureCanvas = FigureCanvasCachedSVG  # what matplotlib's backend registry looks up
