@@ -254,9 +254,11 @@ def test_a_report_waiting_when_the_server_has_imported_starts_before_its_warm_up
     server = KernelForkServer(RUNNER_MODULES + ("alignkit.charts.identify",)).start()
     try:
         first = _layouts_seen(server, tmp_path)  # asked before the server had even imported
+        meanwhile = _layouts_seen(server, tmp_path)  # asked while it warms up (about 0.5 s)
         server.wait_warm()
         later = _layouts_seen(server, tmp_path)
     finally:
         server.stop()
     assert first == 0  # forked as soon as the modules were loaded, without waiting for the warm-up
+    assert meanwhile < later  # forked between two steps of the warm-up, not after all of them
     assert later > 50  # every later child starts with the text layouts the warm-up filled

@@ -21,6 +21,7 @@ CONCURRENT = 16
 @pytest.fixture(scope="module")
 def fork_server():
     with KernelForkServer() as server:
+        server.wait_warm()  # some tests check what kernels inherit from the warm-up
         yield server
 
 

@@ -26,8 +26,8 @@ cells and reads their outputs. Such a child gets the same fresh start, the
 same environment, folder and ``TMPDIR``, and is watched and killed the same way.
 
 The server answers requests as soon as its modules are imported; it fills
-its caches on made-up data (see :mod:`alignkit.kernels.warmup`) the first
-time no request is waiting, so the first reports of a batch need not wait
+its caches on made-up data (see :mod:`alignkit.kernels.warmup`) step by step
+whenever no request is waiting, so the first reports of a batch need not wait
 for that, and it prints ``ready`` and then ``warm`` on stdout.
 
 Run as ``python -m alignkit.kernels.fork SOCKET MODULE...``.
@@ -46,6 +46,7 @@ import socket
 import sys
 import threading
 import traceback
+from collections.abc import Iterator
 
 __all__ = ["KERNEL_MODULES", "RUNNER_MODULES", "kill_process_group", "serve"]
 
@@ -82,19 +83,22 @@ def _preload(modules: list[str]) -> None:
     _freeze()
 
 
-def _warm_up(modules: list[str]) -> None:
+def _warm_up(modules: list[str]) -> Iterator[None]:
     """Fill the caches the stage notebooks use (fonts, text layouts, code paths) on made-up data.
 
-    The server does this once, after the first children are forked if they
-    were already waiting, so that they need not wait for it; every child
-    forked later starts with the caches filled.
+    The server does this once, step by step (``yield``) whenever no request is
+    waiting, so the first reports of a batch need not wait for it and a request
+    that comes meanwhile waits for one step at most; every child forked after
+    the last step starts with the caches filled.
     """
     _warm_fonts()
+    yield
     if "alignkit.charts.identify" in modules:  # the stage notebooks' kernels: fill their caches once
         try:
-            from alignkit.kernels.warmup import warm_up
+            from alignkit.kernels.warmup import warm_up_steps
 
-            warm_up()
+            for _ in warm_up_steps():
+                yield
         except Exception:  # noqa: BLE001 - a failed warm-up costs speed, never a report
             traceback.print_exc()
     if "alignkit.kernels.runner" in modules and "ipykernel.kernelapp" not in modules:
@@ -278,13 +282,14 @@ def serve(socket_path: str, modules: list[str]) -> None:
     sel.register(sys.stdin, selectors.EVENT_READ, "parent")
     children: dict[int, socket.socket] = {}
     print("ready", flush=True)
-    warm = False
+    warming: Iterator[None] | None = _warm_up(modules)
     try:
         while True:
-            if not warm and not sel.select(timeout=0):  # no one waiting: warm up now
-                _warm_up(modules)
-                warm = True
-                print("warm", flush=True)
+            if warming is not None and not sel.select(timeout=0):  # no one waiting: warm up
+                if next(warming, "warm") == "warm":
+                    warming = None
+                    print("warm", flush=True)
+                continue
             if not _serve_events(sel, listener, wake_r, wake_w, children):
                 break
     finally:  # however the server ends, no kernel outlives it

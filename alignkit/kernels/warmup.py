@@ -11,11 +11,12 @@ them again for each report.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["made_up_driver_frame", "made_up_wave", "warm_up"]
+__all__ = ["made_up_driver_frame", "made_up_wave", "warm_up", "warm_up_steps"]
 
 #: Made-up respondents per team, enough to show both teams and the gap between them.
 TEAM_SIZES = {"sales": 6, "marketing": 6}
@@ -62,9 +63,14 @@ def _warm_catalogues() -> None:
     load_maturity_framework()
 
 
-def warm_up() -> None:
+def warm_up_steps() -> Iterator[None]:
     """Score the made-up wave, rank a plan for it, work out a driver view and draw the
-    Identify charts to SVG, then drop them."""
+    Identify charts to SVG, then drop them; pausing (``yield``) after each step.
+
+    Each step takes a few dozen milliseconds, so a fork server that warms up
+    between requests keeps a report that comes meanwhile waiting for one step
+    at most.
+    """
     from datetime import date
 
     from alignkit.analysis.drivers import key_drivers
@@ -76,21 +82,33 @@ def warm_up() -> None:
     from alignkit.plan.actions import build_action_plan
 
     _warm_catalogues()
+    yield
     data = made_up_wave()
     scores = score_wave(data)
+    yield
     narrative.key_findings(scores)
     narrative.dimension_table(scores)._repr_html_()
+    yield
     view = key_drivers(made_up_driver_frame(data.instrument), data.instrument, resamples=5)
     insight_text.drivers_markdown(view, flags={})
+    yield
     build_action_plan(scores, start=date(2000, 1, 3), drivers=view)
+    yield
     figures = [
-        quadrant_chart(view),
-        charts.maturity_chart(scores.index, data.instrument.bands_list(),
-                              anonymity_min=scores.threshold),
-        charts.heatmap(scores.dimensions, anonymity_min=scores.threshold),
-        charts.gap_chart(scores.gaps),
-        charts.favourability_bars(scores.dimensions, group="overall",
-                                  anonymity_min=scores.threshold),
+        lambda: quadrant_chart(view),
+        lambda: charts.maturity_chart(scores.index, data.instrument.bands_list(),
+                                      anonymity_min=scores.threshold),
+        lambda: charts.heatmap(scores.dimensions, anonymity_min=scores.threshold),
+        lambda: charts.gap_chart(scores.gaps),
+        lambda: charts.favourability_bars(scores.dimensions, group="overall",
+                                          anonymity_min=scores.threshold),
     ]
-    for figure in figures:
-        figure.savefig(io.BytesIO(), format="svg", bbox_inches=None, metadata={"Date": None})
+    for draw in figures:
+        draw().savefig(io.BytesIO(), format="svg", bbox_inches=None, metadata={"Date": None})
+        yield
+
+
+def warm_up() -> None:
+    """Every step of :func:`warm_up_steps` at once."""
+    for _ in warm_up_steps():
+        pass
