@@ -85,6 +85,10 @@ class BatchResult:
         return not self.counts.get("failed")
 
 
+#: Worker processes per worker: one runs a report's cells while the other exports a page.
+PROCESSES_PER_WORKER = 2
+
+
 def default_workers() -> int:
     """The number of cores this process may use."""
     try:
@@ -321,12 +325,17 @@ def _run_local(pending: list[PlannedJob], workers: int, server: KernelForkServer
                               fork_socket=server.socket_path or "" if server else "",
                               temp_dir=str(temp))
     environment = {**os.environ, "TMPDIR": str(temp)}  # whatever else workers write goes there too
-    # Workers start while the fork server warms up; their first kernels wait for it. They end
-    # as soon as this process does, however it ends.
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=_worker_context(),
-                               initializer=init_worker, initargs=(settings, environment, os.getpid()))
+    # Two processes per worker, of which at most ``workers`` run a report's cells at a time:
+    # while one exports the page of the report it has just run, the other runs the next
+    # report's cells. Workers start while the fork server warms up; their first kernels wait
+    # for it. They end as soon as this process does, however it ends.
+    context = _worker_context()
+    processes = min(PROCESSES_PER_WORKER * workers, len(pending))
+    cells = context.BoundedSemaphore(workers)
+    pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=init_worker,
+                               initargs=(settings, environment, os.getpid(), cells))
     try:
-        return _drain(pending, workers, lambda p: pool.submit(
+        return _drain(pending, processes, lambda p: pool.submit(
             render_job, p.job, p.company_name, settings), reporter)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

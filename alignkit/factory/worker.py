@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from multiprocessing.util import Finalize
 from pathlib import Path
+from typing import Any
 
 from alignkit.report.render import Renderer, ReportJob, ReportOutcome
 
@@ -77,13 +78,15 @@ class WorkerState:
             # with a fork server, each report's cells run in a forked child of their own
             renderer = Renderer(fork_socket=socket, retries=self.settings.retries,
                                 temp_root=self.settings.temp_root,
-                                cells_in_fork=socket is not None)
+                                cells_in_fork=socket is not None,
+                                cells_slot=_CELLS[0] if _CELLS else None)
             _at_exit(renderer.close)
             self._local.renderer = renderer
         return renderer
 
 
 _STATE: dict[WorkerSettings, WorkerState] = {}  # per process: workers outlive single jobs
+_CELLS: list[Any] = []  # the batch's semaphore for running cells, set by init_worker
 
 
 def _state(settings: WorkerSettings) -> WorkerState:
@@ -137,15 +140,19 @@ def _alive(pid: int) -> bool:
 
 
 def init_worker(settings: WorkerSettings, environment: dict[str, str] | None = None,
-                parent: int | None = None) -> None:
+                parent: int | None = None, cells: Any = None) -> None:
     """Process-pool initializer: take the batch's environment, build the renderer now.
 
     A worker forked from a long-lived fork server would otherwise keep the
     environment the server started with, not the one of this batch. With
     ``parent`` (the batch process), the worker ends as soon as it is gone.
+    ``cells`` is a semaphore shared by the batch's worker processes: a report's
+    cells run only while it is held, its page is written after it is released.
     """
     if parent is not None:
         exit_with(parent)
+    if cells is not None:
+        _CELLS[:] = [cells]
     if environment is not None:
         os.environ.clear()
         os.environ.update(environment)

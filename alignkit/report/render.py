@@ -18,6 +18,7 @@ goes when the run ends (see :mod:`alignkit.kernels.temp`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -140,11 +141,15 @@ class Renderer:
     temp_root
         The run's private folder for the kernels' folders (see
         :mod:`alignkit.kernels.temp`); default: the system's temporary folder.
+    cells_slot
+        A lock or semaphore held while a report's cells run (not while its page
+        is written), shared by a batch's worker processes so that one of them
+        can write a page while another runs the next report.
     """
 
     def __init__(self, fork_socket: str | None = None, retries: int = 1, *,
                  ahead: bool = False, temp_root: Path | None = None,
-                 cells_in_fork: bool = False) -> None:
+                 cells_in_fork: bool = False, cells_slot: Any = None) -> None:
         from alignkit.kernels.supply import KernelSupply
         from alignkit.report.html import take_exporter
 
@@ -152,6 +157,7 @@ class Renderer:
         self.retries = retries
         self.exporter = take_exporter()
         self.cells_in_fork = bool(cells_in_fork and fork_socket)
+        self.cells_slot = cells_slot if cells_slot is not None else contextlib.nullcontext()
         self.temp_root = temp_root
         self.supply = KernelSupply(fork_socket, ahead=ahead and not self.cells_in_fork,
                                    temp_root=temp_root)
@@ -175,10 +181,11 @@ class Renderer:
         while True:
             attempt += 1
             executed = parameterize(source, job.parameters)
-            run = execute_notebook(executed, cwd=job.notebook.parent.resolve(),
-                                   timeout=job.timeout, supply=self.supply,
-                                   fork_socket=self.fork_socket, cells_in_fork=self.cells_in_fork,
-                                   temp_root=self.temp_root)
+            with self.cells_slot:  # the page is written after the slot is free for the next
+                run = execute_notebook(executed, cwd=job.notebook.parent.resolve(),
+                                       timeout=job.timeout, supply=self.supply,
+                                       fork_socket=self.fork_socket,
+                                       cells_in_fork=self.cells_in_fork, temp_root=self.temp_root)
             spent += run.seconds
             if not (run.timed_out and attempt <= self.retries):
                 break
