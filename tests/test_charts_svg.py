@@ -43,3 +43,27 @@ def test_text_stays_outlines_without_fonts_needed() -> None:
     svg = _svg(_chart("Outlines only")).decode("utf-8")
     assert "<text" not in svg and "font-family" not in svg
     assert svg.count("<use ") > 20 and '<path id="DejaVuSans' in svg
+
+
+def test_strings_laid_out_ahead_are_drawn_from_the_cache_with_the_same_bytes() -> None:
+    from alignkit.charts.svg import lay_out
+
+    labels = ["A label laid out ahead: wq 3.71", "n=713 ahead"]
+
+    def chart(with_labels: bool = True) -> matplotlib.figure.Figure:
+        fig, ax = style.labelled_axes("Ahead", "", ["x"], row=0.4, top=0.3, bottom=0.5)
+        if with_labels:
+            ax.text(0.1, 0.2, labels[0], fontsize=9)
+            ax.text(0.1, 0.6, labels[1], fontsize=12, fontweight="bold")
+        return fig
+
+    plain = _svg(chart(), backend="svg")
+    _svg(chart(with_labels=False))  # everything else on the chart is in the cache now
+    lay_out(labels[:1])
+    lay_out(labels[1:], "bold")
+    ahead = cache_sizes()
+    cached = _svg(chart())
+    after = cache_sizes()
+    assert (after["extents"], after["layouts"]) == (ahead["extents"], ahead["layouts"])  # no layout
+    assert after["layouts"] > 0
+    assert cached == plain

@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 from matplotlib import cbook
@@ -34,7 +35,7 @@ from matplotlib.path import Path
 from matplotlib.textpath import TextToPath
 
 __all__ = ["CachedTextToPath", "CachingRendererSVG", "FigureCanvas", "FigureCanvasCachedSVG",
-           "cache_sizes"]
+           "cache_sizes", "lay_out"]
 
 #: Strings whose layout is kept; reports use a few hundred distinct labels.
 MAX_STRINGS = 20_000
@@ -174,6 +175,16 @@ class FigureCanvasCachedSVG(FigureCanvasSVG):
 
 
 FigureCanvas = FigureCanvasCachedSVG  # what matplotlib's backend registry looks up
+
+
+def lay_out(strings: Iterable[str], weight: str = "normal") -> None:
+    """Work out the extents and glyph layouts of ``strings`` in the default font now, as a
+    chart drawing them would, so that drawing them later costs no FreeType work."""
+    prop = FontProperties(weight=weight)  # the current default family, style and size
+    font = _TEXT_TO_PATH._get_font(prop)
+    for text in strings:
+        _TEXT_TO_PATH.get_text_width_height_descent(text, prop, False)
+        _TEXT_TO_PATH.get_glyphs_with_font(font, text)
 
 
 def cache_sizes() -> dict[str, int]:

@@ -1,8 +1,9 @@
 """A throw-away survey analysis that the kernel fork server runs once before forking.
 
 Much of the first report in a fresh Python process is one-off work: finding
-fonts for each size and weight, measuring the instrument's labels, building
-pandas and matplotlib code paths. The fork server does that work once on
+fonts for each size and weight, measuring the instrument's labels and the
+common number labels (scores, ticks, percentages, ``n=``), building pandas and
+matplotlib code paths. The fork server does that work once on
 made-up answers (no workspace is opened, no client data is read), so every
 kernel forked from it starts with those caches filled instead of filling
 them again for each report.
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-__all__ = ["made_up_driver_frame", "made_up_wave", "warm_up", "warm_up_steps"]
+__all__ = ["made_up_driver_frame", "made_up_wave", "number_labels", "warm_up", "warm_up_steps"]
 
 #: Made-up respondents per team, enough to show both teams and the gap between them.
 TEAM_SIZES = {"sales": 6, "marketing": 6}
@@ -63,6 +64,14 @@ def _warm_catalogues() -> None:
     load_maturity_framework()
 
 
+def number_labels() -> list[str]:
+    """The number labels charts lay out most, whatever the company: scores and axis ticks
+    (one and two decimals), percentages and group sizes (``n=12``)."""
+    labels = {f"{i / 10:.1f}" for i in range(51)} | {f"{i / 100:.2f}" for i in range(101)}
+    labels |= {f"{i / 4:.2f}" for i in range(21)} | {f"{i}%" for i in range(101)}
+    return sorted(labels | {f"n={i}" for i in range(1, 201)})
+
+
 def warm_up_steps() -> Iterator[None]:
     """Score the made-up wave, rank a plan for it, work out a driver view and draw the
     Identify charts to SVG, then drop them; pausing (``yield``) after each step.
@@ -79,6 +88,7 @@ def warm_up_steps() -> Iterator[None]:
     from alignkit.charts import identify_text as narrative
     from alignkit.charts import insight_text
     from alignkit.charts.drivers import quadrant_chart
+    from alignkit.charts.svg import lay_out
     from alignkit.plan.actions import build_action_plan
 
     _warm_catalogues()
@@ -106,6 +116,11 @@ def warm_up_steps() -> Iterator[None]:
     for draw in figures:
         draw().savefig(io.BytesIO(), format="svg", bbox_inches=None, metadata={"Date": None})
         yield
+    labels = number_labels()
+    for weight in ("normal", "bold"):
+        for start in range(0, len(labels), 100):
+            lay_out(labels[start:start + 100], weight)
+            yield
 
 
 def warm_up() -> None:
