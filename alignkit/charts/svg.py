@@ -10,7 +10,9 @@ keeps, for the life of the process:
 - the fonts found for each set of font properties,
 - each string's width, height and descent,
 - each string's glyphs and their positions, and each glyph's outline,
-- each glyph outline's SVG path data.
+- each glyph outline's SVG path data;
+- each font's line gap, ascender and descender, which matplotlib otherwise
+  reads from the font's tables again for every text it lays out.
 
 The SVG written is byte for byte what matplotlib's own SVG backend writes;
 only the work behind it is shared. :mod:`alignkit.charts.style` registers the
@@ -122,12 +124,39 @@ _PATH_DATA: dict[str, str] = {}  # glyph id -> its outline as SVG path data
 _GLYPH_SCALE = _generate_transform([("scale", (1 / 64,))])  # FreeType's units, as matplotlib
 
 
+_HEIGHTS: dict[tuple[str, ...], tuple[Any, ...]] = {}  # font files -> line gap, ascender, ...
+_HEIGHT_TABLES = (("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                  ("hhea", "lineGap", "ascent", "descent"))
+
+
 class CachingRendererSVG(RendererSVG):
     """matplotlib's SVG renderer with the process-wide :class:`CachedTextToPath`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._text2path = _TEXT_TO_PATH
+
+    def _get_font_height_metrics(self, prop: FontProperties) -> tuple[Any, Any, Any]:
+        # what matplotlib's Text._get_layout reads from the font's tables for every text,
+        # with the tables read once per font; the same arithmetic, at the SVG canvas's 72 dpi
+        files = _TEXT_TO_PATH._filenames(prop)
+        raw = _HEIGHTS.get(files)
+        if raw is None:
+            raw = (None, None, None, None)
+            font = get_font(list(files))
+            for table_name, gap_key, ascent_key, descent_key in _HEIGHT_TABLES:
+                table = font.get_sfnt_table(table_name)
+                if table is not None:
+                    raw = (table[gap_key], table[ascent_key], table[descent_key],
+                           font.get_sfnt_table("head")["unitsPerEm"])
+                    break
+            _HEIGHTS[files] = raw
+        gap, ascent, descent, units_per_em = raw
+        if units_per_em is None:
+            return None, None, None
+        dpi = 72  # print_svg draws the figure at 72 dpi
+        scale = 1 / units_per_em * prop.get_size_in_points() * dpi / 72
+        return ascent * scale, -descent * scale, gap * scale
 
     def _update_glyph_map_defs(self, glyph_map_new: Any) -> None:
         # as RendererSVG's own, with each glyph's path data converted once per process
