@@ -133,6 +133,7 @@ def run_empty(workspace: Path, slugs: list[str], out: Path) -> float:
     empty = out / NOTEBOOK.name
     nbformat.write(nb, empty)
     with KernelForkServer(kernels=False) as server:  # what a batch worker's server loads
+        server.wait_warm()  # the machinery per report, not the server's start-up
         renderer = Renderer(fork_socket=server.socket_path, cells_in_fork=True)  # as a worker
         try:
             def job(slug: str) -> ReportJob:

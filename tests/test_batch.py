@@ -348,3 +348,13 @@ def test_batch_runs_on_a_dask_cluster(demo: Path, tmp_path: Path,
     pages = sorted((tmp_path / "out").glob("*/[ip][dl]*.html"))
     assert len({re.search(r"PID (\d+)", p.read_text()).group(1) for p in pages}) == 4
     assert {e["status"] for e in _manifest(tmp_path / "out").values()} == {"ok"}
+
+
+@pytest.mark.parametrize(("cores", "workers", "processes"),
+                         [(2, 1, 2), (2, 2, 2), (2, 3, 3), (16, 4, 8), (16, 8, 16), (16, 16, 16)])
+def test_a_worker_gets_a_second_process_only_with_a_core_to_spare(
+        monkeypatch: pytest.MonkeyPatch, cores: int, workers: int, processes: int) -> None:
+    from alignkit.factory import batch
+
+    monkeypatch.setattr(batch, "default_workers", lambda: cores)
+    assert batch.worker_processes(workers) == processes

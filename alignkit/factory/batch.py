@@ -46,7 +46,8 @@ from alignkit.store.workspace import Workspace
 if TYPE_CHECKING:
     from alignkit.kernels.server import KernelForkServer
 
-__all__ = ["BatchReporter", "BatchResult", "available_stages", "default_workers", "render_batch"]
+__all__ = ["BatchReporter", "BatchResult", "available_stages", "default_workers", "render_batch",
+           "worker_processes"]
 
 
 class BatchReporter(Protocol):
@@ -85,8 +86,11 @@ class BatchResult:
         return not self.counts.get("failed")
 
 
-#: Worker processes per worker: one runs a report's cells while the other exports a page.
-PROCESSES_PER_WORKER = 2
+def worker_processes(workers: int) -> int:
+    """How many processes ``workers`` workers run as: one each, and a second one for as many
+    as there are cores to spare, which writes a report's page while its twin runs the next
+    report's cells (at most ``workers`` run cells at a time)."""
+    return workers + max(0, min(workers, default_workers() - workers))
 
 
 def default_workers() -> int:
@@ -325,12 +329,12 @@ def _run_local(pending: list[PlannedJob], workers: int, server: KernelForkServer
                               fork_socket=server.socket_path or "" if server else "",
                               temp_dir=str(temp))
     environment = {**os.environ, "TMPDIR": str(temp)}  # whatever else workers write goes there too
-    # Two processes per worker, of which at most ``workers`` run a report's cells at a time:
-    # while one exports the page of the report it has just run, the other runs the next
-    # report's cells. Workers start while the fork server warms up; their first kernels wait
-    # for it. They end as soon as this process does, however it ends.
+    # With cores to spare, a worker runs as two processes, of which at most ``workers`` run a
+    # report's cells at a time: while one writes the page of the report it has just run, the
+    # other runs the next report's cells. Workers start while the fork server warms up; their
+    # first kernels wait for it. They end as soon as this process does, however it ends.
     context = _worker_context()
-    processes = min(PROCESSES_PER_WORKER * workers, len(pending))
+    processes = min(worker_processes(workers), len(pending))
     cells = context.BoundedSemaphore(workers)
     pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=init_worker,
                                initargs=(settings, environment, os.getpid(), cells))
