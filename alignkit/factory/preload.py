@@ -6,6 +6,8 @@ them loaded instead of paying ~1.5 s of imports. The exporter is built and
 used once here too, so a worker's first page costs what the next ones do.
 """
 
+import contextlib
+
 from alignkit.factory.worker import skip_slow_iri_checker
 
 skip_slow_iri_checker()
@@ -19,4 +21,7 @@ import papermill.parameterize  # noqa: E402, F401
 import alignkit.report.execution  # noqa: E402, F401
 import alignkit.report.html  # noqa: E402
 
-alignkit.report.html.warm_exporter()  # each worker's renderer takes this warm exporter
+# each worker's renderer takes this warm exporter; if it fails, the worker builds its own
+# and reports the error with its first page
+with contextlib.suppress(Exception):
+    alignkit.report.html.warm_exporter()

@@ -338,3 +338,6 @@ def _serve_events(sel: selectors.BaseSelector, listener: socket.socket, wake_r: 
 
 if __name__ == "__main__":  # pragma: no cover - run by the kernel pool
     serve(sys.argv[1], sys.argv[2:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # its kernels are gone; tearing down the imported modules would only cost time
