@@ -2,8 +2,9 @@
 
 Much of the first report in a fresh Python process is one-off work: finding
 fonts for each size and weight, measuring the instrument's labels and the
-common number labels (scores, ticks, percentages, ``n=``), building pandas and
-matplotlib code paths. The fork server does that work once on
+common number labels (scores, ticks, percentages, ``n=``), importing the
+library modules that functions import inside themselves, compiling the comment
+lexicon's patterns, building pandas and matplotlib code paths. The fork server does that work once on
 made-up answers (no workspace is opened, no client data is read), so every
 kernel forked from it starts with those caches filled instead of filling
 them again for each report.
@@ -17,7 +18,8 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-__all__ = ["made_up_driver_frame", "made_up_wave", "number_labels", "warm_up", "warm_up_steps"]
+__all__ = ["LIBRARY_PACKAGES", "import_library", "made_up_comments", "made_up_driver_frame",
+           "made_up_wave", "number_labels", "warm_up", "warm_up_steps"]
 
 #: Made-up respondents per team, enough to show both teams and the gap between them.
 TEAM_SIZES = {"sales": 6, "marketing": 6}
@@ -64,6 +66,34 @@ def _warm_catalogues() -> None:
     load_maturity_framework()
 
 
+#: alignkit's library packages: a report may reach any of their modules, often through
+#: imports inside functions that no notebook's import statements show.
+LIBRARY_PACKAGES = ("text", "catalog", "store", "analysis", "intake", "plan", "track", "charts")
+
+
+def import_library() -> None:
+    """Import every module of :data:`LIBRARY_PACKAGES` (what a report would import late)."""
+    import importlib
+    import pkgutil
+
+    for name in LIBRARY_PACKAGES:
+        package = importlib.import_module(f"alignkit.{name}")
+        for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            importlib.import_module(module.name)
+
+
+def made_up_comments(per_team: int = 12) -> pd.DataFrame:
+    """``team, comment`` of invented free-text answers touching several themes."""
+    said = ("Leads reach sales without context and follow-up is slow.",
+            "We never meet to agree on the MQL definition.",
+            "The CRM data is incomplete, so reporting is a guess.",
+            "Targets and bonuses are set separately for each team.",
+            "Content from marketing helps in late-stage deals.",
+            "Nobody owns the hand-off after events.")
+    return pd.DataFrame({"team": ["sales"] * per_team + ["marketing"] * per_team,
+                         "comment": [said[i % len(said)] for i in range(2 * per_team)]})
+
+
 def number_labels() -> list[str]:
     """The number labels charts lay out most, whatever the company: scores and axis ticks
     (one and two decimals), percentages and group sizes (``n=12``)."""
@@ -103,6 +133,13 @@ def warm_up_steps() -> Iterator[None]:
     insight_text.drivers_markdown(view, flags={})
     yield
     build_action_plan(scores, start=date(2000, 1, 3), drivers=view)
+    yield
+    import_library()
+    yield
+    from alignkit.analysis.comments import comment_themes
+
+    comment_themes(made_up_comments(), {"sales": 12, "marketing": 12}, threshold=5,
+                   dimension_names=data.instrument.dimension_names())
     yield
     figures = [
         lambda: quadrant_chart(view),
