@@ -111,7 +111,8 @@ def register(main: click.Group) -> None:
                   help=f"Comma-separated stages out of {','.join(STAGES)} "
                        "[default: every stage whose notebook exists].")
     @click.option("--workers", type=click.IntRange(min=1),
-                  help="Reports rendered at once [default: the number of cores].")
+                  help="Reports whose cells run at once; with cores to spare, a report's page is "
+                       "written while the next one runs [default: the number of cores].")
     @click.option("--format", "formats", default="html", show_default=True, callback=_check_formats,
                   help="Comma-separated, per stage report: html, pdf (printed by the system "
                        "Chromium); once per company: pptx (editable steering deck, deck.pptx), "
