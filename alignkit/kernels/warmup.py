@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["LIBRARY_PACKAGES", "import_library", "made_up_comments", "made_up_driver_frame",
-           "made_up_wave", "number_labels", "warm_up", "warm_up_steps"]
+           "made_up_wave", "number_labels", "warm_up_steps"]
 
 #: Made-up respondents per team, enough to show both teams and the gap between them.
 TEAM_SIZES = {"sales": 6, "marketing": 6}
@@ -103,8 +103,10 @@ def number_labels() -> list[str]:
 
 
 def warm_up_steps() -> Iterator[None]:
-    """Score the made-up wave, rank a plan for it, work out a driver view and draw the
-    Identify charts to SVG, then drop them; pausing (``yield``) after each step.
+    """Score the made-up wave, rank a plan for it, work out a driver view, import the
+    library (:func:`import_library`), sort made-up comments into themes, draw the Identify
+    charts to SVG and lay out :func:`number_labels`, then drop it all; pausing (``yield``)
+    after each step.
 
     Each step takes a few dozen milliseconds, so a fork server that warms up
     between requests keeps a report that comes meanwhile waiting for one step
@@ -158,9 +160,3 @@ def warm_up_steps() -> Iterator[None]:
         for start in range(0, len(labels), 100):
             lay_out(labels[start:start + 100], weight)
             yield
-
-
-def warm_up() -> None:
-    """Every step of :func:`warm_up_steps` at once."""
-    for _ in warm_up_steps():
-        pass
