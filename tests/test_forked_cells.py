@@ -277,3 +277,64 @@ def test_a_warm_child_finds_alignkit_s_library_imported_and_comment_patterns_com
     printed = notebook.cells[0].outputs[0]["text"]
     assert "MISSING [] " in printed  # a report imports none of them itself
     assert int(printed.split("PATTERNS")[1]) > 20  # the comment lexicon's, among others
+
+
+PROBE_MEMORY = ("import re\n"
+                "rollup = open('/proc/self/smaps_rollup').read()\n"
+                "print('PRIVATE', re.search(r'Private_Dirty:\\s+(\\d+)', rollup).group(1))")
+
+
+def _private_kib(notebook: nbformat.NotebookNode, cell: int = 0) -> int:
+    return int(re.search(r"PRIVATE (\d+)", notebook.cells[cell].outputs[0]["text"]).group(1))
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="reads Linux's /proc")
+def test_a_child_that_waits_for_its_turn_is_forked_first_and_runs_when_the_turn_comes(
+        fork_server, tmp_path: Path) -> None:
+    import threading
+
+    turn = threading.Semaphore(1)
+    sources = [PROBE_MEMORY, *MANY_OUTPUTS]
+    done: dict[str, object] = {}
+
+    def run() -> None:
+        notebook = _notebook(sources)
+        done["outcome"] = execute_notebook(notebook, cwd=tmp_path, timeout=60,
+                                           fork_socket=fork_server.socket(True),
+                                           cells_in_fork=True, slot=turn)
+        done["notebook"] = notebook
+
+    turn.acquire()  # another report is running its cells
+    waiting = threading.Thread(target=run)
+    waiting.start()
+    time.sleep(1.5)
+    assert "outcome" not in done  # it waits for the turn, however long it takes
+    turn.release()
+    waiting.join(60)
+    outcome, notebook = done["outcome"], done["notebook"]
+    assert turn.acquire(False)  # given back when the report is done
+    assert outcome.error_name == "ZeroDivisionError"  # MANY_OUTPUTS ends on one
+    assert outcome.seconds < 1.5  # counted from the moment the turn came
+    straight, _ = _run(sources, fork_server, tmp_path, in_fork=True)
+    assert _without_random_ids(_drop_cell(notebook, 0)) == _without_random_ids(_drop_cell(straight, 0))
+    # told to wait, the child copied ahead the memory it shares with the server
+    assert _private_kib(notebook) > 4 * _private_kib(straight)
+
+
+def _drop_cell(notebook: nbformat.NotebookNode, index: int) -> nbformat.NotebookNode:
+    kept = copy.deepcopy(notebook)
+    del kept.cells[index]
+    return kept
+
+
+def test_a_child_whose_turn_is_free_runs_at_once_and_gives_the_turn_back(
+        fork_server, tmp_path: Path) -> None:
+    import threading
+
+    turn = threading.Semaphore(1)
+    notebook = _notebook([PROBE_MEMORY, "print('ran')"])
+    outcome = execute_notebook(notebook, cwd=tmp_path, timeout=60,
+                               fork_socket=fork_server.socket(True), cells_in_fork=True, slot=turn)
+    assert outcome.ok, outcome.error_message
+    assert notebook.cells[1].outputs[0]["text"] == "ran\n"
+    assert turn.acquire(False)

@@ -25,14 +25,21 @@ import socket
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from alignkit.kernels.fork import kill_process_group
 
-__all__ = ["SKIP_TAG", "CellsFailed", "run_forked"]
+__all__ = ["SKIP_TAG", "CellsFailed", "Slot", "run_forked"]
 
 #: Cells with this tag are not run (nbclient's ``skip_cells_with_tag``).
 SKIP_TAG = "skip-execution"
+
+
+class Slot(Protocol):
+    """A turn to run cells: a lock or semaphore (``threading``'s or ``multiprocessing``'s)."""
+
+    def acquire(self, block: bool = True) -> bool: ...
+    def release(self) -> None: ...
 
 
 class CellsFailed(Exception):
@@ -111,8 +118,16 @@ def _code_cells(notebook: Any) -> list[tuple[int, dict[str, Any]]]:
 
 
 def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
-               temp_root: Path | None = None) -> None:
+               temp_root: Path | None = None, slot: Slot | None = None) -> None:
     """Run ``notebook``'s code cells in a child of the fork server; outputs are set in place.
+
+    With a ``slot`` (a lock or semaphore that limits how many reports run cells
+    at once, taken here and released at the end), the child is forked first:
+    the fork is done while another report runs, and the ``timeout`` counts
+    from the moment the slot is taken. A child that has to wait for the slot
+    is told so, and copies ahead the memory it shares with the fork server
+    (see :func:`alignkit.kernels.runner.ready_memory`), which the cells would
+    otherwise copy page by page as they write to it.
 
     Raises
     ------
@@ -124,7 +139,7 @@ def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
     OSError
         When the fork server cannot be reached or does not fork.
     """
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout  # to get a child; the cells get their own below
     folder = tempfile.TemporaryDirectory(prefix="kernel-" if temp_root else "alignkit-kernel-",
                                          dir=temp_root)
     private_tmp = Path(folder.name) / "tmp"
@@ -144,8 +159,17 @@ def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
         theirs.close()
         pid = _read_pid(conn, deadline)
         cells = _code_cells(notebook)
-        ours.sendall(json.dumps({"cells": [c for _, c in cells]}).encode() + b"\n")
-        _collect(notebook, cells, _Lines(ours), deadline)
+        request = json.dumps({"cells": [c for _, c in cells]}).encode() + b"\n"
+        if slot is not None and not slot.acquire(False):
+            ours.sendall(b'{"wait": true}\n')  # the child readies its memory meanwhile
+            slot.acquire(True)
+        try:
+            deadline = time.monotonic() + timeout
+            ours.sendall(request)
+            _collect(notebook, cells, _Lines(ours), deadline)
+        finally:
+            if slot is not None:
+                slot.release()
     finally:
         theirs.close()
         ours.close()

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from alignkit.kernels.forked_run import Slot
     from alignkit.kernels.supply import KernelSupply
 
 __all__ = ["ExecutionOutcome", "execute_notebook", "parameterize"]
@@ -77,7 +78,7 @@ def parameterize(notebook: Any, parameters: dict[str, Any]) -> Any:
 def execute_notebook(
     notebook: Any, *, cwd: Path, timeout: float, fork_socket: str | None = None,
     supply: KernelSupply | None = None, cells_in_fork: bool = False,
-    temp_root: Path | None = None,
+    temp_root: Path | None = None, slot: Slot | None = None,
 ) -> ExecutionOutcome:
     """Run every cell of ``notebook`` (modified in place) in a new kernel.
 
@@ -101,15 +102,57 @@ def execute_notebook(
         a Jupyter kernel (see :mod:`alignkit.kernels.runner`): the same
         outputs, without a kernel's per-cell round trips. ``temp_root`` is
         where its private folder goes.
+    slot
+        A lock or semaphore held while the cells run, shared by processes that
+        take turns running reports. A forked child is made before the slot is
+        taken (it waits idle); a kernel is started after. The time spent
+        waiting for the slot counts neither in ``timeout`` nor in the outcome's
+        ``seconds``.
     """
+    timed = _TimedSlot(slot)
+    if cells_in_fork and fork_socket:  # the child is forked before the slot is taken
+        return _execute(notebook, cwd, timeout, fork_socket, supply, timed, fork=True,
+                        temp_root=temp_root)
+    timed.acquire(True)
+    try:
+        return _execute(notebook, cwd, timeout, fork_socket, supply, timed)
+    finally:
+        timed.release()
+
+
+class _TimedSlot:
+    """A slot (or none: always free) that remembers when it was taken."""
+
+    def __init__(self, slot: Slot | None) -> None:
+        self.slot = slot
+        self.taken: float | None = None
+
+    def acquire(self, block: bool = True) -> bool:
+        if self.slot is not None and not self.slot.acquire(block):
+            return False
+        self.taken = time.perf_counter()
+        return True
+
+    def release(self) -> None:
+        if self.slot is not None:
+            self.slot.release()
+
+
+def _execute(notebook: Any, cwd: Path, timeout: float, fork_socket: str | None,
+             supply: KernelSupply | None, slot: _TimedSlot, *, fork: bool = False,
+             temp_root: Path | None = None) -> ExecutionOutcome:
     from alignkit.kernels.forked_run import CellsFailed, run_forked
 
-    started = time.perf_counter()
+    called = time.perf_counter()
+
+    def seconds() -> float:  # since the slot was taken (the run starts then)
+        return time.perf_counter() - (slot.taken if slot.taken is not None else called)
+
     try:
-        if cells_in_fork and fork_socket:
+        if fork and fork_socket:
             try:
                 run_forked(notebook, cwd=cwd, timeout=timeout, fork_socket=fork_socket,
-                           temp_root=temp_root)
+                           temp_root=temp_root, slot=slot)
             except CellsFailed as failed:
                 raise _Failed(failed.name, failed.message) from None
             except OSError as err:
@@ -120,15 +163,15 @@ def execute_notebook(
         else:
             supply.run(asyncio.wait_for(_run(notebook, cwd, timeout, supply, None), timeout))
     except TimeoutError:
-        return ExecutionOutcome(notebook, time.perf_counter() - started, "Timeout",
+        return ExecutionOutcome(notebook, seconds(), "Timeout",
                                 f"the report took longer than {timeout:g} s")
     except _Failed as failed:
-        seconds = time.perf_counter() - started
-        if seconds >= timeout:  # nbclient turns our cancellation into "kernel died"
-            return ExecutionOutcome(notebook, seconds, "Timeout",
+        spent = seconds()
+        if spent >= timeout:  # nbclient turns our cancellation into "kernel died"
+            return ExecutionOutcome(notebook, spent, "Timeout",
                                     f"the report took longer than {timeout:g} s")
-        return ExecutionOutcome(notebook, seconds, failed.name, failed.message)
-    return ExecutionOutcome(notebook, time.perf_counter() - started)
+        return ExecutionOutcome(notebook, spent, failed.name, failed.message)
+    return ExecutionOutcome(notebook, seconds())
 
 
 class _Failed(Exception):

@@ -18,7 +18,6 @@ goes when the run ends (see :mod:`alignkit.kernels.temp`).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -144,7 +143,8 @@ class Renderer:
     cells_slot
         A lock or semaphore held while a report's cells run (not while its page
         is written), shared by a batch's worker processes so that one of them
-        can write a page while another runs the next report.
+        can write a page while another runs the next report. A forked report
+        child is made before the slot is taken, so the fork costs no turn.
     """
 
     def __init__(self, fork_socket: str | None = None, retries: int = 1, *,
@@ -157,7 +157,7 @@ class Renderer:
         self.retries = retries
         self.exporter = take_exporter()
         self.cells_in_fork = bool(cells_in_fork and fork_socket)
-        self.cells_slot = cells_slot if cells_slot is not None else contextlib.nullcontext()
+        self.cells_slot = cells_slot
         self.temp_root = temp_root
         self.supply = KernelSupply(fork_socket, ahead=ahead and not self.cells_in_fork,
                                    temp_root=temp_root)
@@ -181,11 +181,11 @@ class Renderer:
         while True:
             attempt += 1
             executed = parameterize(source, job.parameters)
-            with self.cells_slot:  # the page is written after the slot is free for the next
-                run = execute_notebook(executed, cwd=job.notebook.parent.resolve(),
-                                       timeout=job.timeout, supply=self.supply,
-                                       fork_socket=self.fork_socket,
-                                       cells_in_fork=self.cells_in_fork, temp_root=self.temp_root)
+            # held while the cells run: the page is written after it is free for the next
+            run = execute_notebook(executed, cwd=job.notebook.parent.resolve(),
+                                   timeout=job.timeout, supply=self.supply,
+                                   fork_socket=self.fork_socket, cells_in_fork=self.cells_in_fork,
+                                   temp_root=self.temp_root, slot=self.cells_slot)
             spent += run.seconds
             if not (run.timed_out and attempt <= self.retries):
                 break
