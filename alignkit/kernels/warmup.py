@@ -18,11 +18,13 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-__all__ = ["LIBRARY_PACKAGES", "import_library", "made_up_comments", "made_up_driver_frame",
-           "made_up_wave", "number_labels", "warm_up_steps"]
+__all__ = ["LIBRARY_PACKAGES", "WRAP_WIDTHS", "catalogue_labels", "import_library",
+           "made_up_comments", "made_up_driver_frame", "made_up_wave", "number_labels",
+           "warm_up_steps"]
 
-#: Made-up respondents per team, enough to show both teams and the gap between them.
-TEAM_SIZES = {"sales": 6, "marketing": 6}
+#: Made-up respondents per team: enough to show sales, marketing and the gap between them,
+#: with two small teams pooled into one group, as most real surveys have.
+TEAM_SIZES = {"sales": 6, "marketing": 6, "leadership": 3, "other": 3}
 
 
 def made_up_wave() -> object:
@@ -102,10 +104,27 @@ def number_labels() -> list[str]:
     return sorted(labels | {f"n={i}" for i in range(1, 201)})
 
 
+#: The widths (characters) at which charts wrap dimension and band names.
+WRAP_WIDTHS = (16, 26, 30)
+
+
+def catalogue_labels(instrument: object) -> list[str]:
+    """The labels charts take from the catalogues, whatever the company: team names, each
+    dimension's name and the lines it wraps into (:data:`WRAP_WIDTHS`), maturity bands."""
+    from alignkit.charts.style import wrap
+    from alignkit.text.labels import TEAM_LABELS
+
+    names = [*TEAM_LABELS.values(), *instrument.dimension_names().values(),  # type: ignore[attr-defined]
+             *(band["name"] for band in instrument.bands_list())]  # type: ignore[attr-defined]
+    lines = {line for name in names for width in WRAP_WIDTHS for line in wrap(name, width).split("\n")}
+    return sorted(set(names) | lines)
+
+
 def warm_up_steps() -> Iterator[None]:
     """Score the made-up wave, rank a plan for it, work out a driver view, import the
     library (:func:`import_library`), sort made-up comments into themes, draw the Identify
-    charts to SVG and lay out :func:`number_labels`, then drop it all; pausing (``yield``)
+    charts to SVG and lay out :func:`number_labels` and :func:`catalogue_labels`, then drop
+    it all; pausing (``yield``)
     after each step.
 
     Each step takes a few dozen milliseconds, so a fork server that warms up
@@ -155,7 +174,7 @@ def warm_up_steps() -> Iterator[None]:
     for draw in figures:
         draw().savefig(io.BytesIO(), format="svg", bbox_inches=None, metadata={"Date": None})
         yield
-    labels = number_labels()
+    labels = number_labels() + catalogue_labels(data.instrument)
     for weight in ("normal", "bold"):
         for start in range(0, len(labels), 100):
             lay_out(labels[start:start + 100], weight)
