@@ -280,17 +280,46 @@ def test_a_warm_child_finds_alignkit_s_library_imported_and_comment_patterns_com
 
 
 PROBE_MEMORY = ("import re\n"
+                "from alignkit.kernels.runner import HOT\n"
                 "rollup = open('/proc/self/smaps_rollup').read()\n"
-                "print('PRIVATE', re.search(r'Private_Dirty:\\s+(\\d+)', rollup).group(1))")
+                "print('PRIVATE', re.search(r'Private_Dirty:\\s+(\\d+)', rollup).group(1), 'LEARNED',"
+                " sum(end - start for start, end in HOT.ranges) // 1024 if HOT else -1)")
 
 
-def _private_kib(notebook: nbformat.NotebookNode, cell: int = 0) -> int:
-    return int(re.search(r"PRIVATE (\d+)", notebook.cells[cell].outputs[0]["text"]).group(1))
+def _probed(notebook: nbformat.NotebookNode, cell: int = 0) -> tuple[int, int]:
+    """(KiB of private memory as the cell ran, KiB of pages the server had learned)."""
+    found = re.search(r"PRIVATE (\d+) LEARNED (-?\d+)", notebook.cells[cell].outputs[0]["text"])
+    return int(found.group(1)), int(found.group(2))
 
 
-@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="reads Linux's /proc")
+def _drop_cell(notebook: nbformat.NotebookNode, index: int) -> nbformat.NotebookNode:
+    kept = copy.deepcopy(notebook)
+    del kept.cells[index]
+    return kept
+
+
+linux_only = pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(),
+                                reason="reads Linux's /proc")
+
+
+@pytest.fixture()
+def fresh_runners():
+    """A warm server whose children run cells, that has not learned anything from them yet."""
+    with KernelForkServer(kernels=False) as server:
+        server.wait_warm()
+        yield server
+
+
+def _run_on(server: KernelForkServer, sources: list[str], cwd: Path, **options):
+    notebook = _notebook(sources)
+    outcome = execute_notebook(notebook, cwd=cwd, timeout=60, fork_socket=server.socket_path,
+                               cells_in_fork=True, **options)
+    return notebook, outcome
+
+
+@linux_only
 def test_a_child_that_waits_for_its_turn_is_forked_first_and_runs_when_the_turn_comes(
-        fork_server, tmp_path: Path) -> None:
+        fresh_runners, tmp_path: Path) -> None:
     import threading
 
     turn = threading.Semaphore(1)
@@ -298,11 +327,7 @@ def test_a_child_that_waits_for_its_turn_is_forked_first_and_runs_when_the_turn_
     done: dict[str, object] = {}
 
     def run() -> None:
-        notebook = _notebook(sources)
-        done["outcome"] = execute_notebook(notebook, cwd=tmp_path, timeout=60,
-                                           fork_socket=fork_server.socket(True),
-                                           cells_in_fork=True, slot=turn)
-        done["notebook"] = notebook
+        done["notebook"], done["outcome"] = _run_on(fresh_runners, sources, tmp_path, slot=turn)
 
     turn.acquire()  # another report is running its cells
     waiting = threading.Thread(target=run)
@@ -315,16 +340,30 @@ def test_a_child_that_waits_for_its_turn_is_forked_first_and_runs_when_the_turn_
     assert turn.acquire(False)  # given back when the report is done
     assert outcome.error_name == "ZeroDivisionError"  # MANY_OUTPUTS ends on one
     assert outcome.seconds < 1.5  # counted from the moment the turn came
-    straight, _ = _run(sources, fork_server, tmp_path, in_fork=True)
+    straight, _ = _run_on(fresh_runners, sources, tmp_path)
     assert _without_random_ids(_drop_cell(notebook, 0)) == _without_random_ids(_drop_cell(straight, 0))
-    # told to wait, the child copied ahead the memory it shares with the server
-    assert _private_kib(notebook) > 4 * _private_kib(straight)
+    # told to wait before the server had learned anything, the child copied ahead all the
+    # memory it shares with the server; the one that did not wait copies what it writes
+    (waited, learned), (ran, _) = _probed(notebook), _probed(straight)
+    assert learned == 0
+    assert waited > 4 * ran
 
 
-def _drop_cell(notebook: nbformat.NotebookNode, index: int) -> nbformat.NotebookNode:
-    kept = copy.deepcopy(notebook)
-    del kept.cells[index]
-    return kept
+@linux_only
+def test_the_server_learns_the_pages_reports_write_and_later_children_copy_them_at_once(
+        fresh_runners, tmp_path: Path) -> None:
+    from alignkit.kernels.prefault import HotPages
+
+    work = [PROBE_MEMORY, "import pandas as pd\nframe = pd.DataFrame({'a': range(10_000)})\n"
+            "frame.describe()", PROBE_MEMORY]
+    seen = [_probed(_run_on(fresh_runners, work, tmp_path)[0], 2)
+            for _ in range(HotPages().wanted + 2)]
+    assert [learned for _, learned in seen[:HotPages().wanted]] == [0] * HotPages().wanted
+    learned = seen[-1][1]
+    assert learned > 1024  # at least a MiB: the pages every report writes
+    later, _ = _run_on(fresh_runners, work, tmp_path)
+    private_at_start, _ = _probed(later, 0)
+    assert private_at_start >= learned  # copied before the first cell ran
 
 
 def test_a_child_whose_turn_is_free_runs_at_once_and_gives_the_turn_back(
@@ -332,9 +371,9 @@ def test_a_child_whose_turn_is_free_runs_at_once_and_gives_the_turn_back(
     import threading
 
     turn = threading.Semaphore(1)
-    notebook = _notebook([PROBE_MEMORY, "print('ran')"])
+    notebook = _notebook(["print('ran')"])
     outcome = execute_notebook(notebook, cwd=tmp_path, timeout=60,
                                fork_socket=fork_server.socket(True), cells_in_fork=True, slot=turn)
     assert outcome.ok, outcome.error_message
-    assert notebook.cells[1].outputs[0]["text"] == "ran\n"
+    assert notebook.cells[0].outputs[0]["text"] == "ran\n"
     assert turn.acquire(False)

@@ -74,3 +74,42 @@ def test_populating_stops_as_soon_as_asked() -> None:
 def test_nothing_happens_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "darwin")
     assert prefault.populate_private_memory() == 0
+
+
+def test_the_server_learns_the_pages_two_children_wrote() -> None:
+    hot = prefault.HotPages(wanted=3)
+    shared = [bytearray(1 << 20) for _ in range(16)]  # 16 MiB the children share
+    only_first = bytearray(4 << 20)
+
+    def write(buffers) -> None:
+        for buffer in buffers:
+            buffer[::4096] = b"x" * len(buffer[::4096])
+
+    for i in range(3):
+        assert hot.learning
+        _in_child(lambda i=i: str(write(shared + ([only_first] if i == 0 else [])) or hot.report()))
+    assert hot.receive()  # three reports have come
+    hot.learn()
+    assert not hot.learning and hot.socket is None
+    learned = {page for start, end in hot.ranges for page in range(start, end, prefault.PAGE)}
+    for buffer in shared:  # written by all three
+        start = _address(buffer) // prefault.PAGE * prefault.PAGE + prefault.PAGE
+        assert all(page in learned
+                   for page in range(start, start + len(buffer) - 2 * prefault.PAGE, prefault.PAGE))
+    middle = _address(only_first) + (2 << 20)
+    assert middle // prefault.PAGE * prefault.PAGE not in learned  # written by one child only
+
+
+def _address(buffer: bytearray) -> int:
+    import numpy as np
+
+    return int(np.frombuffer(buffer, dtype=np.uint8).ctypes.data)
+
+
+def test_page_ranges_join_consecutive_pages() -> None:
+    import numpy as np
+
+    page = prefault.PAGE
+    assert prefault.page_ranges(np.array([7, 3, 4, 5, 9, 8], dtype=np.int64)) == \
+        [(3 * page, 6 * page), (7 * page, 10 * page)]
+    assert prefault.page_ranges(np.empty(0, dtype=np.int64)) == []

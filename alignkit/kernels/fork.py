@@ -47,6 +47,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Iterator
+from typing import Any
 
 __all__ = ["KERNEL_MODULES", "RUNNER_MODULES", "kill_process_group", "serve"]
 
@@ -185,7 +186,12 @@ def _become_runner(request: dict, fds: list[int], server: int) -> int:
         return 1
     from alignkit.kernels.runner import run_cells
 
-    return run_cells(fds[3])
+    return run_cells(fds[3], _HOT[0] if _HOT else None)
+
+
+#: The pages this server's report children write (see :mod:`alignkit.kernels.prefault`):
+#: learned from the first ones forked after the warm-up by a server whose children run cells.
+_HOT: list[Any] = []
 
 
 def _fork_kernel(conn: socket.socket, closing: list[object]) -> int | None:
@@ -288,6 +294,7 @@ def serve(socket_path: str, modules: list[str]) -> None:
             if warming is not None and not sel.select(timeout=0):  # no one waiting: warm up
                 if next(warming, "warm") == "warm":
                     warming = None
+                    _learn_pages(modules, sel)
                     print("warm", flush=True)
                 continue
             if not _serve_events(sel, listener, wake_r, wake_w, children):
@@ -295,6 +302,18 @@ def serve(socket_path: str, modules: list[str]) -> None:
     finally:  # however the server ends, no kernel outlives it
         for pid in children:
             kill_process_group(pid)
+
+
+def _learn_pages(modules: list[str], sel: selectors.BaseSelector) -> None:
+    """Learn, from the next children, which pages a report writes, if they all run cells."""
+    if "alignkit.kernels.runner" in modules and "ipykernel.kernelapp" not in modules:
+        from alignkit.kernels.prefault import HotPages
+
+        try:
+            _HOT[:] = [HotPages()]
+        except OSError:  # no socket pair: the children copy pages as they write, as before
+            return
+        sel.register(_HOT[0].socket, selectors.EVENT_READ, "learn")
 
 
 def _exit_if_orphaned(loaded: threading.Event) -> None:
@@ -311,11 +330,14 @@ def _exit_if_orphaned(loaded: threading.Event) -> None:
 def _serve_events(sel: selectors.BaseSelector, listener: socket.socket, wake_r: int, wake_w: int,
                   children: dict[int, socket.socket]) -> bool:
     """Handle what is ready; False once the server's parent has gone."""
-    for key, _ in sel.select():
+    # what children have learned first: a request that came with it then forks with it
+    for key, _ in sorted(sel.select(), key=lambda ready: ready[0].data != "learn"):
         try:
             if key.data == "accept":
                 conn, _ = listener.accept()
-                pid = _fork_kernel(conn, [listener, sel, wake_r, wake_w, *children.values()])
+                learning = [_HOT[0].socket] if _HOT and _HOT[0].learning else []
+                pid = _fork_kernel(conn, [listener, sel, wake_r, wake_w, *children.values(),
+                                          *learning])
                 if pid is None:
                     conn.close()
                 else:
@@ -324,6 +346,10 @@ def _serve_events(sel: selectors.BaseSelector, listener: socket.socket, wake_r: 
             elif key.data == "child":
                 os.read(wake_r, 4096)
                 _reap(children, sel)
+            elif key.data == "learn":
+                if _HOT[0].receive():
+                    sel.unregister(key.fileobj)
+                    _HOT[0].learn()
             elif key.data == "parent":
                 if not os.read(sys.stdin.fileno(), 4096):
                     return False

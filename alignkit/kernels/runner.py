@@ -39,7 +39,7 @@ import socket
 import sys
 from typing import Any
 
-from alignkit.kernels.prefault import populate_private_memory
+from alignkit.kernels.prefault import HotPages, populate, populate_private_memory
 
 __all__ = ["STARTED_WITH", "new_shell", "prepare_shell", "run_cells"]
 
@@ -80,6 +80,11 @@ MESSAGES = _Messages()
 #: The modules this child had when it started (all the fork server's); a report's cells
 #: should need no other, or every report pays to import it (see the tests).
 STARTED_WITH: frozenset[str] = frozenset()
+
+
+#: What this child's fork server has learned about the pages its children write (or is
+#: learning from this one), see :mod:`alignkit.kernels.prefault`.
+HOT: HotPages | None = None
 
 
 class _Stream(io.TextIOBase):
@@ -244,28 +249,38 @@ class _Requests:
         return json.loads(line.decode("utf-8"))
 
 
-def _wait_for_cells(requests: _Requests) -> dict[str, Any]:
-    """The worker's request for the cells. A child told to wait for its turn first has
-    its shared memory copied ahead (:mod:`alignkit.kernels.prefault`), stopping as soon
-    as the cells come."""
+def _wait_for_cells(requests: _Requests, hot: HotPages | None) -> dict[str, Any]:
+    """The worker's request for the cells.
+
+    The pages the server learned its children write are copied at once first
+    (:mod:`alignkit.kernels.prefault`). A child told to wait for its turn
+    before they are known copies all its shared memory ahead instead, stopping
+    as soon as the cells come.
+    """
+    if hot is not None and hot.ranges:
+        populate(hot.ranges)
     request = requests.next()
     if request.get("wait"):
-        populate_private_memory(stop=requests.pending)
+        if hot is None or not hot.ranges:
+            populate_private_memory(stop=requests.pending)
         request = requests.next()
     return request
 
 
-def run_cells(fd: int) -> int:
+def run_cells(fd: int, hot: HotPages | None = None) -> int:
     """Read the cells from the result socket ``fd``, run them, write back their messages.
+
+    ``hot`` is what the fork server has learned about the pages its children
+    write, or is learning from this one (which then reports them at the end).
 
     Returns the child's exit status: 0 when every cell ran or stopped on an
     error (the worker reads which), 1 when the worker went away.
     """
-    global STARTED_WITH
-    STARTED_WITH = frozenset(sys.modules)
+    global STARTED_WITH, HOT
+    STARTED_WITH, HOT = frozenset(sys.modules), hot
     conn = socket.socket(fileno=fd)
     try:
-        request = _wait_for_cells(_Requests(conn))
+        request = _wait_for_cells(_Requests(conn), hot)
         sys.stdout, sys.stderr = _Stream("stdout"), _Stream("stderr")
         if _PREPARED:
             shell = _PREPARED.pop()
@@ -283,6 +298,8 @@ def run_cells(fd: int) -> int:
                           "error": error})
             if error is not None and not cell.get("allow_error"):
                 break
+        if hot is not None and hot.learning:
+            hot.report()
         _write(conn, {"done": True})
     except (OSError, EOFError):
         return 1
