@@ -120,6 +120,21 @@ def test_a_report_that_records_what_it_published_is_not_rendered_again(tmp_path:
     assert first.counts["ok"] == 1 and again.counts == {"ok": 0, "failed": 0, "skipped": 1}
 
 
+def test_rendering_writes_to_no_table_but_the_disclosure_log(tmp_path: Path) -> None:
+    """After a batch, only WRITTEN_BY_REPORTS are read again to fingerprint its reports."""
+    from alignkit.factory.fingerprint import WRITTEN_BY_REPORTS, company_table_hashes
+
+    ws = build_demo_workspace(tmp_path / "ws")
+    slugs = [c.slug for c in ws.companies()]
+    before = company_table_hashes(ws, slugs)
+    result = render_batch(ws.root, companies=["bluepeak-logistics"], workers=1)  # every stage
+    assert result.ok and result.counts["ok"] == len(STAGES)
+    after = company_table_hashes(ws, slugs)
+    changed = {table for slug in slugs for table in after[slug]
+               if after[slug][table] != before[slug][table]}
+    assert changed and changed <= set(WRITTEN_BY_REPORTS)
+
+
 def test_changed_company_data_renders_that_company_again(rendered: Path, demo: Path,
                                                          tmp_path: Path) -> None:
     out = _copy(rendered, tmp_path)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from alignkit.demo import DEMO_COMPANIES, write_demo_survey
-from alignkit.factory.fingerprint import company_data_hashes
+from alignkit.factory.fingerprint import company_data_hashes, company_table_hashes, data_hash
 from alignkit.intake.survey import import_survey
 from alignkit.store.settings import save_settings
 from alignkit.store.workspace import Workspace
@@ -43,3 +43,14 @@ def test_a_change_to_one_company_changes_its_hash_only(workspace: Workspace) -> 
     after = company_data_hashes(workspace, slugs)
     changed = sorted(s for s in slugs if before[s] != after[s])
     assert changed == ["fp-1", "fp-empty"]
+
+
+def test_a_company_s_hash_combines_its_table_hashes_and_a_table_can_be_read_alone(
+        workspace: Workspace) -> None:
+    slugs = [c.slug for c in workspace.companies()]
+    tables = company_table_hashes(workspace, slugs)
+    assert {slug: data_hash(t) for slug, t in tables.items()} == company_data_hashes(workspace, slugs)
+    assert {"answers", "respondents", "meta"} <= set(tables[slugs[0]])
+    alone = company_table_hashes(workspace, slugs, ["answers", "meta"])
+    for slug in slugs:
+        assert alone[slug] == {t: tables[slug][t] for t in ("answers", "meta")}

@@ -24,7 +24,14 @@ from alignkit.analysis.anonymity import DEFAULT_THRESHOLD
 from alignkit.catalog.stages import STAGES
 from alignkit.exceptions import ReportError, StoreError
 from alignkit.factory.company_outputs import write_company_outputs
-from alignkit.factory.fingerprint import code_hash, company_data_hashes, files_hash, report_fingerprint
+from alignkit.factory.fingerprint import (
+    WRITTEN_BY_REPORTS,
+    code_hash,
+    company_table_hashes,
+    data_hash,
+    files_hash,
+    report_fingerprint,
+)
 from alignkit.factory.indexes import IndexCompany, write_indexes
 from alignkit.factory.manifest import ManifestEntry, load_manifest, now_iso, write_manifest
 from alignkit.factory.worker import WorkerSettings, init_worker, render_job
@@ -120,11 +127,14 @@ def _environment_hash(brand: Brand, formats: Sequence[str]) -> str:
 
 
 def _plan(ws: Workspace, companies: Sequence[str], stages: Sequence[str], out_dir: Path,
-          base: dict[str, Any]) -> tuple[list[PlannedJob], list[ManifestEntry]]:
-    """Jobs to consider, and entries for the companies that cannot run (e.g. no such wave)."""
+          base: dict[str, Any]
+          ) -> tuple[list[PlannedJob], list[ManifestEntry], dict[str, dict[str, str]]]:
+    """Jobs to consider, entries for the companies that cannot run (e.g. no such wave), and
+    each company's table hashes (see :func:`~alignkit.factory.fingerprint.company_table_hashes`)."""
     for slug in companies:
         ws.company(slug)  # an unknown company is the user's mistake: stop before anything runs
-    data = company_data_hashes(ws, companies)
+    tables = company_table_hashes(ws, companies)
+    data = {slug: data_hash(hashes) for slug, hashes in tables.items()}
     env = _environment_hash(base["brand"], base["formats"])
     planned, refused = [], []
     for slug in companies:
@@ -142,7 +152,7 @@ def _plan(ws: Workspace, companies: Sequence[str], stages: Sequence[str], out_di
             planned.append(PlannedJob(job, name, report_fingerprint(
                 notebook=job.notebook, parameters=job.parameters, data_hash=data[slug],
                 environment_hash=env)))
-    return planned, refused
+    return planned, refused, tables
 
 
 def _unchanged(planned: PlannedJob, previous: ManifestEntry | None) -> bool:
@@ -157,17 +167,21 @@ def _shown(job: ReportJob) -> dict[str, Any]:
 
 
 def _after_rendering(ws: Workspace, pending: Sequence[PlannedJob], done: list[ManifestEntry],
-                     base: dict[str, Any]) -> list[ManifestEntry]:
+                     base: dict[str, Any], tables: dict[str, dict[str, str]]
+                     ) -> list[ManifestEntry]:
     """``done`` with each rendered report fingerprinted on its company's data as rendering left it.
 
     Rendering records what a report published (the disclosure log), which is
     part of the company's data; fingerprinted before, every such report would
     render again in the next batch although nothing a user did has changed.
+    Only the tables rendering writes (:data:`~alignkit.factory.fingerprint.WRITTEN_BY_REPORTS`)
+    are read again; the others' hashes are the plan's (``tables``).
     """
     rendered = {e.company for e in done if e.status == "ok"}
     if not rendered:
         return done
-    data = company_data_hashes(ws, sorted(rendered))
+    written = company_table_hashes(ws, sorted(rendered), WRITTEN_BY_REPORTS)
+    data = {slug: data_hash({**tables[slug], **written[slug]}) for slug in rendered}
     env = _environment_hash(base["brand"], base["formats"])
     jobs = {p.job.company_stage: p.job for p in pending}
     out = []
@@ -257,7 +271,8 @@ def render_batch(
         if not scheduler and chosen:
             _start_worker_server()
         try:
-            planned, refused = _plan(ws, chosen, chosen_stages, out, base) if base["formats"] else ([], [])
+            planned, refused, tables = _plan(ws, chosen, chosen_stages, out, base) \
+                if base["formats"] else ([], [], {})
             make_private_dir(out, within=ws.root)
             previous = load_manifest(out)
             pending = [p for p in planned
@@ -272,7 +287,7 @@ def render_batch(
                     reporter.finished(entry)
             try:
                 done = _after_rendering(ws, pending, _run(pending, workers, scheduler, server,
-                                                          fork, reporter, temp, ws), base)
+                                                          fork, reporter, temp, ws), base, tables)
                 done += write_company_outputs(ws, out, chosen, chosen_stages,  # deck, one-pager
                                               company_formats(formats), base)
             finally:

@@ -21,7 +21,8 @@ from typing import Any
 from alignkit.store.workspace import Workspace
 
 __all__ = [
-    "code_hash", "company_data_hashes", "files_hash", "report_fingerprint"]
+    "WRITTEN_BY_REPORTS", "code_hash", "company_data_hashes", "company_table_hashes", "data_hash",
+    "files_hash", "report_fingerprint"]
 
 
 def _foreign_keys(con: sqlite3.Connection, table: str) -> list[tuple[str, str, str]]:
@@ -57,8 +58,14 @@ def _hash_rows(digest: Any, table: str, rows: Iterable[tuple[Any, ...]]) -> None
     digest.update("".join(f"{row}\x1f" for row in sorted(map(repr, rows))).encode("utf-8"))
 
 
-def company_data_hashes(workspace: Workspace, slugs: Iterable[str]) -> dict[str, str]:
-    """SHA-256 of each company's rows in every table (plus the shared tables).
+#: The tables rendering a report writes to (its disclosure log): after a batch, only these
+#: are read again to fingerprint the reports on their companies' data as rendering left it.
+WRITTEN_BY_REPORTS: tuple[str, ...] = ("publications",)
+
+
+def company_table_hashes(workspace: Workspace, slugs: Iterable[str],
+                         tables: Iterable[str] | None = None) -> dict[str, dict[str, str]]:
+    """SHA-256 of each company's rows in each table (a shared table: all of its rows).
 
     Each table is read once for all companies, its rows grouped by company
     as they stream in, so the cost grows with the size of the database, not
@@ -71,30 +78,33 @@ def company_data_hashes(workspace: Workspace, slugs: Iterable[str]) -> dict[str,
         The workspace whose database is read.
     slugs
         Registered company slugs.
+    tables
+        Only these tables (default: every table of the database).
 
     Returns
     -------
     dict
-        Company slug -> hex digest; it changes when any row of the company changes.
+        Company slug -> table -> hex digest. :func:`data_hash` combines them.
     """
     from itertools import groupby
     from operator import itemgetter
 
     wanted = list(dict.fromkeys(slugs))
     with workspace.connect() as con:
-        tables = [r[0] for r in con.execute(
+        names = [r[0] for r in con.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
             "ORDER BY name")]
-        paths = {t: _path_to_companies(con, t) for t in tables}
-        shared = hashlib.sha256()
-        for table in tables:
-            if paths[table] is None:
-                _hash_rows(shared, table, con.execute(f'SELECT * FROM "{table}"'))
-        digests = {slug: hashlib.sha256(shared.digest()) for slug in wanted}
-        for table in tables:
-            path = paths[table]
-            if path is None:
+        chosen = names if tables is None else [t for t in names if t in set(tables)]
+        out: dict[str, dict[str, str]] = {slug: {} for slug in wanted}
+        for table in chosen:
+            path = _path_to_companies(con, table)
+            if path is None:  # shared: every company depends on all of it
+                digest = hashlib.sha256()
+                _hash_rows(digest, table, con.execute(f'SELECT * FROM "{table}"'))
+                for slug in wanted:
+                    out[slug][table] = digest.hexdigest()
                 continue
+            digests = {slug: hashlib.sha256() for slug in wanted}
             seen = set()
             for slug, rows in groupby(con.execute(_company_query(table, path)), key=itemgetter(0)):
                 if slug in digests:
@@ -102,7 +112,24 @@ def company_data_hashes(workspace: Workspace, slugs: Iterable[str]) -> dict[str,
                     seen.add(slug)
             for slug in digests.keys() - seen:  # no rows here: the table still counts
                 _hash_rows(digests[slug], table, ())
-    return {slug: digest.hexdigest() for slug, digest in digests.items()}
+            for slug, digest in digests.items():
+                out[slug][table] = digest.hexdigest()
+    return out
+
+
+def data_hash(table_hashes: dict[str, str]) -> str:
+    """One company's data fingerprint from its :func:`company_table_hashes`: it changes when
+    any row of the company (or of a shared table) changes."""
+    digest = hashlib.sha256()
+    for table in sorted(table_hashes):
+        digest.update(f"{table}\x1f{table_hashes[table]}\x1e".encode())
+    return digest.hexdigest()
+
+
+def company_data_hashes(workspace: Workspace, slugs: Iterable[str]) -> dict[str, str]:
+    """Company slug -> :func:`data_hash` of its rows in every table."""
+    return {slug: data_hash(tables)
+            for slug, tables in company_table_hashes(workspace, slugs).items()}
 
 
 def files_hash(paths: Iterable[Path]) -> str:

@@ -253,15 +253,16 @@ def _wait_for_cells(requests: _Requests, hot: HotPages | None) -> dict[str, Any]
     """The worker's request for the cells.
 
     The pages the server learned its children write are copied at once first
-    (:mod:`alignkit.kernels.prefault`). A child told to wait for its turn
-    before they are known copies all its shared memory ahead instead, stopping
-    as soon as the cells come.
+    (:mod:`alignkit.kernels.prefault`). A child told to wait for its turn,
+    forked before the server started learning, copies all its shared memory
+    ahead instead, stopping as soon as the cells come. A child the server
+    learns from copies nothing ahead: it reports the pages its cells wrote.
     """
     if hot is not None and hot.ranges:
         populate(hot.ranges)
     request = requests.next()
     if request.get("wait"):
-        if hot is None or not hot.ranges:
+        if hot is None:
             populate_private_memory(stop=requests.pending)
         request = requests.next()
     return request
