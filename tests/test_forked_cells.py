@@ -317,17 +317,19 @@ def _run_on(server: KernelForkServer, sources: list[str], cwd: Path, **options):
     return notebook, outcome
 
 
-@linux_only
-def test_a_child_that_waits_for_its_turn_is_forked_first_and_runs_when_the_turn_comes(
-        fresh_runners, tmp_path: Path) -> None:
+def test_a_child_that_waits_for_its_turn_runs_when_the_turn_comes(fork_server,
+                                                                    tmp_path: Path) -> None:
     import threading
 
     turn = threading.Semaphore(1)
-    sources = [PROBE_MEMORY, *MANY_OUTPUTS]
     done: dict[str, object] = {}
 
     def run() -> None:
-        done["notebook"], done["outcome"] = _run_on(fresh_runners, sources, tmp_path, slot=turn)
+        notebook = _notebook(MANY_OUTPUTS)
+        done["outcome"] = execute_notebook(notebook, cwd=tmp_path, timeout=60,
+                                           fork_socket=fork_server.socket(True),
+                                           cells_in_fork=True, slot=turn)
+        done["notebook"] = notebook
 
     turn.acquire()  # another report is running its cells
     waiting = threading.Thread(target=run)
@@ -340,13 +342,34 @@ def test_a_child_that_waits_for_its_turn_is_forked_first_and_runs_when_the_turn_
     assert turn.acquire(False)  # given back when the report is done
     assert outcome.error_name == "ZeroDivisionError"  # MANY_OUTPUTS ends on one
     assert outcome.seconds < 1.5  # counted from the moment the turn came
-    straight, _ = _run_on(fresh_runners, sources, tmp_path)
-    assert _without_random_ids(_drop_cell(notebook, 0)) == _without_random_ids(_drop_cell(straight, 0))
-    # told to wait before the server had learned anything, the child copied ahead all the
-    # memory it shares with the server; the one that did not wait copies what it writes
-    (waited, learned), (ran, _) = _probed(notebook), _probed(straight)
-    assert learned == 0
-    assert waited > 4 * ran
+    straight, _ = _run(MANY_OUTPUTS, fork_server, tmp_path, in_fork=True)
+    assert _without_random_ids(notebook) == _without_random_ids(straight)
+
+
+@linux_only
+def test_a_child_asked_for_ahead_during_the_warm_up_is_forked_warm(tmp_path: Path) -> None:
+    import threading
+
+    from alignkit.kernels.fork import RUNNER_MODULES
+
+    server = KernelForkServer(RUNNER_MODULES + ("alignkit.charts.identify",)).start()
+    turn = threading.Semaphore(1)
+    done: dict[str, object] = {}
+    try:
+        turn.acquire()  # another report has the turn: the next child is asked for ahead
+        waiting = threading.Thread(target=lambda: done.update(
+            ahead=_run_on(server, [PROBE_MEMORY], tmp_path, slot=turn)))
+        waiting.start()
+        now, _ = _run_on(server, [PROBE_MEMORY], tmp_path)  # needed now: forked at once
+        server.wait_warm()
+        turn.release()
+        waiting.join(60)
+    finally:
+        server.stop()
+    ahead, outcome = done["ahead"]
+    assert outcome.ok, outcome.error_message
+    assert _probed(now)[1] == -1  # forked before the warm-up had ended
+    assert _probed(ahead)[1] == 0  # forked as it ended, although asked for before
 
 
 @linux_only

@@ -50,7 +50,7 @@ def test_a_child_owns_its_parent_s_memory_after_populating_it() -> None:
 
     def work() -> str:
         before = _private_dirty_kib()
-        populated = prefault.populate_private_memory()
+        populated = prefault.populate(list(prefault.private_writable_regions()))
         return f"{before} {_private_dirty_kib()} {populated}"
 
     before, after, populated = map(int, _in_child(work).split())
@@ -60,20 +60,9 @@ def test_a_child_owns_its_parent_s_memory_after_populating_it() -> None:
     assert after - before >= 60 * 1024  # the ballast, at least, is now the child's own
 
 
-def test_populating_stops_as_soon_as_asked() -> None:
-    calls = []
-
-    def stop() -> bool:
-        calls.append(1)
-        return len(calls) > 2
-
-    populated = _in_child(lambda: str(prefault.populate_private_memory(stop=stop)))
-    assert int(populated) <= 2 * prefault.CHUNK
-
-
 def test_nothing_happens_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "darwin")
-    assert prefault.populate_private_memory() == 0
+    assert prefault.populate([(0, 1 << 20)]) == 0
 
 
 def test_the_server_learns_the_pages_two_children_wrote() -> None:

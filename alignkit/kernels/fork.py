@@ -194,7 +194,8 @@ def _become_runner(request: dict, fds: list[int], server: int) -> int:
 _HOT: list[Any] = []
 
 
-def _fork_kernel(conn: socket.socket, closing: list[object]) -> int | None:
+def _take_request(conn: socket.socket) -> tuple[dict[str, Any], list[int]] | None:
+    """A request and the descriptors sent with it, or None (all closed) if it is not one."""
     data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 16, 4)
     while data and not data.endswith(b"\n"):  # a large environment may come in pieces
         more = conn.recv(1 << 16)
@@ -207,11 +208,17 @@ def _fork_kernel(conn: socket.socket, closing: list[object]) -> int | None:
         request = {}
     if not isinstance(request, dict):
         request = {}
-    runs_cells = request.get("mode") == "cells"
-    if not request or len(fds) != (4 if runs_cells else 3):
+    if not request or len(fds) != (4 if request.get("mode") == "cells" else 3):
         for fd in fds:
             os.close(fd)
         return None
+    return request, fds
+
+
+def _fork_kernel(conn: socket.socket, request: dict[str, Any], fds: list[int],
+                 closing: list[object]) -> int:
+    """Fork the child ``request`` asks for; tell ``conn`` its pid."""
+    runs_cells = request.get("mode") == "cells"
     server = os.getpid()
     pid = os.fork()
     if pid == 0:
@@ -286,22 +293,80 @@ def serve(socket_path: str, modules: list[str]) -> None:
     sel.register(listener, selectors.EVENT_READ, "accept")
     sel.register(wake_r, selectors.EVENT_READ, "child")
     sel.register(sys.stdin, selectors.EVENT_READ, "parent")
-    children: dict[int, socket.socket] = {}
+    state = _State(listener, sel, wake_r, wake_w)
     print("ready", flush=True)
     warming: Iterator[None] | None = _warm_up(modules)
     try:
         while True:
             if warming is not None and not sel.select(timeout=0):  # no one waiting: warm up
                 if next(warming, "warm") == "warm":
-                    warming = None
+                    warming = state.warming = None
                     _learn_pages(modules, sel)
+                    state.fork_deferred()  # the children asked for ahead start warm
                     print("warm", flush=True)
                 continue
-            if not _serve_events(sel, listener, wake_r, wake_w, children):
+            if not _serve_events(state):
                 break
     finally:  # however the server ends, no kernel outlives it
-        for pid in children:
+        for pid in state.children:
             kill_process_group(pid)
+
+
+class _State:
+    """What the serving loop keeps: its sockets, its children and the requests it defers."""
+
+    def __init__(self, listener: socket.socket, sel: selectors.BaseSelector, wake_r: int,
+                 wake_w: int) -> None:
+        self.listener, self.sel, self.wake_r, self.wake_w = listener, sel, wake_r, wake_w
+        self.children: dict[int, socket.socket] = {}
+        #: Requests for a child ahead of its turn, made while the server warms up: forked
+        #: when the warm-up ends or the worker says its turn has come, whichever is first.
+        self.deferred: dict[socket.socket, tuple[dict[str, Any], list[int]]] = {}
+        self.warming: bool | None = True
+
+    def closing(self) -> list[object]:
+        """What a child must close: the server's sockets, the other children's connections,
+        the deferred requests and their descriptors, the learning channel's server end."""
+        learning = [_HOT[0].socket] if _HOT and _HOT[0].learning else []
+        return [self.listener, self.sel, self.wake_r, self.wake_w, *self.children.values(),
+                *self.deferred, *(fd for _, fds in self.deferred.values() for fd in fds),
+                *learning]
+
+    def fork(self, conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
+        pid = _fork_kernel(conn, request, fds, self.closing())
+        self.children[pid] = conn
+        self.sel.register(conn, selectors.EVENT_READ, pid)
+
+    def accept(self) -> None:
+        conn, _ = self.listener.accept()
+        taken = _take_request(conn)
+        if taken is None:
+            conn.close()
+        elif taken[0].get("ahead") and self.warming:
+            self.deferred[conn] = taken
+            self.sel.register(conn, selectors.EVENT_READ, "deferred")
+        else:
+            self.fork(conn, *taken)
+
+    def undefer(self, conn: socket.socket) -> None:
+        """The worker's turn has come (it wrote), or it went away (it closed)."""
+        self.sel.unregister(conn)
+        request, fds = self.deferred.pop(conn)
+        if conn.recv(64):
+            self.fork(conn, request, fds)
+            return
+        for fd in fds:
+            os.close(fd)
+        conn.close()
+
+    def fork_deferred(self) -> None:
+        for conn in list(self.deferred):
+            self.sel.unregister(conn)
+            request, fds = self.deferred.pop(conn)
+            try:
+                self.fork(conn, request, fds)
+            except OSError:
+                pass  # that worker went away; the others still get theirs
 
 
 def _learn_pages(modules: list[str], sel: selectors.BaseSelector) -> None:
@@ -327,34 +392,27 @@ def _exit_if_orphaned(loaded: threading.Event) -> None:
             os._exit(0)
 
 
-def _serve_events(sel: selectors.BaseSelector, listener: socket.socket, wake_r: int, wake_w: int,
-                  children: dict[int, socket.socket]) -> bool:
+def _serve_events(state: _State) -> bool:
     """Handle what is ready; False once the server's parent has gone."""
     # what children have learned first: a request that came with it then forks with it
-    for key, _ in sorted(sel.select(), key=lambda ready: ready[0].data != "learn"):
+    for key, _ in sorted(state.sel.select(), key=lambda ready: ready[0].data != "learn"):
         try:
             if key.data == "accept":
-                conn, _ = listener.accept()
-                learning = [_HOT[0].socket] if _HOT and _HOT[0].learning else []
-                pid = _fork_kernel(conn, [listener, sel, wake_r, wake_w, *children.values(),
-                                          *learning])
-                if pid is None:
-                    conn.close()
-                else:
-                    children[pid] = conn
-                    sel.register(conn, selectors.EVENT_READ, pid)
+                state.accept()
+            elif key.data == "deferred":
+                state.undefer(key.fileobj)  # type: ignore[arg-type]
             elif key.data == "child":
-                os.read(wake_r, 4096)
-                _reap(children, sel)
+                os.read(state.wake_r, 4096)
+                _reap(state.children, state.sel)
             elif key.data == "learn":
                 if _HOT[0].receive():
-                    sel.unregister(key.fileobj)
+                    state.sel.unregister(key.fileobj)
                     _HOT[0].learn()
             elif key.data == "parent":
                 if not os.read(sys.stdin.fileno(), 4096):
                     return False
             elif not key.fileobj.recv(64):  # the provisioner is gone: its kernel must go too
-                sel.unregister(key.fileobj)
+                state.sel.unregister(key.fileobj)
                 kill_process_group(key.data)
         except (OSError, ValueError):  # one broken request must not stop the server
             if isinstance(key.data, int):

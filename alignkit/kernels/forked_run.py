@@ -122,12 +122,12 @@ def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
     """Run ``notebook``'s code cells in a child of the fork server; outputs are set in place.
 
     With a ``slot`` (a lock or semaphore that limits how many reports run cells
-    at once, taken here and released at the end), the child is forked first:
-    the fork is done while another report runs, and the ``timeout`` counts
-    from the moment the slot is taken. A child that has to wait for the slot
-    is told so, and copies ahead the memory it shares with the fork server
-    (see :func:`alignkit.kernels.runner.ready_memory`), which the cells would
-    otherwise copy page by page as they write to it.
+    at once, taken here and released at the end) that is not free, the child
+    is asked for ahead of its turn: the fork server forks it while another
+    report runs (or, while it warms up, at the end of its warm-up or when the
+    turn comes, whichever is first), and the child copies ahead meanwhile the
+    memory its cells will write to (see :mod:`alignkit.kernels.prefault`).
+    The ``timeout`` counts from the moment the slot is taken.
 
     Raises
     ------
@@ -139,7 +139,9 @@ def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
     OSError
         When the fork server cannot be reached or does not fork.
     """
-    deadline = time.monotonic() + timeout  # to get a child; the cells get their own below
+    ahead = slot is not None and not slot.acquire(False)  # another report has the turn
+    taken = slot is not None and not ahead
+    deadline = time.monotonic() + timeout
     folder = tempfile.TemporaryDirectory(prefix="kernel-" if temp_root else "alignkit-kernel-",
                                          dir=temp_root)
     private_tmp = Path(folder.name) / "tmp"
@@ -152,25 +154,24 @@ def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
         conn = _connect(fork_socket, deadline)
         with open(Path(folder.name) / "kernel.log", "wb") as log, \
                 open(os.devnull, "rb") as null:
-            message = json.dumps({"mode": "cells", "cwd": str(cwd), "env": env}).encode() + b"\n"
+            message = json.dumps({"mode": "cells", "cwd": str(cwd), "env": env,
+                                  "ahead": ahead}).encode() + b"\n"
             sent = socket.send_fds(conn, [message],
                                    [null.fileno(), log.fileno(), log.fileno(), theirs.fileno()])
             conn.sendall(message[sent:])
         theirs.close()
+        if ahead:
+            slot.acquire(True)  # type: ignore[union-attr]
+            taken = True
+            deadline = time.monotonic() + timeout
+            conn.sendall(b"go\n")  # a child not forked yet is forked now
         pid = _read_pid(conn, deadline)
         cells = _code_cells(notebook)
-        request = json.dumps({"cells": [c for _, c in cells]}).encode() + b"\n"
-        if slot is not None and not slot.acquire(False):
-            ours.sendall(b'{"wait": true}\n')  # the child readies its memory meanwhile
-            slot.acquire(True)
-        try:
-            deadline = time.monotonic() + timeout
-            ours.sendall(request)
-            _collect(notebook, cells, _Lines(ours), deadline)
-        finally:
-            if slot is not None:
-                slot.release()
+        ours.sendall(json.dumps({"cells": [c for _, c in cells]}).encode() + b"\n")
+        _collect(notebook, cells, _Lines(ours), deadline)
     finally:
+        if taken:
+            slot.release()  # type: ignore[union-attr]
         theirs.close()
         ours.close()
         if pid is not None:

@@ -16,10 +16,9 @@ child has the pages that at least two of them wrote copied at once as it
 starts (:func:`populate`), before it runs any cell. Only addresses travel;
 no content does.
 
-A child that has to wait for its turn anyway (a worker's twin, see
-:func:`alignkit.kernels.forked_run.run_forked`) copies ahead meanwhile: the
-learned pages, or before they are known all of its private writable memory
-(about 200 MiB, so only then).
+A child forked ahead of its turn (a worker's twin, see
+:func:`alignkit.kernels.forked_run.run_forked`) makes these copies while it
+waits; any other child makes them in one go before its first cell.
 """
 
 from __future__ import annotations
@@ -32,13 +31,11 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-__all__ = ["CHUNK", "HotPages", "owned_pages", "page_ranges", "populate",
-           "populate_private_memory", "private_writable_regions"]
+__all__ = ["HotPages", "owned_pages", "page_ranges", "populate",
+           "private_writable_regions"]
 
 #: ``madvise`` advice: fault in every page of a range as if written (Linux 5.14+).
 MADV_POPULATE_WRITE = 23
-#: Bytes populated between two checks whether to stop.
-CHUNK = 8 << 20
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _EXCLUSIVE = np.uint64(1 << 56)  # pagemap: the page is mapped by this process only
 
@@ -64,10 +61,9 @@ def _madvise() -> Callable[[int, int, int], int] | None:
     return madvise  # type: ignore[no-any-return]
 
 
-def populate(ranges: Iterator[tuple[int, int]] | list[tuple[int, int]],
-             stop: Callable[[], bool] = lambda: False) -> int:
-    """Have the kernel copy now every shared page of ``ranges`` (bytes, start to end), a
-    chunk at a time, until done or ``stop()`` says so; returns the bytes populated.
+def populate(ranges: list[tuple[int, int]]) -> int:
+    """Have the kernel copy now every shared page of ``ranges`` (bytes, start to end);
+    returns the bytes populated.
 
     Does nothing (returns 0) where the kernel cannot (not Linux, or older than 5.14);
     the pages are then copied as they are written to, as without it. A range no longer
@@ -76,20 +72,8 @@ def populate(ranges: Iterator[tuple[int, int]] | list[tuple[int, int]],
     madvise = _madvise()
     if madvise is None:
         return 0
-    done = 0
-    for start, end in ranges:
-        for low in range(start, end, CHUNK):
-            if stop():
-                return done
-            size = min(CHUNK, end - low)
-            if madvise(low, size, MADV_POPULATE_WRITE) == 0:
-                done += size
-    return done
-
-
-def populate_private_memory(stop: Callable[[], bool] = lambda: False) -> int:
-    """:func:`populate` all of :func:`private_writable_regions`."""
-    return populate(list(private_writable_regions()), stop)
+    return sum(end - start for start, end in ranges
+               if madvise(start, end - start, MADV_POPULATE_WRITE) == 0)
 
 
 def owned_pages() -> np.ndarray:

@@ -20,8 +20,7 @@ images are base64-encoded and the data made JSON-safe with ipykernel's own
 helpers.
 
 Protocol on the result socket, one JSON document per line: the worker sends
-``{"cells": [{"source": ..., "id": ..., "allow_error": ...}, ...]}``, after
-``{"wait": true}`` if the child is to wait for its turn to run them; the
+``{"cells": [{"source": ..., "id": ..., "allow_error": ...}, ...]}``; the
 child answers ``{"language_info": {...}}``, then one
 ``{"cell": i, "messages": [...], "error": null | {"ename", "evalue"}}``
 per cell, stopping after the first error that is not allowed, and ends with
@@ -34,12 +33,11 @@ import base64
 import io
 import json
 import os
-import select
 import socket
 import sys
 from typing import Any
 
-from alignkit.kernels.prefault import HotPages, populate, populate_private_memory
+from alignkit.kernels.prefault import HotPages, populate
 
 __all__ = ["STARTED_WITH", "new_shell", "prepare_shell", "run_cells"]
 
@@ -228,44 +226,21 @@ def _write(conn: socket.socket, document: dict[str, Any]) -> None:
     conn.sendall(json_packer(document) + b"\n")
 
 
-class _Requests:
-    """The worker's requests on the result socket, one JSON document per line."""
-
-    def __init__(self, conn: socket.socket) -> None:
-        self.conn = conn
-        self.buffer = b""
-
-    def pending(self) -> bool:
-        """Whether a request has come (or is coming) that :meth:`next` would read."""
-        return b"\n" in self.buffer or bool(select.select([self.conn], [], [], 0)[0])
-
-    def next(self) -> dict[str, Any]:
-        while b"\n" not in self.buffer:
-            chunk = self.conn.recv(1 << 16)
-            if not chunk:
-                raise EOFError("the worker went away before sending the cells")
-            self.buffer += chunk
-        line, _, self.buffer = self.buffer.partition(b"\n")
-        return json.loads(line.decode("utf-8"))
+def _read_request(conn: socket.socket) -> dict[str, Any]:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(1 << 16)
+        if not chunk:
+            raise EOFError("the worker went away before sending the cells")
+        data += chunk
+    return json.loads(data.decode("utf-8"))
 
 
-def _wait_for_cells(requests: _Requests, hot: HotPages | None) -> dict[str, Any]:
-    """The worker's request for the cells.
-
-    The pages the server learned its children write are copied at once first
-    (:mod:`alignkit.kernels.prefault`). A child told to wait for its turn,
-    forked before the server started learning, copies all its shared memory
-    ahead instead, stopping as soon as the cells come. A child the server
-    learns from copies nothing ahead: it reports the pages its cells wrote.
-    """
+def _copy_ahead(hot: HotPages | None) -> None:
+    """Have the pages the server learned its children write copied now, at once
+    (:mod:`alignkit.kernels.prefault`), if it has learned them."""
     if hot is not None and hot.ranges:
         populate(hot.ranges)
-    request = requests.next()
-    if request.get("wait"):
-        if hot is None:
-            populate_private_memory(stop=requests.pending)
-        request = requests.next()
-    return request
 
 
 def run_cells(fd: int, hot: HotPages | None = None) -> int:
@@ -281,7 +256,8 @@ def run_cells(fd: int, hot: HotPages | None = None) -> int:
     STARTED_WITH, HOT = frozenset(sys.modules), hot
     conn = socket.socket(fileno=fd)
     try:
-        request = _wait_for_cells(_Requests(conn), hot)
+        _copy_ahead(hot)
+        request = _read_request(conn)
         sys.stdout, sys.stderr = _Stream("stdout"), _Stream("stderr")
         if _PREPARED:
             shell = _PREPARED.pop()
