@@ -205,6 +205,26 @@ def test_a_notebook_is_not_changed_by_a_failed_start(tmp_path: Path) -> None:
     assert notebook == before
 
 
+def test_a_failed_start_gives_the_turn_back(tmp_path: Path) -> None:
+    import threading
+
+    turn = threading.Semaphore(1)
+    failures = [{"temp_root": tmp_path / "gone"},  # fails before it asks for a child
+                {}]  # the fork server is not there
+    for held, options in ((False, failures[0]), (False, failures[1]), (True, failures[1])):
+        if held:  # another report has the turn for a moment
+            turn.acquire()
+            threading.Timer(0.3, turn.release).start()
+        outcome = execute_notebook(_notebook(["print(1)"]), cwd=tmp_path, timeout=2,
+                                   fork_socket=str(tmp_path / "no-such.sock"), cells_in_fork=True,
+                                   slot=turn, **options)
+        assert not outcome.ok
+        time.sleep(0.4)
+        assert turn.acquire(False)  # free again, and given back only once
+        assert not turn.acquire(False)
+        turn.release()
+
+
 IMPORTED_LATE = """
 import sys
 from alignkit.kernels import runner

@@ -139,8 +139,6 @@ def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
     OSError
         When the fork server cannot be reached or does not fork.
     """
-    ahead = slot is not None and not slot.acquire(False)  # another report has the turn
-    taken = slot is not None and not ahead
     deadline = time.monotonic() + timeout
     folder = tempfile.TemporaryDirectory(prefix="kernel-" if temp_root else "alignkit-kernel-",
                                          dir=temp_root)
@@ -150,7 +148,10 @@ def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
     ours, theirs = socket.socketpair()
     conn = None
     pid = None
+    taken = False
     try:
+        taken = slot is None or slot.acquire(False)
+        ahead = not taken  # another report has the turn: ask for the child ahead of ours
         conn = _connect(fork_socket, deadline)
         with open(Path(folder.name) / "kernel.log", "wb") as log, \
                 open(os.devnull, "rb") as null:
@@ -170,8 +171,8 @@ def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
         ours.sendall(json.dumps({"cells": [c for _, c in cells]}).encode() + b"\n")
         _collect(notebook, cells, _Lines(ours), deadline)
     finally:
-        if taken:
-            slot.release()  # type: ignore[union-attr]
+        if taken and slot is not None:
+            slot.release()
         theirs.close()
         ours.close()
         if pid is not None:
