@@ -98,7 +98,8 @@ def made_up_comments(per_team: int = 12) -> pd.DataFrame:
 
 def number_labels() -> list[str]:
     """The number labels charts lay out most, whatever the company: scores and axis ticks
-    (one and two decimals), percentages and group sizes (``n=12``)."""
+    (one and two decimals), percentages and group sizes (``n=12``, the only ones charts
+    also write in bold)."""
     labels = {f"{i / 10:.1f}" for i in range(51)} | {f"{i / 100:.2f}" for i in range(101)}
     labels |= {f"{i / 4:.2f}" for i in range(21)} | {f"{i}%" for i in range(101)}
     return sorted(labels | {f"n={i}" for i in range(1, 201)})
@@ -174,8 +175,9 @@ def warm_up_steps() -> Iterator[None]:
     for draw in figures:
         draw().savefig(io.BytesIO(), format="svg", bbox_inches=None, metadata={"Date": None})
         yield
-    labels = number_labels() + catalogue_labels(data.instrument)
-    for weight in ("normal", "bold"):
+    names, numbers = catalogue_labels(data.instrument), number_labels()
+    bold = names + [label for label in numbers if label.startswith("n=")]  # charts' bold numbers
+    for weight, labels in (("normal", names + numbers), ("bold", bold)):
         for start in range(0, len(labels), 100):
             lay_out(labels[start:start + 100], weight)
             yield
