@@ -10,11 +10,11 @@ range of pages in a fraction of that.
 
 Children forked from the same warm server write to nearly the same pages,
 so the server learns them (:class:`HotPages`): its first report children
-each tell it which of their pages they own once their cells have run
+(two) each tell it which of their pages they own once their cells have run
 (:func:`owned_pages`, read from ``/proc/self/pagemap``), and every later
-child has the pages that at least two of them wrote copied at once as it
-starts (:func:`populate`), before it runs any cell. Only addresses travel;
-no content does.
+child has the pages that both wrote copied at once as it starts
+(:func:`populate`), before it runs any cell. Only addresses travel; no
+content does.
 
 A child forked ahead of its turn (a worker's twin, see
 :func:`alignkit.kernels.forked_run.run_forked`) makes these copies while it
@@ -117,10 +117,10 @@ class HotPages:
     server calls :meth:`receive` when :attr:`socket` is readable. Once
     ``wanted`` children have reported, the server calls :meth:`learn`, which
     closes the channel: its later children inherit :attr:`ranges`, the pages
-    at least two of them wrote.
+    at least two of them wrote (of two: both).
     """
 
-    def __init__(self, wanted: int = 4) -> None:
+    def __init__(self, wanted: int = 2) -> None:
         self.wanted = wanted
         self.reports: list[np.ndarray] = []
         self.ranges: list[tuple[int, int]] = []
