@@ -24,6 +24,13 @@ A request may instead ask for a child that runs a report's cells itself
 fourth descriptor, one end of a socket pair over which the worker sends the
 cells and reads their outputs. Such a child gets the same fresh start, the
 same environment, folder and ``TMPDIR``, and is watched and killed the same way.
+Such a request may say it is made ahead of its report's turn (``"ahead":
+true``): while the server warms up, it forks that child only when the
+warm-up ends or the worker writes a line on the connection (its turn has
+come), whichever is first, so that the child starts warm. A server whose
+children all run cells learns from its first warm children which memory
+pages a report writes, and has later children copy them at once (see
+:mod:`alignkit.kernels.prefault`).
 
 The server answers requests as soon as its modules are imported; it fills
 its caches on made-up data (see :mod:`alignkit.kernels.warmup`) step by step
@@ -300,7 +307,7 @@ def serve(socket_path: str, modules: list[str]) -> None:
         while True:
             if warming is not None and not sel.select(timeout=0):  # no one waiting: warm up
                 if next(warming, "warm") == "warm":
-                    warming = state.warming = None
+                    warming, state.warming = None, False
                     _learn_pages(modules, sel)
                     state.fork_deferred()  # the children asked for ahead start warm
                     print("warm", flush=True)
@@ -322,7 +329,7 @@ class _State:
         #: Requests for a child ahead of its turn, made while the server warms up: forked
         #: when the warm-up ends or the worker says its turn has come, whichever is first.
         self.deferred: dict[socket.socket, tuple[dict[str, Any], list[int]]] = {}
-        self.warming: bool | None = True
+        self.warming = True
 
     def closing(self) -> list[object]:
         """What a child must close: the server's sockets, the other children's connections,
@@ -352,7 +359,11 @@ class _State:
         """The worker's turn has come (it wrote), or it went away (it closed)."""
         self.sel.unregister(conn)
         request, fds = self.deferred.pop(conn)
-        if conn.recv(64):
+        try:
+            turn = bool(conn.recv(64))
+        except OSError:
+            turn = False
+        if turn:
             self.fork(conn, request, fds)
             return
         for fd in fds:

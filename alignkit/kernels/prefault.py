@@ -85,8 +85,8 @@ def owned_pages() -> np.ndarray:
         with open("/proc/self/pagemap", "rb") as pagemap:
             for start, end in private_writable_regions():
                 first, count = start // PAGE, (end - start) // PAGE
-                entries = np.frombuffer(os.pread(pagemap.fileno(), 8 * count, 8 * first),
-                                        dtype=np.uint64)
+                data = os.pread(pagemap.fileno(), 8 * count, 8 * first)
+                entries = np.frombuffer(data[:len(data) // 8 * 8], dtype=np.uint64)
                 found.append(first + np.flatnonzero(entries & _EXCLUSIVE))
     except OSError:
         return np.empty(0, dtype=np.int64)

@@ -104,10 +104,11 @@ def execute_notebook(
         where its private folder goes.
     slot
         A lock or semaphore held while the cells run, shared by processes that
-        take turns running reports. A forked child is made before the slot is
-        taken (it waits idle); a kernel is started after. The time spent
-        waiting for the slot counts neither in ``timeout`` nor in the outcome's
-        ``seconds``.
+        take turns running reports. A forked child is asked for before the
+        slot is taken (it waits, copying ahead the memory it will write to; see
+        :func:`~alignkit.kernels.forked_run.run_forked`); a kernel is started
+        after. The time spent waiting for the slot counts neither in
+        ``timeout`` nor in the outcome's ``seconds``.
     """
     timed = _TimedSlot(slot)
     if cells_in_fork and fork_socket:  # the child is forked before the slot is taken
