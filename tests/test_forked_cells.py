@@ -420,3 +420,15 @@ def test_a_child_whose_turn_is_free_runs_at_once_and_gives_the_turn_back(
     assert outcome.ok, outcome.error_message
     assert notebook.cells[0].outputs[0]["text"] == "ran\n"
     assert turn.acquire(False)
+
+
+def test_while_warming_up_the_server_leaves_a_core_to_the_warm_up() -> None:
+    from alignkit.kernels.fork import must_wait
+
+    needed_now, ahead = {"mode": "cells"}, {"mode": "cells", "ahead": True}
+    assert not must_wait(needed_now, True, running=0, cold_limit=1)  # the first: at once
+    assert must_wait(needed_now, True, running=1, cold_limit=1)  # then it waits
+    assert not must_wait(needed_now, True, running=1, cold_limit=3)  # more cores: at once
+    assert must_wait(ahead, True, running=0, cold_limit=3)  # ahead of its turn: warm
+    assert not must_wait(needed_now, False, running=9, cold_limit=1)  # once warm: at once
+    assert not must_wait(ahead, False, running=9, cold_limit=1)

@@ -27,7 +27,10 @@ same environment, folder and ``TMPDIR``, and is watched and killed the same way.
 Such a request may say it is made ahead of its report's turn (``"ahead":
 true``): while the server warms up, it forks that child only when the
 warm-up ends or the worker writes a line on the connection (its turn has
-come), whichever is first, so that the child starts warm. A server whose
+come), whichever is first, so that the child starts warm. While it warms
+up, the server also leaves one core to the warm-up: a request that would
+run more children than the other cores waits until the warm-up ends or a
+child ends. A server whose
 children all run cells learns from its first warm children which memory
 pages a report writes, and has later children copy them at once (see
 :mod:`alignkit.kernels.prefault`).
@@ -56,7 +59,7 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["KERNEL_MODULES", "RUNNER_MODULES", "kill_process_group", "serve"]
+__all__ = ["KERNEL_MODULES", "RUNNER_MODULES", "kill_process_group", "must_wait", "serve"]
 
 #: What every report child needs whatever its notebook, when it runs the cells itself (see
 #: :mod:`alignkit.kernels.runner`): loaded once by the server, next to the modules the
@@ -309,7 +312,7 @@ def serve(socket_path: str, modules: list[str]) -> None:
                 if next(warming, "warm") == "warm":
                     warming, state.warming = None, False
                     _learn_pages(modules, sel)
-                    state.fork_deferred()  # the children asked for ahead start warm
+                    state.fork_waiting()  # every deferred request: its child starts warm
                     print("warm", flush=True)
                 continue
             if not _serve_events(state):
@@ -326,10 +329,14 @@ class _State:
                  wake_w: int) -> None:
         self.listener, self.sel, self.wake_r, self.wake_w = listener, sel, wake_r, wake_w
         self.children: dict[int, socket.socket] = {}
-        #: Requests for a child ahead of its turn, made while the server warms up: forked
-        #: when the warm-up ends or the worker says its turn has come, whichever is first.
+        #: Requests made while the server warms up that wait: for a child ahead of its turn,
+        #: until the warm-up ends or the worker says its turn has come; any other, until
+        #: the warm-up ends or a running child ends.
         self.deferred: dict[socket.socket, tuple[dict[str, Any], list[int]]] = {}
         self.warming = True
+        #: While the server warms up, how many children may run: one core is left to the
+        #: warm-up, and any other request waits for it (or for a running child to end).
+        self.cold_limit = max(1, _cores() - 1)
 
     def closing(self) -> list[object]:
         """What a child must close: the server's sockets, the other children's connections,
@@ -349,11 +356,24 @@ class _State:
         taken = _take_request(conn)
         if taken is None:
             conn.close()
-        elif taken[0].get("ahead") and self.warming:
+        elif must_wait(taken[0], self.warming, len(self.children), self.cold_limit):
             self.deferred[conn] = taken
             self.sel.register(conn, selectors.EVENT_READ, "deferred")
         else:
             self.fork(conn, *taken)
+
+    def fork_waiting(self) -> None:
+        """While warming up: fork the requests needed now, as far as :attr:`cold_limit` allows
+        (after a child ended)."""
+        for conn, (request, _) in list(self.deferred.items()):
+            if must_wait(request, self.warming, len(self.children), self.cold_limit):
+                continue
+            self.sel.unregister(conn)
+            request, fds = self.deferred.pop(conn)
+            try:
+                self.fork(conn, request, fds)
+            except OSError:
+                pass  # that worker went away; the others still get theirs
 
     def undefer(self, conn: socket.socket) -> None:
         """The worker's turn has come (it wrote), or it went away (it closed)."""
@@ -370,14 +390,19 @@ class _State:
             os.close(fd)
         conn.close()
 
-    def fork_deferred(self) -> None:
-        for conn in list(self.deferred):
-            self.sel.unregister(conn)
-            request, fds = self.deferred.pop(conn)
-            try:
-                self.fork(conn, request, fds)
-            except OSError:
-                pass  # that worker went away; the others still get theirs
+
+
+def must_wait(request: dict[str, Any], warming: bool, running: int, cold_limit: int) -> bool:
+    """Whether a request waits before its child is forked: only while the server warms up,
+    a child asked for ahead of its turn, or one more child than ``cold_limit`` allows."""
+    return warming and (bool(request.get("ahead")) or running >= cold_limit)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _learn_pages(modules: list[str], sel: selectors.BaseSelector) -> None:
@@ -415,6 +440,7 @@ def _serve_events(state: _State) -> bool:
             elif key.data == "child":
                 os.read(state.wake_r, 4096)
                 _reap(state.children, state.sel)
+                state.fork_waiting()  # a core may have come free for a request waiting
             elif key.data == "learn":
                 if _HOT[0].receive():
                     state.sel.unregister(key.fileobj)
