@@ -312,12 +312,6 @@ def _probed(notebook: nbformat.NotebookNode, cell: int = 0) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
-def _drop_cell(notebook: nbformat.NotebookNode, index: int) -> nbformat.NotebookNode:
-    kept = copy.deepcopy(notebook)
-    del kept.cells[index]
-    return kept
-
-
 linux_only = pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(),
                                 reason="reads Linux's /proc")
 
