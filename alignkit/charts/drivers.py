@@ -33,7 +33,10 @@ from alignkit.charts.style import (
     wrap,
 )
 
-__all__ = ["QUADRANT_COLOURS", "driver_source_words", "quadrant_chart"]
+__all__ = ["POINT_LABEL_WIDTH", "QUADRANT_COLOURS", "driver_source_words", "quadrant_chart"]
+
+#: Characters per line of a dimension's name beside its dot in the quadrant chart.
+POINT_LABEL_WIDTH = 26
 
 #: Dot colour per quadrant: focus areas stand out, the rest stay quiet.
 QUADRANT_COLOURS = {"focus area": "#B2352B", "strength": "#17706A", "maintain": "#72B7AC",
@@ -158,7 +161,7 @@ def _labels(fig: Figure, ax: Axes, names: list[str], x: np.ndarray, y: np.ndarra
     line = _LABEL_SIZE / 72 * 1.25
     key: list[tuple[int, str]] = []
     for i in np.argsort(-y, kind="stable"):
-        text = wrap(names[i], 26)
+        text = wrap(names[i], POINT_LABEL_WIDTH)
         w = text_width(text.split("\n"), _LABEL_SIZE) + 0.04
         h = line * (text.count("\n") + 1)
         spot = _free_spot(px[i], py[i], w, h, taken, width, height)

@@ -47,8 +47,11 @@ from alignkit.charts.style import (
 )
 from alignkit.text.numbers import signed
 
-__all__ = ["TEAM_COLOURS", "TEAM_LABELS", "GROUP_ORDER",
+__all__ = ["BAND_LABEL_WIDTH", "TEAM_COLOURS", "TEAM_LABELS", "GROUP_ORDER",
            "heatmap", "gap_chart", "maturity_chart", "favourability_bars"]
+
+#: Characters per line of a maturity band's name above the maturity chart.
+BAND_LABEL_WIDTH = 16
 
 _GAP_COLUMNS = ("dimension", "dimension_name", "a_mean", "b_mean", "gap", "low", "high")
 _INDEX_COLUMNS = ("group", "n", "index", "level", "suppressed")
@@ -188,7 +191,7 @@ def maturity_chart(alignment_index: pd.DataFrame, bands: list[dict], *,
                 "placed on the maturity levels.")
     labels = [f"{team_label(g)}\nn={int(r.n)}" for g, r in shown.iterrows()]
     bands = sorted(bands, key=lambda band: band["min_index"])
-    top = -0.5 - (0.75 + 0.32 * max(wrap(b["name"], 16).count("\n") + 1 for b in bands))
+    top = -0.5 - (0.75 + 0.32 * max(wrap(b["name"], BAND_LABEL_WIDTH).count("\n") + 1 for b in bands))
     fig, ax = labelled_axes(title, subtitle, labels, row=0.55, top=0.0, extra=0.55 * -top,
                              bottom=0.95 if footnote else 0.7, right=MARGIN + 0.1)
     style_axes(ax)  # before the ticks exist, so that each is built styled
@@ -217,7 +220,7 @@ def _draw_bands(ax: Axes, bands: list[dict], top: float) -> None:
         ax.axvspan(lo, hi, color=colour, linewidth=0, zorder=0)
         ax.text((lo + hi) / 2, top + 0.2, f"Level {band['level']}", ha="center", va="top",
                 fontsize=9, color=MUTED)
-        ax.text((lo + hi) / 2, top + 0.52, wrap(band["name"], 16), ha="center", va="top",
+        ax.text((lo + hi) / 2, top + 0.52, wrap(band["name"], BAND_LABEL_WIDTH), ha="center", va="top",
                 fontsize=10.5, fontweight="bold", color=INK, linespacing=1.1)
     for edge in edges[1:-1]:
         ax.axvline(edge, color="white", linewidth=2, zorder=1)

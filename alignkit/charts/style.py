@@ -37,7 +37,7 @@ register_backend("svg", "alignkit.charts.svg", "Scalable Vector Graphics")
 
 __all__ = [
     "BAND_CMAP", "FIG_WIDTH", "GRID", "GROUP_ORDER", "INK", "MARGIN", "MUTED", "ROW_LABEL",
-    "RULE", "SCALE_NAMES", "SCORE_CMAP", "SCORE_COLUMNS", "SCORE_NORM", "TEAM_COLOURS",
+    "ROW_LABEL_WIDTH", "RULE", "SCALE_NAMES", "SCORE_CMAP", "SCORE_COLUMNS", "SCORE_NORM", "TEAM_COLOURS",
     "TEAM_LABELS", "group_info", "hidden_note", "labelled_axes", "message_figure", "new_figure",
     "ordered_groups", "rect", "require_columns", "row_height", "row_grid", "row_labels",
     "style_axes", "team_colour", "team_label", "text_width", "wrap",
@@ -75,7 +75,11 @@ def ordered_groups(groups: Iterable[str]) -> list[str]:
     return [g for g in GROUP_ORDER if g in present] + [g for g in present if g not in GROUP_ORDER]
 
 
-def wrap(text: str, width: int = 30) -> str:
+#: Characters per line of a wrapped dimension name beside a chart's rows.
+ROW_LABEL_WIDTH = 30
+
+
+def wrap(text: str, width: int = ROW_LABEL_WIDTH) -> str:
     return textwrap.fill(str(text), width, break_long_words=False, break_on_hyphens=False)
 
 

@@ -35,6 +35,7 @@ from alignkit.factory.fingerprint import (
 from alignkit.factory.indexes import IndexCompany, write_indexes
 from alignkit.factory.manifest import ManifestEntry, load_manifest, now_iso, write_manifest
 from alignkit.factory.worker import WorkerSettings, init_worker, render_job
+from alignkit.kernels.fork import usable_cores
 from alignkit.kernels.temp import batch_folder, private_multiprocessing_folder
 from alignkit.report.branding import Brand, load_brand
 from alignkit.report.formats import company_formats, output_format, report_formats
@@ -102,10 +103,7 @@ def worker_processes(workers: int) -> int:
 
 def default_workers() -> int:
     """The number of cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 def available_stages() -> list[str]:

@@ -59,7 +59,8 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["KERNEL_MODULES", "RUNNER_MODULES", "kill_process_group", "must_wait", "serve"]
+__all__ = ["KERNEL_MODULES", "RUNNER_MODULES", "kill_process_group", "must_wait", "serve",
+           "usable_cores"]
 
 #: What every report child needs whatever its notebook, when it runs the cells itself (see
 #: :mod:`alignkit.kernels.runner`): loaded once by the server, next to the modules the
@@ -336,7 +337,7 @@ class _State:
         self.warming = True
         #: While the server warms up, how many children may run: one core is left to the
         #: warm-up, and any other request waits for it (or for a running child to end).
-        self.cold_limit = max(1, _cores() - 1)
+        self.cold_limit = max(1, usable_cores() - 1)
 
     def closing(self) -> list[object]:
         """What a child must close: the server's sockets, the other children's connections,
@@ -398,11 +399,12 @@ def must_wait(request: dict[str, Any], warming: bool, running: int, cold_limit: 
     return warming and (bool(request.get("ahead")) or running >= cold_limit)
 
 
-def _cores() -> int:
+def usable_cores() -> int:
+    """The number of cores this process may use."""
     try:
-        return len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        return max(1, os.cpu_count() or 1)
 
 
 def _learn_pages(modules: list[str], sel: selectors.BaseSelector) -> None:

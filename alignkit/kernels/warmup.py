@@ -4,8 +4,8 @@ Much of the first report in a fresh Python process is one-off work: finding
 fonts for each size and weight, measuring the instrument's labels and the
 common number labels (scores, ticks, percentages, ``n=``), importing the
 library modules that functions import inside themselves, compiling the comment
-lexicon's patterns, building pandas and matplotlib code paths. The fork server does that work once on
-made-up answers (no workspace is opened, no client data is read), so every
+lexicon's patterns, building pandas and matplotlib code paths. The fork
+server does that work once on made-up answers (no workspace is opened, no client data is read), so every
 kernel forked from it starts with those caches filled instead of filling
 them again for each report.
 """
@@ -17,6 +17,10 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+
+from alignkit.charts.drivers import POINT_LABEL_WIDTH
+from alignkit.charts.identify import BAND_LABEL_WIDTH
+from alignkit.charts.style import ROW_LABEL_WIDTH
 
 __all__ = ["LIBRARY_PACKAGES", "WRAP_WIDTHS", "catalogue_labels", "import_library",
            "made_up_comments", "made_up_driver_frame", "made_up_wave", "number_labels",
@@ -105,8 +109,8 @@ def number_labels() -> list[str]:
     return sorted(labels | {f"n={i}" for i in range(1, 201)})
 
 
-#: The widths (characters) at which charts wrap dimension and band names.
-WRAP_WIDTHS = (16, 26, 30)
+#: The widths (characters) at which charts wrap band and dimension names.
+WRAP_WIDTHS = (BAND_LABEL_WIDTH, POINT_LABEL_WIDTH, ROW_LABEL_WIDTH)
 
 
 def catalogue_labels(instrument: object) -> list[str]:
@@ -125,8 +129,7 @@ def warm_up_steps() -> Iterator[None]:
     """Score the made-up wave, rank a plan for it, work out a driver view, import the
     library (:func:`import_library`), sort made-up comments into themes, draw the Identify
     charts to SVG and lay out :func:`number_labels` and :func:`catalogue_labels`, then drop
-    it all; pausing (``yield``)
-    after each step.
+    it all; pausing (``yield``) after each step.
 
     Each step takes a few dozen milliseconds, so a fork server that warms up
     between requests keeps a report that comes meanwhile waiting for one step
