@@ -161,3 +161,29 @@ def test_the_heatmap_states_the_group_sizes_the_other_charts_state() -> None:
     shown = scores.index[~scores.index["suppressed"].astype(bool)]
     for row in shown.itertuples(index=False):
         assert f"n={int(row.n)}" in heads, row.group
+
+
+def test_tracking_figures_are_worked_out_once_and_only_when_asked_for() -> None:
+    import os
+
+    from alignkit.analysis.metrics import plan_start
+    from alignkit.track.actions import action_status
+    from alignkit.track.summary import load_engagement
+
+    eng = load_engagement("corvid-health", workspace=os.environ["ALIGNKIT_WORKSPACE"])
+    lazy = ("status", "baseline_on", "kpis", "series")
+    assert not set(lazy) & set(vars(eng))  # a report that shows none of them pays for none
+    assert eng.owner_names() is not None and eng.overall_index() is not None
+    assert not set(lazy) & set(vars(eng))
+    # what they are once asked for: the same functions on what the engagement read
+    start = plan_start(eng.plan) or eng.as_of
+    assert eng.baseline_on == start
+    pd.testing.assert_frame_equal(eng.status, action_status(eng.plan, eng.updates, as_of=eng.as_of))
+    records = kpi_records(eng.plan, eng.observations, funnel_kpis=eng.snapshot.kpi_baselines(),
+                          sla_targets={"mqls_delivered": float(eng.agreement.needed("mql")),
+                                       "follow_up_attempts": float(eng.settings.attempts)},
+                          as_of=eng.as_of, baseline_on=start)
+    pd.testing.assert_frame_equal(eng.kpis, records)
+    pd.testing.assert_frame_equal(eng.series, tracked_series(records, eng.observations,
+                                                             baseline_on=start, as_of=eng.as_of))
+    assert eng.status is eng.status and eng.kpis is eng.kpis  # computed once, then kept

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,12 @@ class Engagement:
     and ``series`` their figures over time from the baseline on. ``drivers`` is the
     wave's driver view the plan was ranked with (:mod:`alignkit.analysis.drivers`,
     without intervals; ``None`` without a wave).
+
+    Everything is read from the store when the engagement is loaded; ``status``,
+    ``kpis``, ``series`` and ``baseline_on`` are worked out from what was read
+    the first time one is asked for and kept, so a report that shows none of
+    them (Identify) does not pay for them and one that shows them all computes
+    each once.
     """
 
     company: Company
@@ -49,11 +56,42 @@ class Engagement:
     origin: dict[str, str]
     agreement: Any
     plan: pd.DataFrame
-    status: pd.DataFrame
-    kpis: pd.DataFrame
-    series: pd.DataFrame
-    baseline_on: date
+    updates: pd.DataFrame
+    observations: pd.DataFrame
     drivers: Any = None
+
+    @cached_property
+    def status(self) -> pd.DataFrame:
+        """The plan's actions as they stood at the end of :attr:`as_of`."""
+        from alignkit.track.actions import action_status
+
+        return action_status(self.plan, self.updates, as_of=self.as_of)
+
+    @cached_property
+    def baseline_on(self) -> date:
+        """The day the plan starts (its KPI baselines are read then); :attr:`as_of` without one."""
+        from alignkit.analysis.metrics import plan_start
+
+        return plan_start(self.plan) or self.as_of
+
+    @cached_property
+    def kpis(self) -> pd.DataFrame:
+        """Each tracked KPI's baseline, target and latest figure (``kpi_records``)."""
+        from alignkit.analysis.metrics import kpi_records
+
+        return kpi_records(self.plan, self.observations,
+                           funnel_kpis=self.snapshot.kpi_baselines(),
+                           sla_targets={"mqls_delivered": float(self.agreement.needed("mql")),
+                                        "follow_up_attempts": float(self.settings.attempts)},
+                           as_of=self.as_of, baseline_on=self.baseline_on)
+
+    @cached_property
+    def series(self) -> pd.DataFrame:
+        """The tracked KPIs' figures over time from :attr:`baseline_on` to :attr:`as_of`."""
+        from alignkit.analysis.metrics import tracked_series
+
+        return tracked_series(self.kpis, self.observations, baseline_on=self.baseline_on,
+                              as_of=self.as_of)
 
     @property
     def currency(self) -> str:
@@ -208,12 +246,10 @@ def load_engagement(company: str, wave: str = "baseline", *,
         Raise the store's error when the company has no such wave (a report
         that reads the survey needs it) instead of going on without scores.
     """
-    from alignkit.analysis.metrics import kpi_records, plan_start, tracked_series
     from alignkit.plan.scenarios import load_funnel_snapshot
     from alignkit.plan.sla import SalesCommitment, build_sla, choose_goal
     from alignkit.store.actions import load_action_updates
     from alignkit.store.kpis import load_kpis
-    from alignkit.track.actions import action_status
 
     ws = as_workspace(workspace)
     info = ws.company(company)
@@ -235,18 +271,11 @@ def load_engagement(company: str, wave: str = "baseline", *,
                       "updated_on": pd.Series(dtype="datetime64[ns]"),
                       "status": pd.Series(dtype=object), "progress": pd.Series(dtype=float),
                       "note": pd.Series(dtype=object)}))
-    status = action_status(plan, updates, as_of=day)
     observations = load_kpis(ws, company)
-    start = plan_start(plan) or day
-    records = kpi_records(plan, observations, funnel_kpis=snapshot.kpi_baselines(),
-                          sla_targets={"mqls_delivered": float(agreement.needed("mql")),
-                                       "follow_up_attempts": float(settings.attempts)},
-                          as_of=day, baseline_on=start)
-    series = tracked_series(records, observations, baseline_on=start, as_of=day)
     return Engagement(company=info, wave=wave, as_of=day, settings=settings, notes=tuple(notes),
                       data=data, scores=scores, snapshot=snapshot, goal=goal, origin=origin,
-                      agreement=agreement, plan=plan, status=status, kpis=records,
-                      series=series, baseline_on=start, drivers=drivers)
+                      agreement=agreement, plan=plan, updates=updates, observations=observations,
+                      drivers=drivers)
 
 
 def summary_text(engagement: Engagement) -> str:
