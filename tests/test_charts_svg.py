@@ -67,3 +67,22 @@ def test_strings_laid_out_ahead_are_drawn_from_the_cache_with_the_same_bytes() -
     assert (after["extents"], after["layouts"]) == (ahead["extents"], ahead["layouts"])  # no layout
     assert after["layouts"] > 0
     assert cached == plain
+
+
+def test_one_string_at_several_depths_colours_and_sizes_keeps_matplotlibs_bytes() -> None:
+    from alignkit.charts.svg import cache_sizes
+
+    def chart() -> matplotlib.figure.Figure:
+        fig, ax = style.labelled_axes("Depths", "", ["x"], row=0.4, top=0.3, bottom=0.5)
+        for where in (fig, ax):  # a figure's text sits less deep in the document than an axes'
+            where.text(0.2, 0.3, "Same words, twice", fontsize=8, color="#c0392b", alpha=0.5)
+            where.text(0.2, 0.6, "Same words, twice", fontsize=14, rotation=90)
+        ax.set_title("Same words, twice")
+        return fig
+
+    plain = _svg(chart(), backend="svg")
+    first = _svg(chart())
+    runs = cache_sizes()["uses"]
+    again = _svg(chart())
+    assert first == plain and again == plain
+    assert cache_sizes()["uses"] == runs  # the second figure wrote every run from the cache

@@ -11,6 +11,9 @@ keeps, for the life of the process:
 - each string's width, height and descent,
 - each string's glyphs and their positions, and each glyph's outline,
 - each glyph outline's SVG path data;
+- each string's run of ``<use>`` elements (one per glyph, placed along the
+  line), which matplotlib's XML writer otherwise builds element by element
+  and attribute by attribute for every text of every figure;
 - each font's line gap, ascender and descender, which matplotlib otherwise
   reads from the font's tables again for every text it lays out.
 
@@ -30,7 +33,15 @@ from typing import Any
 
 from matplotlib import cbook
 from matplotlib.backends.backend_mixed import MixedModeRenderer
-from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG, _generate_transform
+from matplotlib.backends.backend_svg import (
+    FigureCanvasSVG,
+    RendererSVG,
+    _generate_css,
+    _generate_transform,
+    _short_float_fmt,
+    _XMLWriter,
+)
+from matplotlib.colors import rgb2hex
 from matplotlib.font_manager import FontProperties, fontManager, get_font
 from matplotlib.ft2font import LoadFlags
 from matplotlib.path import Path
@@ -89,12 +100,17 @@ class CachedTextToPath(TextToPath):
         scale = prop.get_size_in_points() / self.FONT_SCALE
         return extent[0] * scale, extent[1] * scale, extent[2] * scale
 
+    def layout_key(self, font: Any, s: str, features: Any = None,
+                   language: Any = None) -> tuple[Any, ...]:
+        """What names the layout of ``s`` in ``font`` (from :meth:`_get_font`) in the caches."""
+        return (self._font_files.get(id(font), (font.fname,)), s,
+                tuple(features) if features else features,
+                language if not isinstance(language, list) else tuple(language))
+
     def get_glyphs_with_font(self, font: Any, s: str, glyph_map: Any = None,
                              return_new_glyphs_only: bool = False, *, features: Any = None,
                              language: Any = None) -> tuple[list, Any, list]:
-        key = (self._font_files.get(id(font), (font.fname,)), s,
-               tuple(features) if features else features,
-               language if not isinstance(language, list) else tuple(language))
+        key = self.layout_key(font, s, features, language)
         layout = self._layouts.get(key)
         if layout is None:
             found: OrderedDict[str, Any] = OrderedDict()
@@ -124,6 +140,30 @@ _PATH_DATA: dict[str, str] = {}  # glyph id -> its outline as SVG path data
 _GLYPH_SCALE = _generate_transform([("scale", (1 / 64,))])  # FreeType's units, as matplotlib
 
 
+_USES: dict[tuple[Any, ...], str] = {}  # (layout, depth) -> the <use> run after its first glyph
+
+
+def _use(writer: Any, glyph: str, x: float, y: float, scale: float) -> None:
+    """One glyph placed in a text's group, as matplotlib's SVG renderer writes it."""
+    writer.element("use", transform=_generate_transform([("translate", (x, y)),
+                                                         ("scale", (scale,))]),
+                   attrib={"xlink:href": f"#{glyph}"})
+
+
+def _use_run(glyphs: list[tuple[str, float, float, float]], depth: int) -> str:
+    """The text matplotlib's XML writer writes for ``glyphs`` inside ``depth`` open elements,
+    once the first one has closed the group's start tag."""
+    out = io.StringIO()
+    writer = _XMLWriter(out)
+    for _ in range(depth):
+        writer.start("g")
+    _use(writer, "x", 0.0, 0.0, 1.0)  # closes the open start tags, as the text's first glyph
+    start = out.tell()
+    for glyph in glyphs:
+        _use(writer, *glyph)
+    return out.getvalue()[start:]
+
+
 _HEIGHTS: dict[tuple[str, ...], tuple[Any, ...]] = {}  # font files -> line gap, ascender, ...
 _HEIGHT_TABLES = (("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
                   ("hhea", "lineGap", "ascent", "descent"))
@@ -132,9 +172,48 @@ _HEIGHT_TABLES = (("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
 class CachingRendererSVG(RendererSVG):
     """matplotlib's SVG renderer with the process-wide :class:`CachedTextToPath`."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, width: float, height: float, svgwriter: Any, *args: Any,
+                 **kwargs: Any) -> None:
+        super().__init__(width, height, svgwriter, *args, **kwargs)
         self._text2path = _TEXT_TO_PATH
+        self._stream = svgwriter
+
+    def _draw_text_as_path(self, gc: Any, x: float, y: float, s: str, prop: FontProperties,
+                           angle: float, ismath: Any, mtext: Any = None) -> None:
+        # as RendererSVG's own for plain text, with each string's run of <use> elements
+        # after the first one written once per process and depth in the document
+        depth = len(getattr(self.writer, "_XMLWriter__tags", ()))
+        if ismath or not depth:  # math text, or a writer that is not the one we know
+            return super()._draw_text_as_path(gc, x, y, s, prop, angle, ismath, mtext)
+        writer, text2path = self.writer, self._text2path
+        writer.comment(s)
+        features = mtext.get_fontfeatures() if mtext is not None else None
+        language = mtext.get_language() if mtext is not None else None
+        style = {}
+        color = rgb2hex(gc.get_rgb())
+        if color != "#000000":
+            style["fill"] = color
+        alpha = gc.get_alpha() if gc.get_forced_alpha() else gc.get_rgb()[3]
+        if alpha != 1:
+            style["opacity"] = _short_float_fmt(alpha)
+        font_scale = prop.get_size_in_points() / text2path.FONT_SCALE
+        writer.start("g", style=_generate_css(style), transform=_generate_transform([
+            ("translate", (x, y)), ("rotate", (-angle,)), ("scale", (font_scale, -font_scale))]))
+        font = text2path._get_font(prop)
+        glyph_info, glyph_map_new, _ = text2path.get_glyphs_with_font(
+            font, s, features=features, language=language, glyph_map=self._glyph_map,
+            return_new_glyphs_only=True)
+        self._update_glyph_map_defs(glyph_map_new)
+        if glyph_info:
+            _use(writer, *glyph_info[0])  # closes the group's start tag as matplotlib's would
+            key = (text2path.layout_key(font, s, features, language), depth)
+            run = _USES.get(key)
+            if run is None:
+                run = _use_run(glyph_info[1:], depth + 1)  # inside the group
+                if len(_USES) < MAX_STRINGS:
+                    _USES[key] = run
+            self._stream.write(run)
+        writer.end("g")
 
     def _get_font_height_metrics(self, prop: FontProperties) -> tuple[Any, Any, Any]:
         # what matplotlib's Text._get_layout reads from the font's tables for every text,
@@ -218,4 +297,4 @@ def lay_out(strings: Iterable[str], weight: str = "normal") -> None:
 
 def cache_sizes() -> dict[str, int]:
     """How many fonts, string extents, string layouts and glyph path data this process keeps."""
-    return {**_TEXT_TO_PATH.sizes(), "glyphs": len(_PATH_DATA)}
+    return {**_TEXT_TO_PATH.sizes(), "glyphs": len(_PATH_DATA), "uses": len(_USES)}
