@@ -86,3 +86,20 @@ def test_one_string_at_several_depths_colours_and_sizes_keeps_matplotlibs_bytes(
     again = _svg(chart())
     assert first == plain and again == plain
     assert cache_sizes()["uses"] == runs  # the second figure wrote every run from the cache
+
+
+def test_a_new_string_of_known_glyphs_reads_no_outline_and_draws_matplotlibs_bytes() -> None:
+    from alignkit.charts.svg import cache_sizes, lay_out
+
+    lay_out(["gap −0.4 (95% CI −0.8 to +0.1)"])
+    before = cache_sizes()
+    lay_out(["gap +0.1 (95% CI −0.4 to +0.8)"])  # other words, the same glyphs
+    after = cache_sizes()
+    assert after["layouts"] == before["layouts"] + 1 and after["outlines"] == before["outlines"]
+
+    def chart() -> matplotlib.figure.Figure:
+        fig, ax = style.labelled_axes("Known glyphs", "", ["x"], row=0.4, top=0.3, bottom=0.5)
+        ax.text(0.1, 0.5, "gap +0.1 (95% CI −0.4 to +0.8) and 8.0 to 4.1", fontsize=9)
+        return fig
+
+    assert _svg(chart()) == _svg(chart(), backend="svg")

@@ -38,8 +38,8 @@ from matplotlib.backends.backend_svg import (
     RendererSVG,
     _generate_css,
     _generate_transform,
+    _quote_escape_attrib,
     _short_float_fmt,
-    _XMLWriter,
 )
 from matplotlib.colors import rgb2hex
 from matplotlib.font_manager import FontProperties, fontManager, get_font
@@ -65,8 +65,8 @@ class CachedTextToPath(TextToPath):
         self._lock = threading.Lock()  # matplotlib is not thread-safe; our caches are
         self._files: dict[FontProperties, tuple[str, ...]] = {}
         self._extents: dict[tuple[tuple[str, ...], str], tuple[float, float, float]] = {}
-        self._layouts: dict[tuple[Any, ...], tuple[list[tuple[str, float, float]],
-                                                   dict[str, Any]]] = {}
+        self._layouts: dict[tuple[Any, ...], list[tuple[str, float, float]]] = {}
+        self._outlines: dict[str, Any] = {}  # glyph id -> its outline, as matplotlib reads it
         self._font_files: dict[int, tuple[str, ...]] = {}
 
     def _filenames(self, prop: FontProperties) -> tuple[str, ...]:
@@ -111,16 +111,13 @@ class CachedTextToPath(TextToPath):
                              return_new_glyphs_only: bool = False, *, features: Any = None,
                              language: Any = None) -> tuple[list, Any, list]:
         key = self.layout_key(font, s, features, language)
-        layout = self._layouts.get(key)
-        if layout is None:
-            found: OrderedDict[str, Any] = OrderedDict()
-            info, outlines, _ = super().get_glyphs_with_font(
-                font, s, glyph_map=found, features=features, language=language)
-            layout = ([(glyph, x, y) for glyph, x, y, _ in info], dict(outlines))
+        placed = self._layouts.get(key)
+        if placed is None:
+            placed = self._place(font, s, features, language)
             with self._lock:
                 if len(self._layouts) < MAX_STRINGS:
-                    self._layouts[key] = layout
-        placed, outlines = layout
+                    self._layouts[key] = placed
+        outlines = self._outlines
         if glyph_map is None:
             glyph_map = OrderedDict()
         new = OrderedDict() if return_new_glyphs_only else glyph_map
@@ -129,10 +126,36 @@ class CachedTextToPath(TextToPath):
                 new[glyph] = outlines[glyph]
         return [(glyph, x, y, 1.0) for glyph, x, y in placed], new, []
 
+    def _place(self, font: Any, s: str, features: Any,
+               language: Any) -> list[tuple[str, float, float]]:
+        """Each glyph of ``s`` and where it goes, as matplotlib lays them out; a glyph's
+        outline is read from the font the first time this process meets the glyph only."""
+        try:
+            return self._place_shaped(font, s, features, language)
+        except (AttributeError, TypeError):  # a matplotlib without libraqm's layout
+            info, outlines, _ = super().get_glyphs_with_font(
+                font, s, glyph_map=OrderedDict(), features=features, language=language)
+            with self._lock:
+                self._outlines.update(outlines)
+            return [(glyph, x, y) for glyph, x, y, _ in info]
+
+    def _place_shaped(self, font: Any, s: str, features: Any,
+                      language: Any) -> list[tuple[str, float, float]]:
+        # matplotlib's _text_helpers.layout, without loading a glyph whose outline is known
+        placed = []
+        for item in font._layout(s, LoadFlags.NO_HINTING, features=features, language=language):
+            glyph = self._get_glyph_repr(item.ft_object, item.glyph_index)
+            if glyph not in self._outlines:
+                item.ft_object.load_glyph(item.glyph_index, flags=LoadFlags.NO_HINTING)
+                with self._lock:
+                    self._outlines[glyph] = item.ft_object.get_path()
+            placed.append((glyph, item.x, item.y))
+        return placed
+
     def sizes(self) -> dict[str, int]:
         """How many entries each cache holds."""
         return {"fonts": len(self._files), "extents": len(self._extents),
-                "layouts": len(self._layouts)}
+                "layouts": len(self._layouts), "outlines": len(self._outlines)}
 
 
 _TEXT_TO_PATH = CachedTextToPath()
@@ -152,16 +175,15 @@ def _use(writer: Any, glyph: str, x: float, y: float, scale: float) -> None:
 
 def _use_run(glyphs: list[tuple[str, float, float, float]], depth: int) -> str:
     """The text matplotlib's XML writer writes for ``glyphs`` inside ``depth`` open elements,
-    once the first one has closed the group's start tag."""
-    out = io.StringIO()
-    writer = _XMLWriter(out)
-    for _ in range(depth):
-        writer.start("g")
-    _use(writer, "x", 0.0, 0.0, 1.0)  # closes the open start tags, as the text's first glyph
-    start = out.tell()
-    for glyph in glyphs:
-        _use(writer, *glyph)
-    return out.getvalue()[start:]
+    once the first one has closed the group's start tag: what :func:`_use` writes for each,
+    formatted in one go (attributes as the writer orders, quotes and leaves out empty ones)."""
+    indent = " " * min(depth, 64)  # the writer indents at most 64 deep
+    lines = []
+    for glyph, x, y, scale in glyphs:
+        transform = _generate_transform([("translate", (x, y)), ("scale", (scale,))])
+        moved = f" transform={_quote_escape_attrib(transform)}" if transform else ""
+        lines.append(f"{indent}<use xlink:href={_quote_escape_attrib('#' + glyph)}{moved}/>\n")
+    return "".join(lines)
 
 
 _HEIGHTS: dict[tuple[str, ...], tuple[Any, ...]] = {}  # font files -> line gap, ascender, ...
