@@ -329,13 +329,13 @@ def published_answers(answers: pd.DataFrame, plan: Disclosure,
     groups = plan.groups
     group = np.array([groups.index(plan.group_of[r]) if r in plan.group_of else -1
                       for r in people.names.tolist()], dtype=np.int64)
-    at = pd.Index(people.names)
+    row_of = {name: row for row, name in enumerate(people.names.tolist())}
     # The last column stands for items outside the instrument: never counted.
     counted = np.zeros((len(people.names), len(people.dimensions) + 1), dtype=bool)
     for (g, dim), block in plan.blocks.items():
         if g != OVERALL and block.members and dim in people.dimensions:
-            rows = at.get_indexer(list(block.members))
-            counted[rows[rows >= 0], people.dimensions.index(dim)] = True
+            rows = [row_of[m] for m in block.members if m in row_of]
+            counted[rows, people.dimensions.index(dim)] = True
     keep = (group[people.person] >= 0) & counted[people.person, people.dimension]
     out = answers.loc[keep].copy()
     out["team"] = pd.Categorical.from_codes(group[people.person[keep]], categories=groups)
