@@ -109,6 +109,21 @@ def test_every_subset_r2_of_the_sweep_matches_its_own_regression() -> None:
     assert r2[0] == 0
 
 
+def test_samples_swept_together_give_each_sample_its_own_r2() -> None:
+    from alignkit.analysis.drivers import _correlations, _subset_r2
+
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(7, 40, 6)), rng.normal(size=(7, 40))
+    together = _subset_r2(_correlations(x, y))
+    assert together.shape == (7, 2 ** 6)
+    for b in range(7):
+        alone = _subset_r2(_correlations(x[b:b + 1], y[b:b + 1]))[0]
+        assert np.array_equal(together[b], alone)
+        mask = 0b101101
+        cols = [i for i in range(6) if mask >> i & 1]
+        assert together[b, mask] == pytest.approx(_lstsq_r2(x[b][:, cols], y[b]), abs=1e-7)
+
+
 def test_weights_are_the_mean_gain_per_size_and_the_bootstrap_is_per_sample() -> None:
     from itertools import combinations
 

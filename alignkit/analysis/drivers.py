@@ -135,7 +135,7 @@ def driver_frame(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
 
 
 RIDGE = 1e-9  # added to each predictor's variance: two identical columns stay solvable
-_CHUNK = 5  # bootstrap resamples swept together (larger chunks only cost memory bandwidth)
+_CHUNK = 5  # bootstrap resamples swept together (larger chunks no longer fit the caches)
 
 
 def _correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -159,29 +159,36 @@ def _subset_r2(corr: np.ndarray) -> np.ndarray:
     ``1 - R²``. Subsets are grown by their highest column, so a subset only keeps
     the rows of the predictors above it and ``y``: about ``6 x 2^p`` numbers in all
     instead of one ``k x k`` system per subset.
+
+    The ``2^t`` subsets whose highest predictor is ``t`` are kept in one array,
+    ``(p-t, p-t, 2^t, B)``: subsets and samples run along the last axes, so each
+    step is arithmetic on long contiguous rows however small the matrices get.
+    Their parent with highest predictor ``u`` (``2^u`` subsets; the empty set is
+    one) writes them into subsets ``[2^u, 2^(u+1))`` (the empty set's into ``0``).
     """
     samples, q, _ = corr.shape
     p = q - 1
     swept = corr.copy()
     swept[:, np.arange(p), np.arange(p)] += RIDGE
-    r2 = np.zeros((samples, 2 ** p))
-    # parts[t]: (bit masks, matrices over predictors t+1..p-1 and y) of the subsets whose
-    # highest predictor is t, gathered from every smaller highest predictor
-    parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(p)]
-    masks, mats = np.zeros(1, dtype=np.int64), swept[:, None]  # the empty set: all predictors
+    r2 = np.zeros((2 ** p, samples))
+    masks_at: list[Any] = [np.empty(2 ** t, dtype=np.int64) for t in range(p)]
+    mats_at: list[Any] = [np.empty((p - t, p - t, 2 ** t, samples)) for t in range(p)]
+    masks, mats = np.zeros(1, dtype=np.int64), np.moveaxis(swept, 0, -1)[:, :, None, :]
     for u in range(-1, p):
         if u >= 0:
-            masks = np.concatenate([m for m, _ in parts[u]])
-            mats = np.concatenate([m for _, m in parts[u]], axis=1)
-            parts[u] = []
-            r2[:, masks] = 1.0 - mats[:, :, -1, -1]
+            masks, mats = masks_at[u], mats_at[u]
+            masks_at[u] = mats_at[u] = None  # each level is read once
+            r2[masks] = 1.0 - mats[-1, -1]
+        start = 2 ** u if u >= 0 else 0
         for t in range(u + 1, p):
             at = t - u - 1  # t among the group's predictors
-            row = mats[:, :, at, at + 1:]
-            scaled = row / mats[:, :, at, at][..., None]
-            child = mats[:, :, at + 1:, at + 1:] - row[..., :, None] * scaled[..., None, :]
-            parts[t].append((masks + (1 << t), child))
-    return np.clip(r2, 0.0, 1.0)
+            row = mats[at, at + 1:]
+            scaled = row / mats[at, at]
+            child = mats_at[t][:, :, start:start + len(masks)]
+            np.multiply(row[:, None], scaled[None, :], out=child)
+            np.subtract(mats[at + 1:, at + 1:], child, out=child)
+            masks_at[t][start:start + len(masks)] = masks + (1 << t)
+    return np.clip(r2.T, 0.0, 1.0)
 
 
 @cache
