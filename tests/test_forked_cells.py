@@ -225,6 +225,28 @@ def test_a_failed_start_gives_the_turn_back(tmp_path: Path) -> None:
         turn.release()
 
 
+def test_a_report_asked_of_a_server_that_has_died_fails_at_once(tmp_path: Path) -> None:
+    from alignkit.kernels.fork import server_gone
+    from alignkit.kernels.forked_run import SERVER_GONE
+    from alignkit.kernels.provisioner import request_kernel
+
+    server = KernelForkServer(["json"], temp_root=tmp_path).start()
+    assert server.socket_path and not server_gone(server.socket_path)  # alive: its lock is held
+    server._process.kill()  # at once: most likely before it could open its socket
+    server._process.wait()
+    assert server_gone(server.socket_path)
+    started = time.monotonic()
+    outcome = execute_notebook(_notebook(["print(1)"]), cwd=tmp_path, timeout=60,
+                               fork_socket=server.socket_path, cells_in_fork=True)
+    assert not outcome.ok and SERVER_GONE in outcome.error_message
+    with pytest.raises(ConnectionError, match="fork server has stopped"):  # as a kernel, too
+        import asyncio
+
+        asyncio.run(request_kernel(server.socket_path, ["python"], cwd=str(tmp_path), env={}))
+    assert time.monotonic() - started < 10  # not the 60 s it would wait for a server to start
+    server.stop()
+
+
 IMPORTED_LATE = """
 import sys
 from alignkit.kernels import runner

@@ -59,8 +59,8 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["KERNEL_MODULES", "RUNNER_MODULES", "kill_process_group", "must_wait", "serve",
-           "usable_cores"]
+__all__ = ["ALIVE_FILE", "KERNEL_MODULES", "RUNNER_MODULES", "hold_alive_lock",
+           "kill_process_group", "must_wait", "serve", "server_gone", "usable_cores"]
 
 #: What every report child needs whatever its notebook, when it runs the cells itself (see
 #: :mod:`alignkit.kernels.runner`): loaded once by the server, next to the modules the
@@ -274,6 +274,48 @@ def _reap(children: dict[int, socket.socket], sel: selectors.BaseSelector) -> No
             except KeyError:
                 pass  # its provisioner had already gone
             conn.close()
+
+
+#: Next to the socket: a file its server holds locked for as long as it lives (see
+#: :meth:`alignkit.kernels.server.KernelForkServer.start` and :func:`server_gone`).
+ALIVE_FILE = "fork.alive"
+
+
+def hold_alive_lock(socket_path: str) -> int:
+    """Create and lock the file that says a server for ``socket_path`` lives; its descriptor.
+
+    The process that starts a server takes the lock and hands the descriptor to the
+    server, then closes its own copy: from then on the lock is the server's, and the
+    system lets it go when the server ends, however it ends.
+    """
+    import fcntl
+
+    fd = os.open(os.path.join(os.path.dirname(socket_path), ALIVE_FILE),
+                 os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def server_gone(socket_path: str) -> bool:
+    """True when the server for ``socket_path`` has ended (nobody holds its lock).
+
+    False while it lives, and when nothing says either way (no lock file: a
+    server started without one).
+    """
+    import fcntl
+
+    try:
+        fd = os.open(os.path.join(os.path.dirname(socket_path), ALIVE_FILE), os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return False  # held: the server lives
+    else:
+        return True
+    finally:
+        os.close(fd)
 
 
 def kill_process_group(pid: int) -> None:

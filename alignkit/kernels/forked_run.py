@@ -27,9 +27,13 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from alignkit.kernels.fork import kill_process_group
+from alignkit.kernels.fork import kill_process_group, server_gone
 
-__all__ = ["SKIP_TAG", "CellsFailed", "Slot", "run_forked"]
+#: What a report says when the fork server it was to be forked from has ended.
+SERVER_GONE = ("the kernel fork server has stopped; run the batch again, or without it "
+               "(alignkit batch --no-fork)")
+
+__all__ = ["SERVER_GONE", "SKIP_TAG", "CellsFailed", "Slot", "run_forked"]
 
 #: Cells with this tag are not run (nbclient's ``skip_cells_with_tag``).
 SKIP_TAG = "skip-execution"
@@ -68,7 +72,13 @@ def _message(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _connect(path: str, deadline: float) -> socket.socket:
-    """Connect to the fork server, waiting while it has not opened its socket yet."""
+    """Connect to the fork server, waiting while it has not opened its socket yet.
+
+    Raises
+    ------
+    ConnectionError
+        At once when the server has ended (see :func:`~alignkit.kernels.fork.server_gone`).
+    """
     while True:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -76,6 +86,8 @@ def _connect(path: str, deadline: float) -> socket.socket:
             return conn
         except (FileNotFoundError, ConnectionRefusedError):
             conn.close()
+            if server_gone(path):
+                raise ConnectionError(SERVER_GONE) from None
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.02)

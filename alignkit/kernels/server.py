@@ -31,6 +31,7 @@ from typing import IO, Any
 from jupyter_client.manager import AsyncKernelManager
 
 from alignkit.exceptions import ReportError
+from alignkit.kernels.fork import hold_alive_lock
 
 __all__ = [
     "KernelForkServer",
@@ -231,13 +232,19 @@ class KernelForkServer:
         prefix = "fork-" if self.temp_root else "alignkit-fork-"
         self._folder = tempfile.TemporaryDirectory(prefix=prefix, dir=self.temp_root)
         self.socket_path = os.path.join(self._folder.name, "fork.sock")
-        # stdin is the server's lifeline: it exits, killing its kernels, once the pipe closes
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "alignkit.kernels.fork", self.socket_path, *self.modules],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            cwd=self._folder.name, start_new_session=True,
-            env={**os.environ, "TMPDIR": self._folder.name},
-        )
+        # the server holds this lock for life, so a kernel asked for after it died (even
+        # before it could open its socket) is refused at once instead of waiting
+        alive = hold_alive_lock(self.socket_path)
+        try:
+            # stdin is the server's lifeline: it exits, killing its kernels, once the pipe closes
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "alignkit.kernels.fork", self.socket_path, *self.modules],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                cwd=self._folder.name, start_new_session=True, pass_fds=(alive,),
+                env={**os.environ, "TMPDIR": self._folder.name},
+            )
+        finally:
+            os.close(alive)  # the lock stays with the server
         return self
 
     def wait_ready(self) -> KernelForkServer:
