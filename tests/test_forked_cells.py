@@ -226,8 +226,7 @@ def test_a_failed_start_gives_the_turn_back(tmp_path: Path) -> None:
 
 
 def test_a_report_asked_of_a_server_that_has_died_fails_at_once(tmp_path: Path) -> None:
-    from alignkit.kernels.fork import server_gone
-    from alignkit.kernels.forked_run import SERVER_GONE
+    from alignkit.kernels.fork import SERVER_GONE, server_gone
     from alignkit.kernels.provisioner import request_kernel
 
     server = KernelForkServer(["json"], temp_root=tmp_path).start()

@@ -59,8 +59,9 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["ALIVE_FILE", "KERNEL_MODULES", "RUNNER_MODULES", "hold_alive_lock",
-           "kill_process_group", "must_wait", "serve", "server_gone", "usable_cores"]
+__all__ = ["ALIVE_FILE", "KERNEL_MODULES", "RUNNER_MODULES", "SERVER_GONE", "hold_alive_lock",
+           "kill_process_group", "must_wait", "refuse_if_gone", "serve", "server_gone",
+           "usable_cores"]
 
 #: What every report child needs whatever its notebook, when it runs the cells itself (see
 #: :mod:`alignkit.kernels.runner`): loaded once by the server, next to the modules the
@@ -316,6 +317,23 @@ def server_gone(socket_path: str) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+#: What a report says when the fork server it was to be forked from has ended.
+SERVER_GONE = ("the kernel fork server has stopped; run the batch again, or without it "
+               "(alignkit batch --no-fork)")
+
+
+def refuse_if_gone(socket_path: str) -> None:
+    """For a client that cannot connect: raise at once when the server has ended.
+
+    Raises
+    ------
+    ConnectionError
+        With :data:`SERVER_GONE`, when :func:`server_gone`.
+    """
+    if server_gone(socket_path):
+        raise ConnectionError(SERVER_GONE)
 
 
 def kill_process_group(pid: int) -> None:

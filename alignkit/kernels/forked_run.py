@@ -27,13 +27,9 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from alignkit.kernels.fork import kill_process_group, server_gone
+from alignkit.kernels.fork import kill_process_group, refuse_if_gone
 
-#: What a report says when the fork server it was to be forked from has ended.
-SERVER_GONE = ("the kernel fork server has stopped; run the batch again, or without it "
-               "(alignkit batch --no-fork)")
-
-__all__ = ["SERVER_GONE", "SKIP_TAG", "CellsFailed", "Slot", "run_forked"]
+__all__ = ["SKIP_TAG", "CellsFailed", "Slot", "run_forked"]
 
 #: Cells with this tag are not run (nbclient's ``skip_cells_with_tag``).
 SKIP_TAG = "skip-execution"
@@ -77,7 +73,7 @@ def _connect(path: str, deadline: float) -> socket.socket:
     Raises
     ------
     ConnectionError
-        At once when the server has ended (see :func:`~alignkit.kernels.fork.server_gone`).
+        At once when the server has ended (see :func:`~alignkit.kernels.fork.refuse_if_gone`).
     """
     while True:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -86,8 +82,7 @@ def _connect(path: str, deadline: float) -> socket.socket:
             return conn
         except (FileNotFoundError, ConnectionRefusedError):
             conn.close()
-            if server_gone(path):
-                raise ConnectionError(SERVER_GONE) from None
+            refuse_if_gone(path)
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.02)

@@ -35,8 +35,7 @@ from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Float, Unicode
 
-from alignkit.kernels.fork import server_gone
-from alignkit.kernels.forked_run import SERVER_GONE
+from alignkit.kernels.fork import refuse_if_gone
 
 __all__ = ["ForkProvisioner", "ForkedKernel", "request_kernel"]
 
@@ -51,8 +50,7 @@ async def _connect(path: str, wait: float) -> socket.socket:
             return conn
         except (FileNotFoundError, ConnectionRefusedError):
             conn.close()
-            if server_gone(path):
-                raise ConnectionError(SERVER_GONE) from None
+            refuse_if_gone(path)
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.02)
