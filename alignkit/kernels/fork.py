@@ -116,8 +116,9 @@ def _warm_up(modules: list[str]) -> Iterator[None]:
             traceback.print_exc()
     if "alignkit.kernels.runner" in modules and "ipykernel.kernelapp" not in modules:
         from alignkit.kernels.runner import prepare_shell  # every child runs cells itself
+        from alignkit.kernels.warmup import made_up_outputs, stage_cells
 
-        prepare_shell()
+        prepare_shell(stage_cells(), made_up_outputs())
     _freeze()
 
 

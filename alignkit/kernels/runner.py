@@ -35,6 +35,7 @@ import json
 import os
 import socket
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from alignkit.kernels.prefault import HotPages, populate
@@ -201,15 +202,33 @@ def new_shell() -> Any:
 _PREPARED: list[Any] = []  # the shell prepare_shell() built in the fork server, if any
 
 
-def prepare_shell() -> None:
+def prepare_shell(cells: Iterable[str] = (), shown: Iterable[object] = ()) -> None:
     """Build the shell and install the comms now, in the fork server, once.
 
     Every child forked afterwards finds a fresh shell ready (nothing has run
     in it) instead of building one itself. Only for servers whose children
     all run cells: a child that becomes an ipykernel builds its own shell.
+
+    The shell also does now, once, what it would otherwise do in every child
+    the first time it meets something, without running anything in it:
+
+    - it registers IPython's own magics, which IPython declares lazily and
+      would load at a notebook's first ``%matplotlib`` or ``%config``;
+    - it works out how it would rewrite ``cells`` (the text IPython parses,
+      with magics turned into calls), which builds its input transformers;
+    - it formats ``shown`` as a display would (nothing is published), which
+      builds its display formatters.
     """
     _install_comms()
-    _PREPARED[:] = [new_shell()]
+    shell = new_shell()
+    manager = shell.magics_manager
+    if hasattr(manager, "load_all_lazy_magics"):  # IPython 9; older ones register them at once
+        manager.load_all_lazy_magics()
+    for source in cells:
+        shell.transform_cell(source)
+    for value in shown:
+        shell.display_formatter.format(value)
+    _PREPARED[:] = [shell]
 
 
 def _language_info() -> dict[str, Any]:

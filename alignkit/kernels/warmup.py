@@ -23,8 +23,8 @@ from alignkit.charts.identify import BAND_LABEL_WIDTH
 from alignkit.charts.style import ROW_LABEL_WIDTH
 
 __all__ = ["LIBRARY_PACKAGES", "WRAP_WIDTHS", "catalogue_labels", "import_library",
-           "made_up_comments", "made_up_driver_frame", "made_up_wave", "number_labels",
-           "warm_up_steps"]
+           "made_up_comments", "made_up_driver_frame", "made_up_outputs", "made_up_wave",
+           "number_labels", "stage_cells", "warm_up_steps"]
 
 #: Made-up respondents per team: enough to show sales, marketing and the gap between them,
 #: with two small teams pooled into one group, as most real surveys have.
@@ -98,6 +98,30 @@ def made_up_comments(per_team: int = 12) -> pd.DataFrame:
             "Nobody owns the hand-off after events.")
     return pd.DataFrame({"team": ["sales"] * per_team + ["marketing"] * per_team,
                          "comment": [said[i % len(said)] for i in range(2 * per_team)]})
+
+
+def stage_cells() -> list[str]:
+    """The source of every code cell of alignkit's stage notebooks (what their reports run)."""
+    import json
+
+    from alignkit.catalog.resources import notebooks_dir
+
+    cells = []
+    for path in sorted(notebooks_dir().glob("*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", []):
+            if cell.get("cell_type") == "code":
+                source = cell.get("source", "")
+                cells.append(source if isinstance(source, str) else "".join(source))
+    return cells
+
+
+def made_up_outputs() -> list[object]:
+    """Invented objects of the kinds the stage notebooks show: Markdown text, a table and a
+    styled table."""
+    from IPython.display import Markdown
+
+    table = pd.DataFrame({"dimension": ["Warm-up"], "score": [3.5]})
+    return [Markdown("**Warm-up**"), table, table.style.format(precision=1)]
 
 
 def number_labels() -> list[str]:
