@@ -121,7 +121,7 @@ def run_empty(workspace: Path, slugs: list[str], out: Path) -> float:
     import nbformat
 
     from alignkit.factory.worker import skip_slow_iri_checker
-    from alignkit.kernels.server import KernelForkServer
+    from alignkit.kernels.fork_server import KernelForkServer
     from alignkit.report.render import Renderer, ReportJob
 
     skip_slow_iri_checker()

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from alignkit.catalog.stages import STAGES
-from alignkit.kernels.server import KernelForkServer
+from alignkit.kernels.fork_server import KernelForkServer
 from alignkit.report.execution import execute_notebook
 from alignkit.report.render import Renderer, ReportJob
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from alignkit.kernels.server import KernelForkServer, report_kernel_manager, start_kernel_with_retry
+from alignkit.kernels.fork_server import KernelForkServer
+from alignkit.kernels.server import report_kernel_manager, start_kernel_with_retry
 from alignkit.report.execution import execute_notebook, parameterize
 
 CONCURRENT = 16
@@ -223,7 +224,7 @@ def test_report_kernels_keep_history_in_memory_and_reply_without_a_pause(fork_se
 
 
 def test_notebook_imports_lists_what_the_code_cells_import(tmp_path: Path) -> None:
-    from alignkit.kernels.server import notebook_imports
+    from alignkit.kernels.fork_server import notebook_imports
 
     nb = _notebook("%matplotlib inline\nimport numpy as np\n"
                    "from alignkit.charts import identify as charts",
@@ -233,6 +234,17 @@ def test_notebook_imports_lists_what_the_code_cells_import(tmp_path: Path) -> No
     nbformat.write(nb, path)
     assert notebook_imports([path]) == ("numpy", "alignkit.charts", "alignkit.charts.identify",
                                         "os.path", "os.path.join", "json")
+
+
+def test_a_batch_starts_its_fork_server_before_it_imports_any_jupyter_package() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys\nimport alignkit.factory.batch, alignkit.kernels.fork_server\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('jupyter_client', 'nbclient', 'nbconvert', 'ipykernel', 'zmq')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_a_batch_fork_server_preloads_only_what_its_stages_import() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from alignkit.kernels.server import KernelForkServer
+from alignkit.kernels.fork_server import KernelForkServer
 from alignkit.kernels.supply import KernelSupply
 from alignkit.report.execution import execute_notebook, parameterize
 

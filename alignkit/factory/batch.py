@@ -52,7 +52,7 @@ from alignkit.store.files import make_private_dir
 from alignkit.store.workspace import Workspace
 
 if TYPE_CHECKING:
-    from alignkit.kernels.server import KernelForkServer
+    from alignkit.kernels.fork_server import KernelForkServer
 
 __all__ = ["BatchReporter", "BatchResult", "available_stages", "default_workers", "render_batch",
            "worker_processes"]
@@ -308,7 +308,7 @@ def _start_fork_server(wanted: bool, stages: Sequence[str],
     if not (wanted and hasattr(os, "fork")):
         return None
     from alignkit.kernels.fork import RUNNER_MODULES  # the workers' children run cells themselves
-    from alignkit.kernels.server import KernelForkServer, notebook_imports
+    from alignkit.kernels.fork_server import KernelForkServer, notebook_imports
 
     notebooks = [notebooks_dir() / STAGES[s].notebook for s in stages if s in STAGES]
     return KernelForkServer(RUNNER_MODULES + notebook_imports(n for n in notebooks if n.is_file()),

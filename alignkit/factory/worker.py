@@ -2,7 +2,7 @@
 
 A worker is a process that lives for the whole batch (a process-pool worker
 or a Dask worker). It keeps nbclient, nbconvert and one exporter imported and
-built, and a :class:`~alignkit.kernels.server.KernelForkServer` running, in a
+built, and a :class:`~alignkit.kernels.fork_server.KernelForkServer` running, in a
 per-process :class:`WorkerState`; each job still gets a kernel of its own.
 A process-pool worker ends as soon as its batch process is gone, even when
 that process was killed outright, and its kernels go with it.
@@ -63,7 +63,7 @@ class WorkerState:
             return self.settings.fork_socket
         with self._lock:
             if self._server is None or not self._server.running:
-                from alignkit.kernels.server import KernelForkServer
+                from alignkit.kernels.fork_server import KernelForkServer
 
                 self._server = KernelForkServer(temp_root=self.settings.temp_root,
                                                 kernels=False).start()

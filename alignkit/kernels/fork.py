@@ -65,7 +65,7 @@ __all__ = ["ALIVE_FILE", "KERNEL_MODULES", "RUNNER_MODULES", "SERVER_GONE", "hol
 
 #: What every report child needs whatever its notebook, when it runs the cells itself (see
 #: :mod:`alignkit.kernels.runner`): loaded once by the server, next to the modules the
-#: batch's notebooks import (see :func:`alignkit.kernels.server.notebook_imports`).
+#: batch's notebooks import (see :func:`alignkit.kernels.fork_server.notebook_imports`).
 RUNNER_MODULES: tuple[str, ...] = (
     "numpy", "pandas", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
     "matplotlib.backends.backend_svg", "IPython", "alignkit.kernels.runner", "ipykernel.compiler",
@@ -279,7 +279,7 @@ def _reap(children: dict[int, socket.socket], sel: selectors.BaseSelector) -> No
 
 
 #: Next to the socket: a file its server holds locked for as long as it lives (see
-#: :meth:`alignkit.kernels.server.KernelForkServer.start` and :func:`server_gone`).
+#: :meth:`alignkit.kernels.fork_server.KernelForkServer.start` and :func:`server_gone`).
 ALIVE_FILE = "fork.alive"
 
 

@@ -98,7 +98,7 @@ class KernelSupply:
     Parameters
     ----------
     fork_socket
-        Socket of a running :class:`~alignkit.kernels.server.KernelForkServer`, or
+        Socket of a running :class:`~alignkit.kernels.fork_server.KernelForkServer`, or
         ``None`` to start kernels as new Python processes.
     ahead
         Launch the next kernel while a report runs. Worth it when kernels are

@@ -3,7 +3,7 @@
 The notebook is parameterized exactly as papermill does it (an
 ``injected-parameters`` cell after the ``parameters`` cell), then run cell by
 cell by nbclient in a fresh kernel: a new Python process, or a fork of a
-:class:`~alignkit.kernels.server.KernelForkServer`. The kernel is killed afterwards,
+:class:`~alignkit.kernels.fork_server.KernelForkServer`. The kernel is killed afterwards,
 whatever happened, so no kernel ever serves a second report. A failing cell,
 a timeout or a dead kernel comes back as an :class:`ExecutionOutcome` with
 the executed notebook (outputs up to and including the error), never as an
@@ -91,7 +91,7 @@ def execute_notebook(
     timeout
         Seconds the whole report may take; a cell running past it ends the run.
     fork_socket
-        Socket of a running :class:`~alignkit.kernels.server.KernelForkServer`, or
+        Socket of a running :class:`~alignkit.kernels.fork_server.KernelForkServer`, or
         ``None`` to start the kernel as a new Python process.
     supply
         Where a worker that renders many reports gets its kernels (see

@@ -126,7 +126,7 @@ class Renderer:
     Parameters
     ----------
     fork_socket
-        Socket of a running :class:`~alignkit.kernels.server.KernelForkServer`, or
+        Socket of a running :class:`~alignkit.kernels.fork_server.KernelForkServer`, or
         ``None`` to start every kernel as a new Python process.
     retries
         How many times a report that timed out is run again.
