@@ -307,15 +307,16 @@ def test_a_report_waiting_when_the_server_has_imported_starts_before_its_warm_up
 
 def test_a_warm_child_finds_alignkit_s_library_imported_and_comment_patterns_compiled(
         fork_server, tmp_path: Path) -> None:
-    probe = ("import pkgutil, sys, importlib, re\n"
+    probe = ("import gc, pkgutil, sys, importlib, re\n"
              "from alignkit.kernels.warmup import LIBRARY_PACKAGES\n"
              "missing = [m.name for p in LIBRARY_PACKAGES\n"
              "           for m in pkgutil.walk_packages(importlib.import_module('alignkit.' + p)"
              ".__path__, f'alignkit.{p}.') if m.name not in sys.modules]\n"
-             "print('MISSING', missing, 'PATTERNS', len(re._cache))")
+             "print('GC', gc.isenabled(), 'MISSING', missing, 'PATTERNS', len(re._cache))")
     notebook, outcome = _run([probe], fork_server, tmp_path, in_fork=True)
     assert outcome.ok, outcome.error_message
     printed = notebook.cells[0].outputs[0]["text"]
+    assert printed.startswith("GC True ")  # the server collects again once it has imported
     assert "MISSING [] " in printed  # a report imports none of them itself
     assert int(printed.split("PATTERNS")[1]) > 20  # the comment lexicon's, among others
 

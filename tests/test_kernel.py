@@ -247,6 +247,16 @@ def test_a_batch_starts_its_fork_server_before_it_imports_any_jupyter_package() 
     assert done.stdout.strip() == "[]"
 
 
+def test_the_batch_workers_preload_leaves_the_garbage_collector_on() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import gc, sys\nimport alignkit.factory.preload\n"
+             "print(gc.isenabled(), 'nbconvert' in sys.modules, gc.get_freeze_count() > 0)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "True", "True"]
+
+
 def test_a_batch_fork_server_preloads_only_what_its_stages_import() -> None:
     from alignkit.factory.batch import _start_fork_server
 

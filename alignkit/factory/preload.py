@@ -7,21 +7,33 @@ used once here too, so a worker's first page costs what the next ones do.
 """
 
 import contextlib
+import gc
 
-from alignkit.factory.worker import skip_slow_iri_checker
 
-skip_slow_iri_checker()
+def _load() -> None:
+    from alignkit.factory.worker import skip_slow_iri_checker
 
-import jupyter_client.manager  # noqa: E402, F401
-import nbclient  # noqa: E402, F401
-import nbconvert  # noqa: E402, F401
-import nbformat  # noqa: E402, F401
-import papermill.parameterize  # noqa: E402, F401
+    skip_slow_iri_checker()
 
-import alignkit.report.execution  # noqa: E402, F401
-import alignkit.report.html  # noqa: E402
+    import jupyter_client.manager  # noqa: F401
+    import nbclient  # noqa: F401
+    import nbconvert  # noqa: F401
+    import nbformat  # noqa: F401
+    import papermill.parameterize  # noqa: F401
 
-# each worker's renderer takes this warm exporter; if it fails, the worker builds its own
-# and reports the error with its first page
-with contextlib.suppress(Exception):
-    alignkit.report.html.warm_exporter()
+    import alignkit.report.execution  # noqa: F401
+    import alignkit.report.html
+
+    # each worker's renderer takes this warm exporter; if it fails, the worker builds its own
+    # and reports the error with its first page
+    with contextlib.suppress(Exception):
+        alignkit.report.html.warm_exporter()
+
+
+gc.disable()  # imports make many objects and little garbage: collecting meanwhile only costs
+try:
+    _load()
+finally:
+    gc.enable()
+    gc.collect()
+    gc.freeze()  # what every worker inherits stays out of its collections (and is not copied)

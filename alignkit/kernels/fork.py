@@ -88,11 +88,15 @@ def _preload(modules: list[str]) -> None:
     if sys.path and (sys.path[0] in ("", os.getcwd())):
         del sys.path[0]  # as ipykernel_launcher does: the kernel's cwd is not a package root
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            continue  # an optional module; the kernel imports it itself if it needs it
+    gc.disable()  # imports make many objects and little garbage: collecting meanwhile only costs
+    try:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                continue  # an optional module; the kernel imports it itself if it needs it
+    finally:
+        gc.enable()
     _freeze()
 
 
