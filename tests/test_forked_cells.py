@@ -382,6 +382,37 @@ def test_a_child_that_waits_for_its_turn_runs_when_the_turn_comes(fork_server,
     assert _without_random_ids(notebook) == _without_random_ids(straight)
 
 
+def test_a_child_ahead_of_its_turn_runs_no_cell_past_the_set_up_before_the_turn(
+        fork_server, tmp_path: Path) -> None:
+    import threading
+
+    set_up = ["company = 'acme'  # parameters", "%matplotlib inline", "import os"]
+    sources = [*set_up, "import pathlib\npathlib.Path('ran').write_text(company)",
+               *MANY_OUTPUTS[1:]]
+    turn = threading.Semaphore(1)
+    done: dict[str, object] = {}
+
+    def run() -> None:
+        notebook = _notebook(sources)
+        done["outcome"] = execute_notebook(notebook, cwd=tmp_path, timeout=60,
+                                           fork_socket=fork_server.socket(True),
+                                           cells_in_fork=True, slot=turn)
+        done["notebook"] = notebook
+
+    turn.acquire()  # another report is running its cells
+    waiting = threading.Thread(target=run)
+    waiting.start()
+    time.sleep(1.5)
+    assert not (tmp_path / "ran").exists()  # the first cell that is not set-up waits
+    turn.release()
+    waiting.join(60)
+    assert (tmp_path / "ran").read_text() == "acme"
+    assert done["outcome"].error_name == "ZeroDivisionError"  # MANY_OUTPUTS ends on one
+    (tmp_path / "ran").unlink()
+    straight, _ = _run(sources, fork_server, tmp_path, in_fork=True)
+    assert _without_random_ids(done["notebook"]) == _without_random_ids(straight)
+
+
 @linux_only
 def test_a_child_asked_for_ahead_during_the_warm_up_is_forked_warm(tmp_path: Path) -> None:
     import threading

@@ -17,7 +17,9 @@ killed when the report ends, runs out of time or the worker goes away.
 
 from __future__ import annotations
 
+import ast
 import base64
+import contextlib
 import json
 import os
 import select
@@ -29,7 +31,8 @@ from typing import Any, Protocol
 
 from alignkit.kernels.fork import kill_process_group, refuse_if_gone
 
-__all__ = ["SKIP_TAG", "CellsFailed", "Slot", "run_forked"]
+__all__ = ["EARLY_REQUEST", "SETUP_MAGICS", "SKIP_TAG", "CellsFailed", "Slot", "run_forked",
+           "setup_cells"]
 
 #: Cells with this tag are not run (nbclient's ``skip_cells_with_tag``).
 SKIP_TAG = "skip-execution"
@@ -133,8 +136,10 @@ def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
     is asked for ahead of its turn: the fork server forks it while another
     report runs (or, while it warms up, at the end of its warm-up or when the
     turn comes, whichever is first), and the child copies ahead meanwhile the
-    memory its cells will write to (see :mod:`alignkit.kernels.prefault`).
-    The ``timeout`` counts from the moment the slot is taken.
+    memory its cells will write to (see :mod:`alignkit.kernels.prefault`) and
+    runs the notebook's leading set-up cells (:func:`setup_cells`); the other
+    cells run once the turn has come. The ``timeout`` counts from the moment
+    the slot is taken.
 
     Raises
     ------
@@ -168,14 +173,23 @@ def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
                                    [null.fileno(), log.fileno(), log.fileno(), theirs.fileno()])
             conn.sendall(message[sent:])
         theirs.close()
+        cells = _code_cells(notebook)
+        request = {"cells": [c for _, c in cells]}
+        early = ahead and _request_line({**request, "turn_after": 0}) is not None
+        if early:  # the child reads it as soon as it is forked and runs the set-up cells
+            request["turn_after"] = setup_cells([c["source"] for c in request["cells"]])
+            ours.sendall(_request_line(request) or b"")
         if ahead:
             slot.acquire(True)  # type: ignore[union-attr]
             taken = True
             deadline = time.monotonic() + timeout
             conn.sendall(b"go\n")  # a child not forked yet is forked now
+            if early:
+                with contextlib.suppress(OSError):  # a child that died is found out below
+                    ours.sendall(b"go\n")  # and it runs the report's other cells
         pid = _read_pid(conn, deadline)
-        cells = _code_cells(notebook)
-        ours.sendall(json.dumps({"cells": [c for _, c in cells]}).encode() + b"\n")
+        if not early:
+            ours.sendall(json.dumps(request).encode() + b"\n")
         _collect(notebook, cells, _Lines(ours), deadline)
     finally:
         if taken and slot is not None:
@@ -187,6 +201,71 @@ def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
         if conn is not None:
             conn.close()
         folder.cleanup()
+
+
+#: The longest request sent to a child before it may exist: the socket keeps it until the
+#: child reads it, and a longer one could fill the socket's buffer and make the worker wait.
+EARLY_REQUEST = 64 * 1024
+
+
+def _request_line(request: dict[str, Any]) -> bytes | None:
+    """``request`` as the line the child reads, or None if it is too long to send early."""
+    line = json.dumps(request).encode() + b"\n"
+    return line if len(line) <= EARLY_REQUEST else None
+
+
+#: Line magics a set-up cell may use: they configure the shell and read no data.
+SETUP_MAGICS = frozenset({"matplotlib", "config"})
+
+
+def setup_cells(sources: list[str]) -> int:
+    """How many of the leading cells ``sources`` only set a report up.
+
+    A set-up cell holds nothing but imports, names given literal values (a
+    notebook's parameters, and papermill's), bare literals and the line
+    magics :data:`SETUP_MAGICS`: it reads no data and takes no time. A child
+    forked ahead of its report's turn runs these while it waits (see
+    :func:`run_forked`); the report's other cells run only once the turn has come.
+    """
+    count = 0
+    for source in sources:
+        if not _is_setup(source):
+            break
+        count += 1
+    return count
+
+
+def _is_setup(source: str) -> bool:
+    code = []
+    for line in source.splitlines():
+        magic = line.strip().startswith("%")
+        if magic and line.strip()[1:].split(maxsplit=1)[:1] not in ([m] for m in SETUP_MAGICS):
+            return False
+        code.append("" if magic else line)  # a set-up magic: the rest must be Python
+    try:
+        tree = ast.parse("\n".join(code))
+    except SyntaxError:
+        return False
+    return all(_is_setup_statement(node) for node in tree.body)
+
+
+def _is_setup_statement(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return True
+    if isinstance(node, ast.Assign):
+        return all(isinstance(t, ast.Name) for t in node.targets) and _literal(node.value)
+    if isinstance(node, ast.AnnAssign):
+        return isinstance(node.target, ast.Name) and node.value is not None and \
+            _literal(node.value)
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
+
+def _literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def _read_pid(conn: socket.socket, deadline: float) -> int:

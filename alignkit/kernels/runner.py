@@ -24,7 +24,10 @@ Protocol on the result socket, one JSON document per line: the worker sends
 child answers ``{"language_info": {...}}``, then one
 ``{"cell": i, "messages": [...], "error": null | {"ename", "evalue"}}``
 per cell, stopping after the first error that is not allowed, and ends with
-``{"done": true}``.
+``{"done": true}``. A request sent before the report's turn has come also
+holds ``"turn_after": k``: the child runs the first ``k`` cells (set-up
+only, see :func:`alignkit.kernels.forked_run.setup_cells`), then waits for
+the worker's line ``go`` before it runs the others (or ends).
 """
 
 from __future__ import annotations
@@ -245,14 +248,21 @@ def _write(conn: socket.socket, document: dict[str, Any]) -> None:
     conn.sendall(json_packer(document) + b"\n")
 
 
-def _read_request(conn: socket.socket) -> dict[str, Any]:
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = conn.recv(1 << 16)
-        if not chunk:
-            raise EOFError("the worker went away before sending the cells")
-        data += chunk
-    return json.loads(data.decode("utf-8"))
+class _Lines:
+    """Lines the worker writes on the result socket: the request, then perhaps ``go``."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+        self.buffer = b""
+
+    def next(self) -> bytes:
+        while b"\n" not in self.buffer:
+            chunk = self.conn.recv(1 << 16)
+            if not chunk:
+                raise EOFError("the worker went away")
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line
 
 
 def _copy_ahead(hot: HotPages | None) -> None:
@@ -274,9 +284,11 @@ def run_cells(fd: int, hot: HotPages | None = None) -> int:
     global STARTED_WITH, HOT
     STARTED_WITH, HOT = frozenset(sys.modules), hot
     conn = socket.socket(fileno=fd)
+    lines = _Lines(conn)
     try:
         _copy_ahead(hot)
-        request = _read_request(conn)
+        request = json.loads(lines.next().decode("utf-8"))
+        turn_after = request.get("turn_after")  # cells it may run before its report's turn
         sys.stdout, sys.stderr = _Stream("stdout"), _Stream("stderr")
         if _PREPARED:
             shell = _PREPARED.pop()
@@ -286,6 +298,8 @@ def run_cells(fd: int, hot: HotPages | None = None) -> int:
             shell = new_shell()
         _write(conn, {"language_info": _language_info()})
         for index, cell in enumerate(request["cells"]):
+            if index == turn_after:
+                lines.next()  # the worker's "go": its report's turn has come
             result = shell.run_cell(cell["source"], store_history=True, cell_id=cell.get("id"))
             failure = result.error_before_exec or result.error_in_exec
             error = None if failure is None else {"ename": type(failure).__name__,
@@ -294,6 +308,9 @@ def run_cells(fd: int, hot: HotPages | None = None) -> int:
                           "error": error})
             if error is not None and not cell.get("allow_error"):
                 break
+        else:
+            if turn_after is not None and turn_after >= len(request["cells"]):
+                lines.next()  # every cell was set-up: still wait for the turn, as promised
         if hot is not None and hot.learning:
             hot.report()
         _write(conn, {"done": True})
