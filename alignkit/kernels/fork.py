@@ -110,6 +110,12 @@ def _warm_up(modules: list[str]) -> Iterator[None]:
     """
     _warm_fonts()
     yield
+    if "alignkit.kernels.runner" in modules and "ipykernel.kernelapp" not in modules:
+        from alignkit.kernels.runner import prepare_shell  # every child runs cells itself
+        from alignkit.kernels.warmup import made_up_outputs, stage_cells
+
+        prepare_shell(stage_cells(), made_up_outputs())  # early: each child saves the most here
+        yield
     if "alignkit.charts.identify" in modules:  # the stage notebooks' kernels: fill their caches once
         try:
             from alignkit.kernels.warmup import warm_up_steps
@@ -118,11 +124,6 @@ def _warm_up(modules: list[str]) -> Iterator[None]:
                 yield
         except Exception:  # noqa: BLE001 - a failed warm-up costs speed, never a report
             traceback.print_exc()
-    if "alignkit.kernels.runner" in modules and "ipykernel.kernelapp" not in modules:
-        from alignkit.kernels.runner import prepare_shell  # every child runs cells itself
-        from alignkit.kernels.warmup import made_up_outputs, stage_cells
-
-        prepare_shell(stage_cells(), made_up_outputs())
     _freeze()
 
 

@@ -79,6 +79,12 @@ LIBRARY_PACKAGES = ("text", "catalog", "store", "analysis", "intake", "plan", "t
 
 def import_library() -> None:
     """Import every module of :data:`LIBRARY_PACKAGES` (what a report would import late)."""
+    for _ in _import_library():
+        pass
+
+
+def _import_library() -> Iterator[None]:
+    """:func:`import_library`, pausing (``yield``) after each package."""
     import importlib
     import pkgutil
 
@@ -86,6 +92,7 @@ def import_library() -> None:
         package = importlib.import_module(f"alignkit.{name}")
         for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
             importlib.import_module(module.name)
+        yield
 
 
 def made_up_comments(per_team: int = 12) -> pd.DataFrame:
@@ -155,9 +162,9 @@ def warm_up_steps() -> Iterator[None]:
     charts to SVG and lay out :func:`number_labels` and :func:`catalogue_labels`, then drop
     it all; pausing (``yield``) after each step.
 
-    Each step takes a few dozen milliseconds, so a fork server that warms up
-    between requests keeps a report that comes meanwhile waiting for one step
-    at most.
+    Each step takes a few dozen milliseconds at most, so a fork server that
+    warms up between requests keeps a report that comes meanwhile waiting for
+    one short step at most.
     """
     from datetime import date
 
@@ -183,8 +190,7 @@ def warm_up_steps() -> Iterator[None]:
     yield
     build_action_plan(scores, start=date(2000, 1, 3), drivers=view)
     yield
-    import_library()
-    yield
+    yield from _import_library()
     from alignkit.analysis.comments import comment_themes
 
     comment_themes(made_up_comments(), {"sales": 12, "marketing": 12}, threshold=5,
@@ -200,11 +206,13 @@ def warm_up_steps() -> Iterator[None]:
                                           anonymity_min=scores.threshold),
     ]
     for draw in figures:
-        draw().savefig(io.BytesIO(), format="svg", bbox_inches=None, metadata={"Date": None})
+        figure = draw()
+        yield
+        figure.savefig(io.BytesIO(), format="svg", bbox_inches=None, metadata={"Date": None})
         yield
     names, numbers = catalogue_labels(data.instrument), number_labels()
     bold = names + [label for label in numbers if label.startswith("n=")]  # charts' bold numbers
     for weight, labels in (("normal", names + numbers), ("bold", bold)):
-        for start in range(0, len(labels), 100):
-            lay_out(labels[start:start + 100], weight)
+        for start in range(0, len(labels), 50):
+            lay_out(labels[start:start + 50], weight)
             yield
