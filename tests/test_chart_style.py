@@ -64,6 +64,10 @@ def test_text_width_is_the_widest_rendered_text(size: float, weight: str) -> Non
     expected = max(_measured(text, size, weight) for text in texts)
     assert text_width(texts, size, weight) == expected
     assert text_width(texts, size, weight) == expected  # again, now from the cache
+    # each kind on its own: lines, an escaped dollar, math text, a glyph from a fallback font
+    for text in ("Leadership & other\nn=7", "A much longer first line\nshort", "\nn=12",
+                 r"Spend \$1.2M", r"$x^2$ of $y$", "Ω ≥ 3 · Level 2 ✓"):
+        assert text_width([text], size, weight) == _measured(text, size, weight), text
 
 
 def test_text_width_measures_each_text_once() -> None:

@@ -103,3 +103,54 @@ def test_a_new_string_of_known_glyphs_reads_no_outline_and_draws_matplotlibs_byt
         return fig
 
     assert _svg(chart()) == _svg(chart(), backend="svg")
+
+
+def _outline_digest(font: object, glyphs: range) -> str:
+    import hashlib
+
+    from matplotlib.ft2font import LoadFlags
+
+    digest = hashlib.sha256()
+    font.set_size(100, 72)
+    for glyph in glyphs:
+        font.load_glyph(glyph, flags=LoadFlags.NO_HINTING)
+        vertices, codes = font.get_path()
+        digest.update(vertices.tobytes() + codes.tobytes())
+    return digest.hexdigest()
+
+
+def test_fonts_read_from_memory_are_matplotlibs_fonts_and_safe_in_forked_children() -> None:
+    import os
+
+    from matplotlib.font_manager import FontProperties, fontManager, get_font
+
+    from alignkit.charts.svg import font_for
+
+    files = tuple(fontManager._find_fonts_by_props(FontProperties()))
+    font = font_for(files)
+    assert font_for(files) is font  # kept for the process
+    glyphs = range(1, 1500)
+    expected = _outline_digest(get_font(list(files)), glyphs)  # matplotlib's own, from the file
+    assert _outline_digest(font, glyphs) == expected
+    # Two forked children use the inherited font at once. A font reading its file shares the
+    # file's position with the other process, and FreeType then reads the wrong bytes.
+    results = []
+    children = []
+    for _ in range(2):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through the pipe
+            try:
+                same = font_for(files) is font and all(
+                    _outline_digest(font, glyphs) == expected for _ in range(5))
+                os.write(write, b"ok" if same else b"differs")
+            except BaseException as err:  # noqa: BLE001
+                os.write(write, repr(err).encode()[:200])
+            os._exit(0)
+        os.close(write)
+        children.append((pid, read))
+    for pid, read in children:
+        with os.fdopen(read, "rb") as fh:
+            results.append(fh.read().decode())
+        os.waitpid(pid, 0)
+    assert results == ["ok", "ok"]

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import pandas as pd
-from matplotlib import rcParams
+from matplotlib import cbook, rcParams
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import register_backend
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
@@ -25,6 +25,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
+from alignkit.charts.svg import agg_text_width
 from alignkit.text.labels import TEAM_LABELS
 
 # SVG ids (clip paths, glyphs) come from a salted hash: a fixed salt makes the same chart
@@ -110,11 +111,20 @@ def _probe() -> tuple[Text, RendererAgg]:
 
 @lru_cache(maxsize=4096)
 def _pixel_width(text: str, font: FontProperties) -> float:
-    """Rendered width of ``text`` in pixels at 100 dpi; cached, as reports repeat their labels."""
-    probe, renderer = _probe()
-    probe.set_fontproperties(font)
-    probe.set_text(text)
-    return probe.get_window_extent(renderer).width
+    """Rendered width of ``text`` in pixels at 100 dpi; cached, as reports repeat their labels.
+
+    As matplotlib's Agg renderer lays a text out: the widest of its lines. Plain
+    text is measured straight from the font (see :func:`~alignkit.charts.svg.agg_text_width`),
+    math text by laying it out.
+    """
+    lines = text.split("\n")
+    if any(cbook.is_math_text(line) for line in lines):
+        probe, renderer = _probe()
+        probe.set_fontproperties(font)
+        probe.set_text(text)
+        return probe.get_window_extent(renderer).width
+    return max((agg_text_width(line.replace(r"\$", "$"), font, _PROBE_DPI)
+                for line in lines if line), default=0.0)
 
 
 def new_figure(title: str, subtitle: str, body: float, *, top: float, bottom: float) -> Figure:

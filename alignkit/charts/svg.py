@@ -26,6 +26,7 @@ IPython's inline display use it.
 from __future__ import annotations
 
 import io
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -48,10 +49,69 @@ from matplotlib.path import Path
 from matplotlib.textpath import TextToPath
 
 __all__ = ["CachedTextToPath", "CachingRendererSVG", "FigureCanvas", "FigureCanvasCachedSVG",
-           "cache_sizes", "lay_out"]
+           "agg_text_width", "cache_sizes", "font_for", "lay_out"]
 
 #: Strings whose layout is kept; reports use a few hundred distinct labels.
 MAX_STRINGS = 20_000
+
+_FONT_DATA: dict[str, bytes] = {}  # font file -> its bytes, read once per process
+_FONTS: dict[tuple[Any, ...], Any] = {}  # (font files, thread) -> a font reading from memory
+
+
+def _font_data(path: str) -> io.BytesIO:
+    data = _FONT_DATA.get(path)
+    if data is None:
+        with open(path, "rb") as fh:
+            data = _FONT_DATA.setdefault(path, fh.read())
+    return io.BytesIO(data)
+
+
+def _memory_font(files: tuple[Any, ...]) -> Any:
+    """matplotlib's ``font_manager._get_font`` (matplotlib 3.11), each font file read from memory."""
+    from matplotlib import rcParams
+    from matplotlib.ft2font import FT2Font
+
+    kerning = rcParams["text.kerning_factor"]
+    paths = [(os.path.realpath(getattr(f, "path", f)), getattr(f, "face_index", 0)) for f in files]
+    (first, first_index), *rest = paths
+    fallback = [FT2Font(_font_data(p), face_index=i, _kerning_factor=kerning) for p, i in rest]
+    last_resort = os.path.realpath(cbook._get_data_path("fonts", "ttf", "LastResortHE-Regular.ttf"))
+    last_resort_index = paths.index((last_resort, 0)) if (last_resort, 0) in paths else -1
+    if last_resort_index < 0 and rcParams["font.enable_last_resort"]:
+        fallback.append(FT2Font(_font_data(last_resort), _kerning_factor=kerning,
+                                _warn_if_used=True))
+        last_resort_index = len(fallback)
+    font = FT2Font(_font_data(first), face_index=first_index, _fallback_list=fallback,
+                   _kerning_factor=kerning)
+    if last_resort_index == 0:
+        font.set_charmap(0)
+    elif last_resort_index > 0:
+        fallback[last_resort_index - 1].set_charmap(0)
+    return font
+
+
+def font_for(files: tuple[Any, ...]) -> Any:
+    """The font for ``files`` (what ``fontManager._find_fonts_by_props`` found), as
+    matplotlib's ``get_font`` gives it, but reading the font files from memory.
+
+    matplotlib's fonts read their file through Python's file object: every glyph
+    FreeType loads costs a seek and a read of the file, and a process forked from
+    another one opens its fonts again (matplotlib drops its fonts in a forked
+    child: an open file's position is shared with the parent). These fonts are
+    read once into memory and kept per process and thread: laying out a string
+    costs a third, and a forked report child inherits them, fonts and all.
+    Where matplotlib's font internals differ from 3.11's, matplotlib's own font is used.
+    """
+    key = (files, threading.get_ident())
+    font = _FONTS.get(key)
+    if font is None:
+        try:
+            font = _memory_font(files)
+        except (TypeError, AttributeError, ValueError):  # another matplotlib: its own fonts
+            return get_font(list(files))
+        _FONTS[key] = font
+    font._set_transform([[0x10000, 0], [0, 0x10000]], [0, 0])  # as get_font does each time
+    return font
 
 
 class CachedTextToPath(TextToPath):
@@ -78,7 +138,7 @@ class CachedTextToPath(TextToPath):
 
     def _get_font(self, prop: FontProperties) -> Any:
         files = self._filenames(prop)
-        font = get_font(list(files))
+        font = font_for(files)
         font.set_size(self.FONT_SCALE, self.DPI)
         self._font_files[id(font)] = files  # get_glyphs_with_font is called with this font next
         return font
@@ -244,7 +304,7 @@ class CachingRendererSVG(RendererSVG):
         raw = _HEIGHTS.get(files)
         if raw is None:
             raw = (None, None, None, None)
-            font = get_font(list(files))
+            font = font_for(files)
             for table_name, gap_key, ascent_key, descent_key in _HEIGHT_TABLES:
                 table = font.get_sfnt_table(table_name)
                 if table is not None:
@@ -315,6 +375,18 @@ def lay_out(strings: Iterable[str], weight: str = "normal") -> None:
     for text in strings:
         _TEXT_TO_PATH.get_text_width_height_descent(text, prop, False)
         _TEXT_TO_PATH.get_glyphs_with_font(font, text)
+
+
+def agg_text_width(s: str, prop: FontProperties, dpi: float) -> float:
+    """Width in pixels of one line of plain text ``s`` at ``dpi``, as matplotlib's Agg
+    renderer measures it (hinted), with the font read from memory (see :func:`font_for`)."""
+    from matplotlib.backends.backend_agg import get_hinting_flag
+
+    font = font_for(_TEXT_TO_PATH._filenames(prop))
+    font.clear()
+    font.set_size(prop.get_size_in_points(), dpi)
+    font.set_text(s, 0.0, flags=get_hinting_flag())
+    return font.get_width_height()[0] / 64.0
 
 
 def cache_sizes() -> dict[str, int]:
