@@ -25,6 +25,7 @@ def test_set_up_cells_are_imports_literal_names_and_shell_set_up_magics() -> Non
 def test_anything_else_ends_the_set_up() -> None:
     for cell in ("x = f()", "x = [1, y]", "x.y = 1", "a[0] = 1", "print(1)", "%run helper.py",
                  "%%bash\nls", "!ls", "%time x = 1", "%load_ext autoreload", "x?", "def f(): pass",
+                 "%config", "%config A.b = read()", "%matplotlib", "%matplotlib $(rm x)",
                  "for i in []: pass", "import os\nos.remove('x')", "not python ("):
         assert setup_cells([cell, "import os"]) == 0, cell
     assert setup_cells([]) == 0

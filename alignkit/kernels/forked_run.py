@@ -174,21 +174,21 @@ def run_forked(notebook: Any, *, cwd: Path, timeout: float, fork_socket: str,
             conn.sendall(message[sent:])
         theirs.close()
         cells = _code_cells(notebook)
-        request = {"cells": [c for _, c in cells]}
-        early = ahead and _request_line({**request, "turn_after": 0}) is not None
-        if early:  # the child reads it as soon as it is forked and runs the set-up cells
-            request["turn_after"] = setup_cells([c["source"] for c in request["cells"]])
-            ours.sendall(_request_line(request) or b"")
+        request: dict[str, Any] = {"cells": [c for _, c in cells]}
+        early = _request_line({**request, "turn_after": setup_cells(
+            [c["source"] for c in request["cells"]])}) if ahead else None
+        if early is not None:  # the child reads it as soon as it is forked: its set-up runs
+            ours.sendall(early)
         if ahead:
             slot.acquire(True)  # type: ignore[union-attr]
             taken = True
             deadline = time.monotonic() + timeout
             conn.sendall(b"go\n")  # a child not forked yet is forked now
-            if early:
+            if early is not None:
                 with contextlib.suppress(OSError):  # a child that died is found out below
                     ours.sendall(b"go\n")  # and it runs the report's other cells
         pid = _read_pid(conn, deadline)
-        if not early:
+        if early is None:
             ours.sendall(json.dumps(request).encode() + b"\n")
         _collect(notebook, cells, _Lines(ours), deadline)
     finally:
@@ -214,7 +214,8 @@ def _request_line(request: dict[str, Any]) -> bytes | None:
     return line if len(line) <= EARLY_REQUEST else None
 
 
-#: Line magics a set-up cell may use: they configure the shell and read no data.
+#: Line magics a set-up cell may use: ``%matplotlib BACKEND`` and ``%config Class.trait =
+#: literal`` configure the shell and read no data.
 SETUP_MAGICS = frozenset({"matplotlib", "config"})
 
 
@@ -238,15 +239,33 @@ def setup_cells(sources: list[str]) -> int:
 def _is_setup(source: str) -> bool:
     code = []
     for line in source.splitlines():
-        magic = line.strip().startswith("%")
-        if magic and line.strip()[1:].split(maxsplit=1)[:1] not in ([m] for m in SETUP_MAGICS):
-            return False
-        code.append("" if magic else line)  # a set-up magic: the rest must be Python
+        stripped = line.strip()
+        if stripped.startswith("%"):
+            if not _is_setup_magic(stripped[1:]):
+                return False
+            line = ""  # noqa: PLW2901 - a set-up magic: the rest of the cell must be Python
+        code.append(line)
+    tree = _parsed("\n".join(code))
+    return tree is not None and all(_is_setup_statement(node) for node in tree.body)
+
+
+def _is_setup_magic(magic: str) -> bool:
+    name, _, rest = magic.partition(" ")
+    if name == "matplotlib":
+        return rest.strip().isidentifier()
+    if name == "config":  # its text runs as Python: only ``Class.trait = literal``
+        tree = _parsed(rest.strip())
+        return tree is not None and len(tree.body) == 1 and isinstance(tree.body[0], ast.Assign) \
+            and all(isinstance(t, ast.Attribute) for t in tree.body[0].targets) \
+            and _literal(tree.body[0].value)
+    return False
+
+
+def _parsed(code: str) -> ast.Module | None:
     try:
-        tree = ast.parse("\n".join(code))
+        return ast.parse(code)
     except SyntaxError:
-        return False
-    return all(_is_setup_statement(node) for node in tree.body)
+        return None
 
 
 def _is_setup_statement(node: ast.stmt) -> bool:
