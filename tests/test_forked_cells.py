@@ -106,6 +106,18 @@ def test_the_outputs_are_the_ones_a_kernel_gives(fork_server, tmp_path: Path) ->
     assert child.cells[-1].execution_count is None and not child.cells[-1].outputs
 
 
+def test_a_notebook_imports_a_module_next_to_it_as_in_a_kernel(fork_server, tmp_path: Path) -> None:
+    (tmp_path / "helper_next_to_notebook.py").write_text("VALUE = 42\n")
+    sources = ["import helper_next_to_notebook\nprint(helper_next_to_notebook.VALUE)",
+               "import sys\nprint(sys.path.index('') < min(i for i, p in enumerate(sys.path)"
+               " if p.endswith('site-packages')))"]
+    kernel, by_kernel = _run(sources, fork_server, tmp_path, in_fork=False)
+    child, by_child = _run(sources, fork_server, tmp_path, in_fork=True)
+    assert by_kernel.ok and by_child.ok, (by_kernel.error_message, by_child.error_message)
+    assert [c.outputs for c in child.cells] == [c.outputs for c in kernel.cells]
+    assert child.cells[0].outputs[0]["text"] == "42\n"
+
+
 def test_widget_state_is_saved_as_a_kernel_saves_it(fork_server, tmp_path: Path) -> None:
     sources = ["import ipywidgets\nslider = ipywidgets.IntSlider(value=40, description='Leads')\n"
                "slider", "slider.value = 55\nipywidgets.Dropdown(options=['a', 'b'])"]

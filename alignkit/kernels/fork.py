@@ -72,7 +72,7 @@ RUNNER_MODULES: tuple[str, ...] = (
     "ipykernel.jsonutil", "IPython.core.magics", "IPython.core.magic_arguments",
     "IPython.core.completerlib", "IPython.core.oinspect", "IPython.core.logger",
     "IPython.utils.module_paths", "IPython.utils.wildcard", "IPython.core.application",
-    "IPython.core.crashhandler", "bdb", "pandas.io.formats.string",
+    "IPython.core.crashhandler", "IPython.core.shellapp", "bdb", "pandas.io.formats.string",
     "alignkit.analysis.metrics",
     *(f"IPython.core.magics.{name}" for name in (  # loaded one by one as a shell starts
         "ast_mod", "auto", "basic", "code", "config", "display", "execution", "extension", "history",

@@ -234,6 +234,14 @@ def prepare_shell(cells: Iterable[str] = (), shown: Iterable[object] = ()) -> No
     _PREPARED[:] = [shell]
 
 
+def _import_from_cwd() -> None:
+    """Let the notebook import modules next to it, as in a kernel (IPython's own rule: the
+    working folder goes on ``sys.path`` before the installed packages)."""
+    from IPython.core.shellapp import InteractiveShellApp
+
+    InteractiveShellApp().init_path()
+
+
 def _language_info() -> dict[str, Any]:
     """What an ipykernel reports about its language (``IPythonKernel.language_info``)."""
     return {"name": "python", "version": sys.version.split()[0], "mimetype": "text/x-python",
@@ -296,6 +304,7 @@ def run_cells(fd: int, hot: HotPages | None = None) -> int:
         else:
             _install_comms()
             shell = new_shell()
+        _import_from_cwd()
         _write(conn, {"language_info": _language_info()})
         for index, cell in enumerate(request["cells"]):
             if index == turn_after:
