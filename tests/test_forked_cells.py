@@ -14,6 +14,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -365,16 +366,18 @@ def _run_on(server: KernelForkServer, sources: list[str], cwd: Path, **options):
     return notebook, outcome
 
 
-def test_a_child_that_waits_for_its_turn_runs_when_the_turn_comes(fork_server,
-                                                                    tmp_path: Path) -> None:
+def _while_another_report_runs(sources: list[str], fork_server: Servers, cwd: Path,
+                               meanwhile: Callable[[dict[str, object]], None]):
+    """Run ``sources`` in a child while another report holds the turn for 1.5 s, then let
+    the turn go; ``meanwhile`` checks what has happened before. (outcome, notebook, turn)"""
     import threading
 
     turn = threading.Semaphore(1)
     done: dict[str, object] = {}
 
     def run() -> None:
-        notebook = _notebook(MANY_OUTPUTS)
-        done["outcome"] = execute_notebook(notebook, cwd=tmp_path, timeout=60,
+        notebook = _notebook(sources)
+        done["outcome"] = execute_notebook(notebook, cwd=cwd, timeout=60,
                                            fork_socket=fork_server.socket(True),
                                            cells_in_fork=True, slot=turn)
         done["notebook"] = notebook
@@ -383,10 +386,19 @@ def test_a_child_that_waits_for_its_turn_runs_when_the_turn_comes(fork_server,
     waiting = threading.Thread(target=run)
     waiting.start()
     time.sleep(1.5)
-    assert "outcome" not in done  # it waits for the turn, however long it takes
+    meanwhile(done)
     turn.release()
     waiting.join(60)
-    outcome, notebook = done["outcome"], done["notebook"]
+    return done["outcome"], done["notebook"], turn
+
+
+def test_a_child_that_waits_for_its_turn_runs_when_the_turn_comes(fork_server,
+                                                                    tmp_path: Path) -> None:
+    def meanwhile(done: dict[str, object]) -> None:
+        assert "outcome" not in done  # it waits for the turn, however long it takes
+
+    outcome, notebook, turn = _while_another_report_runs(MANY_OUTPUTS, fork_server, tmp_path,
+                                                         meanwhile)
     assert turn.acquire(False)  # given back when the report is done
     assert outcome.error_name == "ZeroDivisionError"  # MANY_OUTPUTS ends on one
     assert outcome.seconds < 1.5  # counted from the moment the turn came
@@ -396,33 +408,19 @@ def test_a_child_that_waits_for_its_turn_runs_when_the_turn_comes(fork_server,
 
 def test_a_child_ahead_of_its_turn_runs_no_cell_past_the_set_up_before_the_turn(
         fork_server, tmp_path: Path) -> None:
-    import threading
-
     set_up = ["company = 'acme'  # parameters", "%matplotlib inline", "import os"]
     sources = [*set_up, "import pathlib\npathlib.Path('ran').write_text(company)",
                *MANY_OUTPUTS[1:]]
-    turn = threading.Semaphore(1)
-    done: dict[str, object] = {}
 
-    def run() -> None:
-        notebook = _notebook(sources)
-        done["outcome"] = execute_notebook(notebook, cwd=tmp_path, timeout=60,
-                                           fork_socket=fork_server.socket(True),
-                                           cells_in_fork=True, slot=turn)
-        done["notebook"] = notebook
+    def meanwhile(done: dict[str, object]) -> None:
+        assert not (tmp_path / "ran").exists()  # the first cell that is not set-up waits
 
-    turn.acquire()  # another report is running its cells
-    waiting = threading.Thread(target=run)
-    waiting.start()
-    time.sleep(1.5)
-    assert not (tmp_path / "ran").exists()  # the first cell that is not set-up waits
-    turn.release()
-    waiting.join(60)
+    outcome, notebook, _ = _while_another_report_runs(sources, fork_server, tmp_path, meanwhile)
     assert (tmp_path / "ran").read_text() == "acme"
-    assert done["outcome"].error_name == "ZeroDivisionError"  # MANY_OUTPUTS ends on one
+    assert outcome.error_name == "ZeroDivisionError"  # MANY_OUTPUTS ends on one
     (tmp_path / "ran").unlink()
     straight, _ = _run(sources, fork_server, tmp_path, in_fork=True)
-    assert _without_random_ids(done["notebook"]) == _without_random_ids(straight)
+    assert _without_random_ids(notebook) == _without_random_ids(straight)
 
 
 @linux_only
