@@ -9,11 +9,13 @@ reports from any installation, not only from its source tree.
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["notebooks_dir", "templates_dir"]
+__all__ = ["code_cell_sources", "notebooks_dir", "templates_dir"]
 
 
 def _bundled(name: str) -> Path:
@@ -28,3 +30,11 @@ def notebooks_dir() -> Path:
 def templates_dir() -> Path:
     """The folder holding the nbconvert templates (``$ALIGNKIT_TEMPLATES`` overrides)."""
     return Path(os.environ.get("ALIGNKIT_TEMPLATES") or _bundled("templates"))
+
+
+def code_cell_sources(notebooks: Iterable[Path]) -> list[str]:
+    """The source of every code cell of ``notebooks``, in order (read as JSON: no nbformat)."""
+    return ["".join(cell.get("source", []))
+            for path in notebooks
+            for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+            if cell.get("cell_type") == "code"]

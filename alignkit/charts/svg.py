@@ -56,6 +56,7 @@ MAX_STRINGS = 20_000
 
 _FONT_DATA: dict[str, bytes] = {}  # font file -> its bytes, read once per process
 _FONTS: dict[tuple[Any, ...], Any] = {}  # (font files, thread) -> a font reading from memory
+_MEMORY_FONTS = [True]  # emptied if this matplotlib's fonts cannot be built from memory
 
 
 def _font_data(path: str) -> io.BytesIO:
@@ -105,9 +106,12 @@ def font_for(files: tuple[Any, ...]) -> Any:
     key = (files, threading.get_ident())
     font = _FONTS.get(key)
     if font is None:
+        if not _MEMORY_FONTS:
+            return get_font(list(files))
         try:
             font = _memory_font(files)
         except (TypeError, AttributeError, ValueError):  # another matplotlib: its own fonts
+            _MEMORY_FONTS.clear()  # and no second try
             return get_font(list(files))
         _FONTS[key] = font
     font._set_transform([[0x10000, 0], [0, 0x10000]], [0, 0])  # as get_font does each time

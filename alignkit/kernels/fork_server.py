@@ -8,7 +8,6 @@ no Jupyter package, so a batch starts its server before it loads anything else.
 from __future__ import annotations
 
 import ast
-import json
 import os
 import select
 import subprocess
@@ -17,6 +16,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from alignkit.catalog.resources import code_cell_sources
 from alignkit.exceptions import ReportError
 from alignkit.kernels.fork import hold_alive_lock
 
@@ -31,24 +31,20 @@ def notebook_imports(notebooks: Iterable[Path]) -> tuple[str, ...]:
     by the fork server. Magics and cells that do not parse are ignored.
     """
     found: dict[str, None] = {}
-    for path in notebooks:
-        for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", []):
-            if cell.get("cell_type") != "code":
-                continue
-            source = "".join(cell.get("source", []))
-            code = "\n".join(line for line in source.splitlines()
-                             if not line.lstrip().startswith(("%", "!")))
-            try:
-                tree = ast.parse(code)
-            except SyntaxError:
-                continue
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    found.update(dict.fromkeys(alias.name for alias in node.names))
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    found[node.module] = None
-                    found.update(dict.fromkeys(f"{node.module}.{a.name}" for a in node.names
-                                               if a.name != "*"))
+    for source in code_cell_sources(notebooks):
+        code = "\n".join(line for line in source.splitlines()
+                         if not line.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(dict.fromkeys(alias.name for alias in node.names))
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found[node.module] = None
+                found.update(dict.fromkeys(f"{node.module}.{a.name}" for a in node.names
+                                           if a.name != "*"))
     return tuple(found)
 
 

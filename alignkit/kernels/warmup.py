@@ -109,17 +109,9 @@ def made_up_comments(per_team: int = 12) -> pd.DataFrame:
 
 def stage_cells() -> list[str]:
     """The source of every code cell of alignkit's stage notebooks (what their reports run)."""
-    import json
+    from alignkit.catalog.resources import code_cell_sources, notebooks_dir
 
-    from alignkit.catalog.resources import notebooks_dir
-
-    cells = []
-    for path in sorted(notebooks_dir().glob("*.ipynb")):
-        for cell in json.loads(path.read_text(encoding="utf-8")).get("cells", []):
-            if cell.get("cell_type") == "code":
-                source = cell.get("source", "")
-                cells.append(source if isinstance(source, str) else "".join(source))
-    return cells
+    return code_cell_sources(sorted(notebooks_dir().glob("*.ipynb")))
 
 
 def made_up_outputs() -> list[object]:
